@@ -1,0 +1,55 @@
+/**
+ * Configuration comes from the environment only, validated once with zod so that a
+ * typo in a variable stops the process at start-up with a readable message instead of
+ * surfacing as a confusing failure later.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { projectRoot } from './paths';
+
+export const SUBGRAPH_NAMES = ['patients', 'labs', 'devices', 'research'] as const;
+export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+
+/** Default ports: the gateway on 4000, subgraphs on the next ports in the order above. */
+export const DEFAULT_PORTS: Record<SubgraphName | 'gateway', number> = {
+  gateway: 4000,
+  patients: 4001,
+  labs: 4002,
+  devices: 4003,
+  research: 4004,
+};
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: port.optional(),
+  HOST: z.string().default('127.0.0.1'),
+  DATA_DIR: z.string().default(path.join(projectRoot(), '.data')),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL (leave it unset for embedded SQLite)')
+    .optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PATIENTS_URL: z.url().optional(),
+  LABS_URL: z.url().optional(),
+  DEVICES_URL: z.url().optional(),
+  RESEARCH_URL: z.url().optional(),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** Where the gateway finds a subgraph: `<NAME>_URL` if set, else localhost on its default port. */
+export function subgraphUrl(name: SubgraphName, env: Env = readEnv()): string {
+  const override = env[`${name.toUpperCase()}_URL` as 'PATIENTS_URL'];
+  return override ?? `http://127.0.0.1:${DEFAULT_PORTS[name]}/graphql`;
+}

@@ -1,0 +1,103 @@
+/**
+ * One TypeORM DataSource per subgraph: each subgraph owns its data.
+ *
+ * - Embedded default (no DATABASE_URL): a SQLite file `<DATA_DIR>/<name>.sqlite`
+ *   (better-sqlite3, WAL), so `npm start` needs no database server.
+ * - Production and CI: PostgreSQL at DATABASE_URL, one schema per subgraph.
+ *
+ * Both run the same migrations, written with TypeORM's driver-neutral Table API.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { DataSource, type Logger as TypeOrmLogger, type MixedList, type EntitySchema } from 'typeorm';
+import { Counter } from 'prom-client';
+import type { Env } from './config';
+
+export interface DatabaseSpec {
+  /** The owning service; also the SQLite file name and the PostgreSQL schema. */
+  name: string;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities: MixedList<Function | string | EntitySchema>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations: MixedList<Function | string>;
+}
+
+export const dbQueries = new Counter({
+  name: 'custodian_db_queries_total',
+  help: 'SQL statements sent to the database, by owning service',
+  labelNames: ['service'],
+});
+
+/** Counts statements so that batching (one query per page, not per row) is observable. */
+class CountingLogger implements TypeOrmLogger {
+  constructor(private readonly service: string) {}
+  logQuery(): void {
+    dbQueries.inc({ service: this.service });
+  }
+  logQueryError(): void {}
+  logQuerySlow(): void {}
+  logSchemaBuild(): void {}
+  logMigration(): void {}
+  log(): void {}
+}
+
+export function isPostgres(env: Pick<Env, 'DATABASE_URL'>): boolean {
+  return Boolean(env.DATABASE_URL);
+}
+
+export function createDataSource(spec: DatabaseSpec, env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): DataSource {
+  const common = {
+    entities: spec.entities,
+    migrations: spec.migrations,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    logging: ['query' as const],
+    logger: new CountingLogger(spec.name),
+  };
+  if (env.DATABASE_URL) {
+    return new DataSource({
+      ...common,
+      type: 'postgres',
+      url: env.DATABASE_URL,
+      schema: spec.name,
+      // Unqualified names (raw SQL in repositories) resolve inside the subgraph's schema.
+      extra: { options: `-c search_path=${spec.name}`, max: 10 },
+    });
+  }
+  fs.mkdirSync(env.DATA_DIR, { recursive: true });
+  return new DataSource({
+    ...common,
+    type: 'better-sqlite3',
+    database: path.join(env.DATA_DIR, `${spec.name}.sqlite`),
+    enableWAL: true,
+    // Seeding and a running subgraph may touch the same file; wait rather than fail.
+    timeout: 10_000,
+  });
+}
+
+/** Opens the database and brings its schema up to date. */
+export async function openDatabase(spec: DatabaseSpec, env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): Promise<DataSource> {
+  const ds = createDataSource(spec, env);
+  await ds.initialize();
+  if (ds.options.type === 'postgres') {
+    await ds.query(`CREATE SCHEMA IF NOT EXISTS "${spec.name}"`);
+  }
+  await ds.runMigrations({ transaction: 'each' });
+  return ds;
+}
+
+/** Column values that are instants are stored as fixed-width UTC ISO-8601 text
+ *  (`2026-01-31T08:00:00.000Z`): sortable as strings, identical on both databases,
+ *  and exactly what FHIR uses on the wire. */
+export const isoInstant = {
+  to: (value: Date | string | null | undefined) =>
+    value == null ? value : typeof value === 'string' ? new Date(value).toISOString() : value.toISOString(),
+  from: (value: string | null) => (value == null ? value : new Date(value)),
+};
+
+/** Postgres returns aggregates of double columns as numbers but COUNT as bigint text. */
+export function num(value: unknown): number | null {
+  if (value == null) return null;
+  const n = typeof value === 'number' ? value : Number(value);
+  return Number.isFinite(n) ? n : null;
+}

@@ -1,0 +1,58 @@
+/**
+ * Every error a client sees carries a machine-readable `extensions.code`. Anything that
+ * is not one of ours (a bug, a driver failure) is masked as INTERNAL_SERVER_ERROR with a
+ * generic message: stack traces and SQL never leave the process.
+ */
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { Logger } from './logger';
+
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'FORBIDDEN'
+  | 'UNAUTHENTICATED'
+  | 'CONFLICT'
+  | 'INTERNAL_SERVER_ERROR';
+
+export function userError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...extra } });
+}
+
+export const badInput = (message: string, field?: string) =>
+  userError('BAD_USER_INPUT', message, field ? { field } : {});
+
+export const notFound = (kind: string, id: string) =>
+  userError('NOT_FOUND', `${kind} ${JSON.stringify(id)} does not exist`, { kind, id });
+
+/** Codes produced by graphql-js and Apollo itself for malformed requests; safe to show. */
+const PASS_THROUGH = new Set([
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'FORBIDDEN',
+  'UNAUTHENTICATED',
+  'CONFLICT',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
+
+/** Apollo Server `formatError`: keep typed errors, mask the rest, never leak a stack. */
+export function makeFormatError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && PASS_THROUGH.has(code)) {
+      const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    logger.error({ err: error }, 'unexpected error while resolving a request');
+    return {
+      message: 'Internal server error',
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    };
+  };
+}

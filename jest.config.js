@@ -1,0 +1,17 @@
+/**
+ * Jest runs the TypeScript sources through ts-jest in transpile-only mode: `npm test`
+ * type-checks the whole tree with `tsc` first (pretest), so doing it again per file
+ * would only slow the suite down. End-to-end tests spawn the compiled `dist/` processes.
+ */
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: 'tsconfig.json' }],
+  },
+  setupFiles: ['reflect-metadata'],
+  testTimeout: 60_000,
+  maxWorkers: 2,
+};

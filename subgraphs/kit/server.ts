@@ -1,0 +1,129 @@
+/**
+ * How every subgraph starts: its SDL and resolvers become a Federation 2 subgraph schema
+ * served by Apollo Server over Express, beside `/healthz` and `/metrics`, on its own
+ * database. A subgraph module only declares what is specific to it (see `definition.ts`
+ * in each subgraph folder).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { parse } from 'graphql';
+import { Registry, collectDefaultMetrics, register as globalRegistry } from 'prom-client';
+import type { DataSource } from 'typeorm';
+import { type Env, readEnv, DEFAULT_PORTS, type SubgraphName } from '../../common/config';
+import { openDatabase, type DatabaseSpec } from '../../common/database';
+import { makeFormatError } from '../../common/errors';
+import { createLogger, type Logger } from '../../common/logger';
+import { readSubgraphSdl } from '../../common/paths';
+import { createContext, type SubgraphContext } from './context';
+
+export interface SubgraphDefinition {
+  name: SubgraphName;
+  resolvers: GraphQLResolverMap<SubgraphContext>;
+  database: Omit<DatabaseSpec, 'name'>;
+}
+
+export interface RunningSubgraph {
+  name: string;
+  url: string;
+  port: number;
+  db: DataSource;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  env?: Env;
+  port?: number;
+  logger?: Logger;
+}
+
+export async function startSubgraph(def: SubgraphDefinition, options: StartOptions = {}): Promise<RunningSubgraph> {
+  const env = options.env ?? readEnv();
+  const log = options.logger ?? createLogger(def.name, env.LOG_LEVEL);
+  const db = await openDatabase({ name: def.name, ...def.database }, env);
+
+  const schema = buildSubgraphSchema({ typeDefs: parse(readSubgraphSdl(def.name)), resolvers: def.resolvers as GraphQLResolverMap<unknown> });
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  const apollo = new ApolloServer<SubgraphContext>({
+    schema,
+    includeStacktraceInErrorResponses: false,
+    formatError: makeFormatError(log),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+  });
+  await apollo.start();
+
+  app.get('/healthz', async (_req, res) => {
+    try {
+      await db.query('SELECT 1');
+      res.json({ status: 'ok', service: def.name, database: 'up' });
+    } catch {
+      res.status(503).json({ status: 'unavailable', service: def.name, database: 'down' });
+    }
+  });
+  const registry = metricsRegistry();
+  app.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: '2mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => createContext(db, log, req.header('x-request-id')),
+    }),
+  );
+
+  const port = options.port ?? env.PORT ?? DEFAULT_PORTS[def.name];
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, env.HOST, resolve);
+  });
+  const actualPort = (httpServer.address() as AddressInfo).port;
+  const url = `http://${env.HOST}:${actualPort}/graphql`;
+  log.info({ url }, `${def.name} subgraph ready`);
+
+  return {
+    name: def.name,
+    url,
+    port: actualPort,
+    db,
+    async close() {
+      await apollo.stop();
+      await db.destroy();
+    },
+  };
+}
+
+let defaultMetricsOn = false;
+function metricsRegistry(): Registry {
+  if (!defaultMetricsOn) {
+    collectDefaultMetrics();
+    defaultMetricsOn = true;
+  }
+  return globalRegistry;
+}
+
+/** Entry point of a subgraph process: start, then stop cleanly on SIGINT/SIGTERM. */
+export function runSubgraphProcess(def: SubgraphDefinition): void {
+  startSubgraph(def)
+    .then((running) => {
+      const stop = () => {
+        running.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    })
+    .catch((err: unknown) => {
+      console.error(`${def.name} subgraph failed to start:`, err instanceof Error ? err.message : err);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,83 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { notFound, badInput } from '../../common/errors';
+import { keysetPredicate, parsePage, toConnection, type SortColumn } from '../../common/pagination';
+import { CalendarDate } from '../../common/scalars';
+import type { SubgraphContext } from '../kit/context';
+import { byId, groupedBy } from '../kit/loaders';
+import { Institution, Patient, PatientIdentifier, Practitioner } from './entities';
+
+type Ctx = SubgraphContext;
+type Ref = { id: string };
+
+const patientLoader = (ctx: Ctx) => byId(ctx, Patient, 'patient');
+const institutionLoader = (ctx: Ctx) => byId(ctx, Institution, 'institution');
+const practitionerLoader = (ctx: Ctx) => byId(ctx, Practitioner, 'practitioner');
+
+async function required<T>(value: Promise<T | null>, kind: string, id: string): Promise<T> {
+  const row = await value;
+  if (!row) throw notFound(kind, id);
+  return row;
+}
+
+const humanName = (p: { givenName: string; familyName: string }) => ({
+  given: p.givenName.split(' ').filter(Boolean),
+  family: p.familyName,
+  text: `${p.givenName} ${p.familyName}`,
+});
+
+const PATIENT_ORDER: SortColumn[] = [{ column: 'p.id', direction: 'ASC' }];
+
+export const resolvers: GraphQLResolverMap<Ctx> = {
+  Date: CalendarDate,
+
+  Query: {
+    patient: (_: unknown, { id }: Ref, ctx: Ctx) => required(patientLoader(ctx).load(id), 'Patient', id),
+
+    async patients(_: unknown, args: { institutionId?: string | null; first?: number; after?: string | null }, ctx: Ctx) {
+      const page = parsePage(args, PATIENT_ORDER.length);
+      if (args.institutionId === '') throw badInput('institutionId must not be empty', 'institutionId');
+      const base = () => {
+        const qb = ctx.db.getRepository(Patient).createQueryBuilder('p');
+        if (args.institutionId) qb.where('p.institution_id = :inst', { inst: args.institutionId });
+        return qb;
+      };
+      const qb = base().orderBy('p.id', 'ASC').limit(page.limit + 1);
+      if (page.after) {
+        const seek = keysetPredicate(PATIENT_ORDER, page.after);
+        qb.andWhere(seek.sql, seek.params);
+      }
+      const rows = await qb.getMany();
+      for (const row of rows) patientLoader(ctx).prime(row.id, row);
+      return {
+        ...toConnection(rows, page.limit, (p) => [p.id]),
+        // Only counted when asked for: graphql-js calls function-valued properties.
+        totalCount: () => base().getCount(),
+      };
+    },
+
+    institution: (_: unknown, { id }: Ref, ctx: Ctx) => required(institutionLoader(ctx).load(id), 'Institution', id),
+    institutions: (_: unknown, __: unknown, ctx: Ctx) => ctx.db.getRepository(Institution).find({ order: { id: 'ASC' } }),
+    practitioner: (_: unknown, { id }: Ref, ctx: Ctx) => required(practitionerLoader(ctx).load(id), 'Practitioner', id),
+  },
+
+  Patient: {
+    __resolveReference: (ref: Ref, ctx: Ctx) => required(patientLoader(ctx).load(ref.id), 'Patient', ref.id),
+    institution: (p: Patient, _: unknown, ctx: Ctx) => required(institutionLoader(ctx).load(p.institutionId), 'Institution', p.institutionId),
+    name: (p: Patient) => humanName(p),
+    identifiers: (p: Patient, _: unknown, ctx: Ctx) =>
+      groupedBy(ctx, PatientIdentifier, 'patientId', 'identifier', { system: 'ASC' }).load(p.id),
+  },
+
+  Institution: {
+    __resolveReference: (ref: Ref, ctx: Ctx) => required(institutionLoader(ctx).load(ref.id), 'Institution', ref.id),
+    practitioners: (i: Institution, _: unknown, ctx: Ctx) =>
+      groupedBy(ctx, Practitioner, 'institutionId', 'practitioner', { id: 'ASC' }).load(i.id),
+  },
+
+  Practitioner: {
+    __resolveReference: (ref: Ref, ctx: Ctx) => required(practitionerLoader(ctx).load(ref.id), 'Practitioner', ref.id),
+    name: (p: Practitioner) => humanName(p),
+    institution: (p: Practitioner, _: unknown, ctx: Ctx) =>
+      required(institutionLoader(ctx).load(p.institutionId), 'Institution', p.institutionId),
+  },
+};
