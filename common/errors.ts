@@ -39,9 +39,33 @@ const PASS_THROUGH = new Set([
   'OPERATION_RESOLUTION_FAILURE',
 ]);
 
+interface SubgraphResponse {
+  status?: number;
+  body?: { errors?: GraphQLFormattedError[] };
+}
+
+/**
+ * A subgraph that refuses a request outright (HTTP 4xx, e.g. a DateTime literal its
+ * scalar rejects) reaches the gateway as a bare "400: Bad Request". The subgraph's own
+ * typed error is inside the response body: surface that one instead of masking it.
+ */
+function refusedBySubgraph(formatted: GraphQLFormattedError): GraphQLFormattedError | undefined {
+  const response = formatted.extensions?.response as SubgraphResponse | undefined;
+  const inner = response?.body?.errors?.[0];
+  const code = inner?.extensions?.code;
+  if (!inner || typeof code !== 'string' || !PASS_THROUGH.has(code)) return undefined;
+  return {
+    message: inner.message,
+    path: formatted.path,
+    extensions: { code: code === 'GRAPHQL_VALIDATION_FAILED' ? 'BAD_USER_INPUT' : code, serviceName: formatted.extensions?.serviceName },
+  };
+}
+
 /** Apollo Server `formatError`: keep typed errors, mask the rest, never leak a stack. */
 export function makeFormatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const refused = refusedBySubgraph(formatted);
+    if (refused) return refused;
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && PASS_THROUGH.has(code)) {
       const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};

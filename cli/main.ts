@@ -1,0 +1,37 @@
+/**
+ * `npx custodian <command>`: the operator's tool.
+ */
+import 'reflect-metadata';
+import { SEED_USAGE, seedCommand } from './seed';
+import { startCommand } from './start';
+
+const USAGE = `usage: custodian <command>
+
+  start                          run the whole hub (seeds demo data on first start)
+  ${SEED_USAGE}
+`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
+  start: () => startCommand(),
+  seed: seedCommand,
+};
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`unknown command ${JSON.stringify(name)}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  await command(rest);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`custodian: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

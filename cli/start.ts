@@ -1,0 +1,127 @@
+/**
+ * `npm start`: the whole hub on one machine for a newcomer. Seeds a demo world on first
+ * start, runs each subgraph and the gateway as its own process (as in production), waits
+ * until each is healthy, prints where everything is, and stops them all on Ctrl-C.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { DEFAULT_PORTS, readEnv, SUBGRAPH_NAMES, type Env } from '../common/config';
+import { openDatabase } from '../common/database';
+import { projectRoot } from '../common/paths';
+import { SUBGRAPHS } from '../subgraphs';
+import { Patient } from '../subgraphs/patients/entities';
+import { seed } from '../seed/write';
+import { progressPrinter } from './seed';
+
+const DEMO_PATIENTS = 500;
+const DEMO_SEED = 42;
+
+interface Service {
+  name: string;
+  script: string;
+  port: number;
+}
+
+async function hasData(env: Env): Promise<boolean> {
+  const db = await openDatabase({ name: 'patients', ...SUBGRAPHS.patients.database }, env);
+  try {
+    return (await db.getRepository(Patient).count()) > 0;
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode} before it was ready`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`not healthy at ${url} after ${timeoutMs / 1000} s`);
+}
+
+export async function startCommand(): Promise<void> {
+  const env = readEnv();
+  if (!(await hasData(env))) {
+    process.stderr.write(`first start: seeding a demo world of ${DEMO_PATIENTS} patients (seed ${DEMO_SEED})\n`);
+    await seed({ patients: DEMO_PATIENTS, seed: DEMO_SEED }, env, progressPrinter());
+  }
+
+  const dist = path.join(projectRoot(), 'dist');
+  const services: Service[] = [
+    ...SUBGRAPH_NAMES.map((name) => ({ name, script: path.join(dist, 'subgraphs', name, 'main.js'), port: DEFAULT_PORTS[name] })),
+    { name: 'gateway', script: path.join(dist, 'gateway', 'main.js'), port: env.PORT ?? DEFAULT_PORTS.gateway },
+  ];
+  const children = new Map<string, ChildProcess>();
+  let stopping = false;
+
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write('\nstopping...\n');
+    const exits = [...children.values()].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          child.once('exit', () => {
+            clearTimeout(kill);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    );
+    await Promise.all(exits);
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stopAll(0));
+  process.once('SIGTERM', () => void stopAll(0));
+
+  for (const service of services) {
+    const child = spawn(process.execPath, [service.script], {
+      env: { ...process.env, PORT: String(service.port), LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    children.set(service.name, child);
+    child.once('exit', (code, signal) => {
+      if (stopping) return;
+      process.stderr.write(`${service.name} stopped unexpectedly (${signal ?? `exit code ${code}`}); stopping the hub\n`);
+      void stopAll(1);
+    });
+  }
+  try {
+    await Promise.all(services.map((s) => waitHealthy(`http://127.0.0.1:${s.port}/healthz`, children.get(s.name)!)));
+  } catch (err) {
+    process.stderr.write(`the hub did not start: ${err instanceof Error ? err.message : err}\n`);
+    return stopAll(1);
+  }
+
+  const gateway = `http://localhost:${env.PORT ?? DEFAULT_PORTS.gateway}`;
+  const lines = [
+    '',
+    'Custodian is running.',
+    '',
+    `  GraphQL      ${gateway}/graphql`,
+    `  health       ${gateway}/healthz`,
+    `  metrics      ${gateway}/metrics`,
+    '',
+    '  subgraphs (reachable only through the gateway in production):',
+    ...SUBGRAPH_NAMES.map((name) => `    ${name.padEnd(10)} http://localhost:${DEFAULT_PORTS[name]}/graphql`),
+    '',
+    `  data         ${env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : env.DATA_DIR}`,
+    '',
+    'Try:',
+    `  curl -s ${gateway}/graphql -H 'content-type: application/json' \\`,
+    `    -d '{"query":"{ patients(first: 2) { nodes { id name { text } labResults(first: 3) { nodes { code { display } value unit } } } } }"}'`,
+    '',
+    'Ctrl-C stops everything.',
+    '',
+  ];
+  console.log(lines.join('\n'));
+}

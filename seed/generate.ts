@@ -1,0 +1,227 @@
+/**
+ * Deterministic synthetic data. The same `--seed` always yields the same world, byte
+ * for byte: every random choice comes from one seeded faker instance, consumed in a
+ * fixed order, and every instant is relative to a fixed anchor date, not the clock.
+ *
+ * Patients are produced in chunks so that 100,000 of them never sit in memory at once.
+ */
+import { Faker, en } from '@faker-js/faker';
+import { LOINC_BY_CODE } from '../common/loinc';
+import type { Device, DeviceReading } from '../subgraphs/devices/entities';
+import { METRICS, METRICS_BY_KIND, type DeviceKind } from '../subgraphs/devices/metrics';
+import type { LabResult, Interpretation, ResultStatus } from '../subgraphs/labs/entities';
+import type { Institution, Patient, PatientIdentifier, Practitioner, AdministrativeSex } from '../subgraphs/patients/entities';
+import type { Enrolment, ResearchProject } from '../subgraphs/research/entities';
+import { INSTITUTIONS, LAB_PROFILES, PROJECTS } from './catalog';
+
+/** All seeded instants lie before this one. */
+export const ANCHOR = new Date('2026-11-01T00:00:00.000Z');
+const DAY = 86_400_000;
+
+export interface Directory {
+  institutions: Institution[];
+  practitioners: Practitioner[];
+  projects: ResearchProject[];
+}
+
+export interface PatientChunk {
+  patients: Patient[];
+  identifiers: PatientIdentifier[];
+  labResults: LabResult[];
+  devices: Device[];
+  readings: DeviceReading[];
+  enrolments: Enrolment[];
+}
+
+export interface SeedOptions {
+  patients: number;
+  seed: number;
+  chunkSize?: number;
+}
+
+export class SeedGenerator {
+  private readonly faker: Faker;
+  readonly directory: Directory;
+
+  constructor(private readonly options: SeedOptions) {
+    this.faker = new Faker({ locale: [en], seed: options.seed });
+    this.directory = this.buildDirectory();
+  }
+
+  private id(prefix: string): string {
+    return `${prefix}_${this.faker.string.hexadecimal({ length: 20, casing: 'lower', prefix: '' })}`;
+  }
+
+  private buildDirectory(): Directory {
+    const f = this.faker;
+    const institutions: Institution[] = INSTITUTIONS.map((i) => ({ id: this.id('inst'), name: i.name, kind: i.kind, country: i.country }));
+    const byKey = new Map(INSTITUTIONS.map((seed, n) => [seed.key, institutions[n]!]));
+    const practitioners: Practitioner[] = [];
+    INSTITUTIONS.forEach((seed, n) => {
+      const add = (role: Practitioner['role']) =>
+        practitioners.push({
+          id: this.id('prac'),
+          institutionId: institutions[n]!.id,
+          givenName: f.person.firstName(),
+          familyName: f.person.lastName(),
+          role,
+        });
+      for (let c = 0; c < seed.clinicians; c++) add('CLINICIAN');
+      for (let r = 0; r < seed.researchers; r++) add('RESEARCHER');
+    });
+    // One compliance officer for the hub, at the first hospital.
+    practitioners.push({
+      id: this.id('prac'),
+      institutionId: institutions[0]!.id,
+      givenName: f.person.firstName(),
+      familyName: f.person.lastName(),
+      role: 'COMPLIANCE_OFFICER',
+    });
+    const projects: ResearchProject[] = PROJECTS.map((p) => {
+      const institution = byKey.get(p.institution)!;
+      const researchers = practitioners.filter((x) => x.role === 'RESEARCHER' && x.institutionId === institution.id);
+      return {
+        id: this.id('proj'),
+        title: p.title,
+        purpose: p.purpose,
+        status: p.status,
+        institutionId: institution.id,
+        principalInvestigatorId: f.helpers.arrayElement(researchers).id,
+      };
+    });
+    return { institutions, practitioners, projects };
+  }
+
+  /** Patients in chunks; the concatenation does not depend on the chunk size. */
+  *chunks(): Generator<PatientChunk> {
+    const size = this.options.chunkSize ?? 500;
+    for (let start = 0; start < this.options.patients; start += size) {
+      const chunk: PatientChunk = { patients: [], identifiers: [], labResults: [], devices: [], readings: [], enrolments: [] };
+      const end = Math.min(this.options.patients, start + size);
+      for (let n = start; n < end; n++) this.addPatient(chunk, n);
+      yield chunk;
+    }
+  }
+
+  private normal(mean: number, sd: number): number {
+    // Box-Muller over the seeded source.
+    const u = 1 - this.faker.number.float({ min: 0, max: 1 });
+    const v = this.faker.number.float({ min: 0, max: 1 });
+    return mean + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+
+  private addPatient(out: PatientChunk, n: number): void {
+    const f = this.faker;
+    const hospitals = this.directory.institutions.filter((i) => i.kind === 'HOSPITAL');
+    const lab = this.directory.institutions.find((i) => i.kind === 'LABORATORY')!;
+    const institution = f.helpers.arrayElement(hospitals);
+    const sex = f.helpers.weightedArrayElement<AdministrativeSex>([
+      { value: 'FEMALE', weight: 50 },
+      { value: 'MALE', weight: 48 },
+      { value: 'OTHER', weight: 1 },
+      { value: 'UNKNOWN', weight: 1 },
+    ]);
+    const birth = new Date(ANCHOR.getTime() - f.number.int({ min: 18 * 365, max: 92 * 365 }) * DAY);
+    const patient: Patient = {
+      id: this.id('pat'),
+      institutionId: institution.id,
+      givenName: f.person.firstName(sex === 'FEMALE' ? 'female' : sex === 'MALE' ? 'male' : undefined),
+      familyName: f.person.lastName(),
+      birthDate: birth.toISOString().slice(0, 10),
+      sex,
+    };
+    out.patients.push(patient);
+    out.identifiers.push({
+      id: this.id('pid'),
+      patientId: patient.id,
+      system: `urn:custodian:mrn:${institution.id}`,
+      value: `MRN-${String(100000 + n).padStart(7, '0')}`,
+    });
+
+    const diabetic = f.datatype.boolean({ probability: 0.15 });
+    const renal = f.datatype.boolean({ probability: 0.08 });
+    for (const [code, profile] of Object.entries(LAB_PROFILES)) {
+      const test = LOINC_BY_CODE.get(code)!;
+      const atRisk = (code === '4548-4' || code === '2345-7') ? diabetic : code === '2160-0' ? renal : false;
+      const [mean, sd] = atRisk ? profile.atRisk : profile.healthy;
+      const results = f.number.int({ min: 1, max: 3 });
+      for (let k = 0; k < results; k++) {
+        const value = Number(Math.max(0.01, this.normal(mean, sd)).toFixed(profile.decimals));
+        out.labResults.push({
+          id: this.id('lab'),
+          patientId: patient.id,
+          loincCode: test.code,
+          loincDisplay: test.display,
+          value,
+          unit: test.unit,
+          referenceLow: test.low,
+          referenceHigh: test.high,
+          interpretation: interpret(value, test.low, test.high),
+          status: f.helpers.weightedArrayElement<ResultStatus>([
+            { value: 'FINAL', weight: 92 },
+            { value: 'AMENDED', weight: 3 },
+            { value: 'PRELIMINARY', weight: 4 },
+            { value: 'CANCELLED', weight: 1 },
+          ]),
+          effectiveAt: new Date(ANCHOR.getTime() - f.number.int({ min: 1, max: 3 * 365 }) * DAY - f.number.int({ min: 0, max: DAY - 1 })),
+          issuerId: f.datatype.boolean({ probability: 0.6 }) ? lab.id : institution.id,
+        });
+      }
+    }
+
+    const kinds: DeviceKind[] = [];
+    if (f.datatype.boolean({ probability: 0.45 })) kinds.push('SMARTWATCH');
+    if (diabetic && f.datatype.boolean({ probability: 0.5 })) kinds.push('CGM');
+    if (f.datatype.boolean({ probability: 0.04 })) kinds.push('PULSE_OXIMETER');
+    for (const kind of kinds) {
+      const device: Device = {
+        id: this.id('dev'),
+        kind,
+        model: { SMARTWATCH: 'Pulse Band 3', CGM: 'GlucoTrack G7', PULSE_OXIMETER: 'OxiClip 2' }[kind],
+        serial: `${kind.slice(0, 2)}-${f.string.alphanumeric({ length: 10, casing: 'upper' })}`,
+        ownerPatientId: patient.id,
+      };
+      out.devices.push(device);
+      const last = ANCHOR.getTime() - f.number.int({ min: 0, max: 7 }) * DAY;
+      for (const metric of METRICS_BY_KIND[kind]) {
+        const [mean, sd] = metric === 'HEART_RATE' ? [72, 9] : metric === 'SPO2' ? [97, 1.2] : diabetic ? [165, 40] : [100, 15];
+        const spec = METRICS[metric];
+        for (let k = 0; k < 12; k++) {
+          out.readings.push({
+            id: this.id('rdg'),
+            deviceId: device.id,
+            metric,
+            value: Math.round(Math.min(spec.max, Math.max(spec.min, this.normal(mean, sd)))),
+            unit: spec.unit,
+            recordedAt: new Date(last - k * (metric === 'GLUCOSE' ? 15 : 60) * 60_000),
+          });
+        }
+      }
+    }
+
+    PROJECTS.forEach((p, i) => {
+      const eligible =
+        p.cohort === 'everyone' || (p.cohort === 'diabetic' && diabetic) || (p.cohort === 'renal' && renal);
+      if (!eligible || !f.datatype.boolean({ probability: p.enrolProbability })) return;
+      out.enrolments.push({
+        id: this.id('enr'),
+        projectId: this.directory.projects[i]!.id,
+        patientId: patient.id,
+        enrolledAt: new Date(ANCHOR.getTime() - f.number.int({ min: 1, max: 400 }) * DAY),
+        status: f.helpers.weightedArrayElement([
+          { value: 'ACTIVE' as const, weight: 90 },
+          { value: 'WITHDRAWN' as const, weight: 7 },
+          { value: 'COMPLETED' as const, weight: 3 },
+        ]),
+      });
+    });
+  }
+}
+
+export function interpret(value: number, low: number | null, high: number | null): Interpretation {
+  if (low != null && value < low * 0.7) return 'CRITICALLY_LOW';
+  if (high != null && value > high * 1.5) return 'CRITICALLY_HIGH';
+  if (low != null && value < low) return 'LOW';
+  if (high != null && value > high) return 'HIGH';
+  return 'NORMAL';
+}

@@ -1,0 +1,10 @@
+import type { SubgraphDefinition } from '../kit/server';
+import { entities } from './entities';
+import { CreateDevices1764057600000 } from './migrations/1764057600000-create-devices';
+import { resolvers } from './resolvers';
+
+export const devicesSubgraph: SubgraphDefinition = {
+  name: 'devices',
+  resolvers,
+  database: { entities, migrations: [CreateDevices1764057600000] },
+};
