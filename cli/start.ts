@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { DEFAULT_PORTS, readEnv, SUBGRAPH_NAMES, type Env } from '../common/config';
+import { DEFAULT_PORTS, readEnv, SUBGRAPH_NAMES, subgraphUrl, type Env } from '../common/config';
 import { openDatabase } from '../common/database';
 import { projectRoot } from '../common/paths';
 import { SUBGRAPHS } from '../subgraphs';
@@ -55,7 +55,12 @@ export async function startCommand(): Promise<void> {
 
   const dist = path.join(projectRoot(), 'dist');
   const services: Service[] = [
-    ...SUBGRAPH_NAMES.map((name) => ({ name, script: path.join(dist, 'subgraphs', name, 'main.js'), port: DEFAULT_PORTS[name] })),
+    // A subgraph listens where the gateway will look for it: <NAME>_URL, or its default port.
+    ...SUBGRAPH_NAMES.map((name) => ({
+      name,
+      script: path.join(dist, 'subgraphs', name, 'main.js'),
+      port: Number(new URL(subgraphUrl(name, env)).port),
+    })),
     { name: 'gateway', script: path.join(dist, 'gateway', 'main.js'), port: env.PORT ?? DEFAULT_PORTS.gateway },
   ];
   const children = new Map<string, ChildProcess>();
@@ -112,7 +117,7 @@ export async function startCommand(): Promise<void> {
     `  metrics      ${gateway}/metrics`,
     '',
     '  subgraphs (reachable only through the gateway in production):',
-    ...SUBGRAPH_NAMES.map((name) => `    ${name.padEnd(10)} http://localhost:${DEFAULT_PORTS[name]}/graphql`),
+    ...SUBGRAPH_NAMES.map((name) => `    ${name.padEnd(10)} ${subgraphUrl(name, env)}`),
     '',
     `  data         ${env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : env.DATA_DIR}`,
     '',

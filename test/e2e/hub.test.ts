@@ -1,0 +1,137 @@
+/**
+ * End to end: real processes, real HTTP between gateway and subgraphs, a real database
+ * (SQLite by default, PostgreSQL when DATABASE_URL is set).
+ */
+import { SUBGRAPH_NAMES } from '../../common/config';
+import { codes, gql, ok } from '../helpers/graphql';
+import { startHub, type Hub } from '../helpers/hub';
+import { counterValue } from '../helpers/metrics';
+
+let hub: Hub;
+beforeAll(async () => {
+  hub = await startHub();
+}, 120_000);
+afterAll(async () => {
+  if (hub && hub.process.exitCode === null) await hub.stop();
+});
+
+const PATIENT_VIEW = `query($first: Int!) {
+  patients(first: $first) {
+    totalCount
+    nodes {
+      id
+      name { text }
+      birthDate
+      sex
+      institution { name }
+      labResults(first: 3) { totalCount nodes { code { code display } value unit effectiveAt } }
+      devices { kind serial readings(first: 3) { nodes { metric value unit recordedAt } } }
+      researchProjects { status project { title principalInvestigator { name { text } } } }
+    }
+  }
+}`;
+
+async function metrics(url: string): Promise<string> {
+  return (await fetch(url)).text();
+}
+const subgraphMetrics = (graphqlUrl: string) => graphqlUrl.replace(/\/graphql$/, '/metrics');
+
+describe('the hub, end to end', () => {
+  test('first start seeded the demo world, and /healthz reports every subgraph up', async () => {
+    expect(hub.output()).toMatch(/first start: seeding a demo world of 500 patients/);
+    const res = await fetch(`${hub.gateway}/healthz`);
+    expect(res.status).toBe(200);
+    const health: any = await res.json();
+    expect(health.status).toBe('ok');
+    expect(Object.keys(health.subgraphs).sort()).toEqual([...SUBGRAPH_NAMES].sort());
+    for (const name of SUBGRAPH_NAMES) expect(health.subgraphs[name].status).toBe('up');
+  });
+
+  test('one query crosses all four subgraphs', async () => {
+    const data = ok(await gql(`${hub.gateway}/graphql`, PATIENT_VIEW, { first: 50 }));
+    expect(data.patients.totalCount).toBe(500);
+    const patients: any[] = data.patients.nodes;
+    expect(patients).toHaveLength(50);
+    for (const p of patients) {
+      expect(p.name.text).toMatch(/\S+ \S+/);
+      expect(p.institution.name).toBeTruthy();
+      expect(p.labResults.nodes.length).toBeGreaterThan(0);
+      const times = p.labResults.nodes.map((l: any) => l.effectiveAt);
+      expect([...times].sort().reverse()).toEqual(times);
+    }
+    expect(patients.some((p) => p.devices.length > 0 && p.devices[0].readings.nodes.length === 3)).toBe(true);
+    expect(patients.some((p) => p.researchProjects.length > 0 && p.researchProjects[0].project.principalInvestigator.name.text)).toBe(true);
+  });
+
+  test('the query plan fetches entities in batches: one request per subgraph, a few SQL statements', async () => {
+    const gatewayBefore = await metrics(`${hub.gateway}/metrics`);
+    const sqlBefore = await Promise.all(SUBGRAPH_NAMES.map((n) => metrics(subgraphMetrics(hub.subgraphs[n]))));
+    ok(await gql(`${hub.gateway}/graphql`, PATIENT_VIEW, { first: 50 }));
+    const gatewayAfter = await metrics(`${hub.gateway}/metrics`);
+    const sqlAfter = await Promise.all(SUBGRAPH_NAMES.map((n) => metrics(subgraphMetrics(hub.subgraphs[n]))));
+
+    const requests = Object.fromEntries(
+      SUBGRAPH_NAMES.map((n) => [
+        n,
+        counterValue(gatewayAfter, 'custodian_gateway_subgraph_requests_total', { subgraph: n }) -
+          counterValue(gatewayBefore, 'custodian_gateway_subgraph_requests_total', { subgraph: n }),
+      ]),
+    );
+    // patients twice (the page, then the principal investigators' names), every other
+    // subgraph once — for 50 patients, as it would be for 5.
+    expect(requests).toEqual({ patients: 2, labs: 1, devices: 1, research: 1 });
+    const statements = Object.fromEntries(
+      SUBGRAPH_NAMES.map((n, i) => [
+        n,
+        counterValue(sqlAfter[i]!, 'custodian_db_queries_total') - counterValue(sqlBefore[i]!, 'custodian_db_queries_total'),
+      ]),
+    );
+    // Independent of the number of patients — patients: the page, its count, the
+    // institutions, the investigators; labs: the results page and counts; devices: the
+    // devices and the readings page; research: the enrolments and their projects.
+    expect(statements).toEqual({ patients: 4, labs: 2, devices: 2, research: 2 });
+  });
+
+  test('a research cohort summary joins research enrolments with lab results', async () => {
+    const { researchProjects } = ok(await gql(`${hub.gateway}/graphql`, '{ researchProjects { nodes { id enrolments { totalCount } } } }'));
+    const project = researchProjects.nodes.find((p: any) => p.enrolments.totalCount > 0);
+    const { cohortSummary } = ok(
+      await gql(`${hub.gateway}/graphql`, 'query($p: ID!) { cohortSummary(projectId: $p, loinc: "2160-0") { count mean min max unit project { id } } }', {
+        p: project.id,
+      }),
+    );
+    expect(cohortSummary.project.id).toBe(project.id);
+    expect(cohortSummary.count).toBeGreaterThan(0);
+    expect(cohortSummary.count).toBeLessThanOrEqual(project.enrolments.totalCount);
+    expect(cohortSummary.min).toBeLessThanOrEqual(cohortSummary.mean);
+    expect(cohortSummary.mean).toBeLessThanOrEqual(cohortSummary.max);
+    expect(cohortSummary.unit).toBe('mg/dL');
+  });
+
+  test('bad input through the gateway gets typed errors and no stack traces', async () => {
+    const url = `${hub.gateway}/graphql`;
+    const cases: [string, string, Record<string, unknown> | undefined, string][] = [
+      ['unknown id', '{ patient(id: "pat_unknown") { id } }', undefined, 'NOT_FOUND'],
+      ['malformed cursor', '{ patients(after: "%%%") { totalCount } }', undefined, 'BAD_USER_INPUT'],
+      ['page too large', '{ patients(first: 1000) { totalCount } }', undefined, 'BAD_USER_INPUT'],
+      ['wrong type', '{ patients(first: "ten") { totalCount } }', undefined, 'GRAPHQL_VALIDATION_FAILED'],
+      ['bad instant literal', '{ patients(first: 1) { nodes { labResults(since: "last week") { totalCount } } } }', undefined, 'BAD_USER_INPUT'],
+      ['bad LOINC', 'query($p: ID!) { cohortSummary(projectId: $p, loinc: "glucose") { count } }', { p: 'proj_x' }, 'BAD_USER_INPUT'],
+      ['unknown field', '{ patients { nodes { ssn } } }', undefined, 'GRAPHQL_VALIDATION_FAILED'],
+      ['not GraphQL', '{ patients(', undefined, 'GRAPHQL_PARSE_FAILED'],
+    ];
+    for (const [why, query, variables, code] of cases) {
+      const res = await gql(url, query, variables);
+      expect([why, codes(res)[0]]).toEqual([why, code]);
+      expect(JSON.stringify(res)).not.toMatch(/stacktrace|node_modules|at \w+ \(/);
+    }
+  });
+
+  test('Ctrl-C stops every process cleanly', async () => {
+    const code = await hub.stop('SIGINT');
+    expect(code).toBe(0);
+    for (const url of [`${hub.gateway}/healthz`, ...SUBGRAPH_NAMES.map((n) => hub.subgraphs[n].replace('/graphql', '/healthz'))]) {
+      await expect(fetch(url, { signal: AbortSignal.timeout(1000) })).rejects.toThrow();
+    }
+  });
+});
