@@ -1,10 +1,9 @@
 /**
- * How the gateway talks to a subgraph: Apollo's RemoteGraphQLDataSource over Node's
- * built-in fetch (undici keeps connections alive, which matters under load), counting
- * each request so that batching is observable in /metrics, and forwarding the request id.
+ * How the gateway talks to a subgraph: Apollo's RemoteGraphQLDataSource with its default
+ * fetcher (make-fetch-happen, keep-alive sockets), counting each request so that
+ * batching is observable in /metrics, and forwarding the request id.
  */
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import type { Fetcher } from '@apollo/utils.fetcher';
 import { Counter } from 'prom-client';
 
 export interface GatewayContext {
@@ -22,7 +21,7 @@ export class SubgraphClient extends RemoteGraphQLDataSource<GatewayContext> {
     private readonly name: string,
     url: string,
   ) {
-    super({ url, fetcher: fetch as unknown as Fetcher });
+    super({ url });
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkSubgraphs, healthUrl } from '../../gateway/health';
-import { freePort } from '../helpers/ports';
+import { freePort } from '../../common/ports';
 
 test('health URLs sit beside the GraphQL endpoint', () => {
   expect(healthUrl('http://127.0.0.1:4001/graphql')).toBe('http://127.0.0.1:4001/healthz');

@@ -13,8 +13,14 @@ function digest(patients: number, seed: number, chunkSize?: number): string {
 function world(patients: number, seed: number) {
   const gen = new SeedGenerator({ patients, seed });
   const chunks = [...gen.chunks()];
-  const all = <K extends keyof (typeof chunks)[number]>(k: K) => chunks.flatMap((c) => c[k]);
-  return { ...gen.directory, patients: all('patients'), labs: all('labResults'), devices: all('devices'), readings: all('readings'), enrolments: all('enrolments') };
+  return {
+    ...gen.directory,
+    patients: chunks.flatMap((c) => c.patients),
+    labs: chunks.flatMap((c) => c.labResults),
+    devices: chunks.flatMap((c) => c.devices),
+    readings: chunks.flatMap((c) => c.readings),
+    enrolments: chunks.flatMap((c) => c.enrolments),
+  };
 }
 
 describe('seed generator', () => {

@@ -1,0 +1,117 @@
+/**
+ * `npm run bench`: measured side by side in one run, on this machine.
+ *
+ *  1. seed     — 10,000 patients into a fresh embedded database (the seed's speed).
+ *  2. gateway  — the cross-subgraph patient query (demographics, latest labs, devices with
+ *                readings, research projects) through the gateway, under concurrent load.
+ *  3. floor    — the patients subgraph's share of that query sent straight to it: the
+ *                cost of one subgraph with no gateway, planning or entity fetches.
+ *
+ * Prints a table and writes bench/results/<date>.json and bench/results/latest.json.
+ * Loopback only, bounded in time (about a minute in all).
+ */
+import 'reflect-metadata';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SUBGRAPH_NAMES, readEnv, type SubgraphName } from '../common/config';
+import { projectRoot } from '../common/paths';
+import { freePort } from '../common/ports';
+import { spawnHub } from '../cli/hub-process';
+import { seed } from '../seed/write';
+import { load, type LoadResult } from './load';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const SEED_PATIENTS = Number(process.env.BENCH_SEED_PATIENTS ?? 10_000);
+
+const PATIENT_VIEW = `query PatientView($id: ID!) {
+  patient(id: $id) {
+    id name { text } birthDate sex identifiers { system value } institution { name }
+    labResults(first: 5) { totalCount nodes { code { code display } value unit interpretation effectiveAt } }
+    devices { kind model readings(first: 5) { nodes { metric value unit recordedAt } } }
+    researchProjects { status project { title } }
+  }
+}`;
+
+const PATIENT_FLOOR = `query PatientFloor($id: ID!) {
+  patient(id: $id) { id name { text } birthDate sex identifiers { system value } institution { name } }
+}`;
+
+async function post(url: string, query: string, variables: object): Promise<any> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const body: any = await res.json();
+  if (body.errors) throw new Error(`benchmark query failed at ${url}: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+function table(rows: (string | number)[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  return rows.map((r) => r.map((c, i) => String(c).padEnd(widths[i]!)).join('  ')).join('\n');
+}
+
+async function main(): Promise<void> {
+  const env = readEnv();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'custodian-bench-'));
+  const dbEnv = { DATA_DIR: dataDir, DATABASE_URL: env.DATABASE_URL };
+  console.log(`custodian bench: ${os.cpus().length} cores, node ${process.version}, ${env.DATABASE_URL ? 'PostgreSQL' : 'SQLite'}`);
+
+  process.stdout.write(`seeding ${SEED_PATIENTS} patients... `);
+  const seeded = await seed({ patients: SEED_PATIENTS, seed: 42 }, dbEnv);
+  console.log(`${seeded.seconds.toFixed(1)} s (${Math.round(seeded.rows / seeded.seconds)} rows/s)`);
+
+  const subgraphPorts = {} as Record<SubgraphName, number>;
+  for (const name of SUBGRAPH_NAMES) subgraphPorts[name] = await freePort();
+  const hub = await spawnHub({ gateway: await freePort(), subgraphs: subgraphPorts }, { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+  const results: LoadResult[] = [];
+  try {
+    const gateway = `${hub.gateway}/graphql`;
+    const ids: string[] = (await post(gateway, '{ patients(first: 100) { nodes { id } } }', {})).patients.nodes.map((n: { id: string }) => n.id);
+    const bodies = (query: string) => ids.map((id) => JSON.stringify({ query, variables: { id } }));
+    // Both queries must succeed before they are timed.
+    await post(gateway, PATIENT_VIEW, { id: ids[0] });
+    await post(hub.subgraphs.patients, PATIENT_FLOOR, { id: ids[0] });
+
+    for (const [name, url, query] of [
+      ['gateway: cross-subgraph patient view', gateway, PATIENT_VIEW],
+      ['floor: patients subgraph direct', hub.subgraphs.patients, PATIENT_FLOOR],
+    ] as const) {
+      await load(name, url, bodies(query), 2, CONNECTIONS); // warm-up, not recorded
+      process.stdout.write(`load: ${name} (${SECONDS} s, ${CONNECTIONS} connections)... `);
+      const r = await load(name, url, bodies(query), SECONDS, CONNECTIONS);
+      console.log(`${Math.round(r.rps)} req/s`);
+      results.push(r);
+    }
+  } finally {
+    await hub.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  const [through, floor] = results as [LoadResult, LoadResult];
+  console.log('\n' + table([
+    ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'non-2xx'],
+    ...results.map((r) => [r.name, Math.round(r.rps), r.p50, r.p90, r.p99, r.errors, r.non2xx]),
+  ]));
+  const ratio = through.rps / floor.rps;
+  console.log(`\ngateway / floor throughput: ${ratio.toFixed(2)}  (p50 ${through.p50} ms vs ${floor.p50} ms)`);
+  console.log(`seed: ${SEED_PATIENTS} patients, ${seeded.rows} rows in ${seeded.seconds.toFixed(1)} s`);
+
+  const report = {
+    at: new Date().toISOString(),
+    machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, database: env.DATABASE_URL ? 'postgres' : 'sqlite' },
+    seed: { patients: SEED_PATIENTS, rows: seeded.rows, seconds: seeded.seconds },
+    load: results,
+    ratios: { gatewayOverFloorThroughput: ratio },
+  };
+  const dir = path.join(projectRoot(), 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${report.at.replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
+  console.log(`wrote ${path.relative(process.cwd(), file)}`);
+}
+
+main().catch((err: unknown) => {
+  console.error('bench failed:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});
