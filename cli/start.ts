@@ -91,11 +91,15 @@ export async function startCommand(): Promise<void> {
   for (const service of services) {
     const child = spawn(process.execPath, [service.script], {
       env: { ...process.env, PORT: String(service.port), LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      // The IPC channel lets a service notice when this process dies (see lifecycle.ts).
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     children.set(service.name, child);
     child.once('exit', (code, signal) => {
       if (stopping) return;
+      // Ctrl-C in a terminal reaches every process of the group at once; a service that
+      // exits cleanly was asked to stop, so the hub stops with it, cleanly.
+      if (code === 0 || signal === 'SIGINT' || signal === 'SIGTERM') return void stopAll(0);
       process.stderr.write(`${service.name} stopped unexpectedly (${signal ?? `exit code ${code}`}); stopping the hub\n`);
       void stopAll(1);
     });

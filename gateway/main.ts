@@ -1,11 +1,8 @@
+import { stopOnSignals } from '../common/lifecycle';
 import { startGateway } from './server';
 
 startGateway()
-  .then((running) => {
-    const stop = () => running.close().then(() => process.exit(0), () => process.exit(1));
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  })
+  .then((running) => stopOnSignals(() => running.close()))
   .catch((err: unknown) => {
     console.error('gateway failed to start:', err instanceof Error ? err.message : err);
     process.exit(1);

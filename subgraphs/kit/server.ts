@@ -19,6 +19,7 @@ import type { DataSource } from 'typeorm';
 import { type Env, readEnv, DEFAULT_PORTS, type SubgraphName } from '../../common/config';
 import { openDatabase, type DatabaseSpec } from '../../common/database';
 import { makeFormatError } from '../../common/errors';
+import { stopOnSignals } from '../../common/lifecycle';
 import { createLogger, type Logger } from '../../common/logger';
 import { readSubgraphSdl } from '../../common/paths';
 import { createContext, type SubgraphContext } from './context';
@@ -114,16 +115,7 @@ function metricsRegistry(): Registry {
 /** Entry point of a subgraph process: start, then stop cleanly on SIGINT/SIGTERM. */
 export function runSubgraphProcess(def: SubgraphDefinition): void {
   startSubgraph(def)
-    .then((running) => {
-      const stop = () => {
-        running.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    })
+    .then((running) => stopOnSignals(() => running.close()))
     .catch((err: unknown) => {
       console.error(`${def.name} subgraph failed to start:`, err instanceof Error ? err.message : err);
       process.exit(1);
