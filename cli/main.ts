@@ -2,6 +2,7 @@
  * `npx custodian <command>`: the operator's tool.
  */
 import 'reflect-metadata';
+import { ACCOUNT_USAGE, inviteCommand, tokenCommand, usersCommand } from './accounts';
 import { SEED_USAGE, seedCommand } from './seed';
 import { startCommand } from './start';
 
@@ -9,11 +10,15 @@ const USAGE = `usage: custodian <command>
 
   start                          run the whole hub (seeds demo data on first start)
   ${SEED_USAGE}
+${ACCOUNT_USAGE}
 `;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   start: () => startCommand(),
   seed: seedCommand,
+  invite: inviteCommand,
+  token: tokenCommand,
+  users: usersCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

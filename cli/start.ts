@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { DEFAULT_PORTS, readEnv, SUBGRAPH_NAMES, subgraphUrl, type Env } from '../common/config';
 import { openDatabase } from '../common/database';
+import { ensureDevelopmentKeys } from '../common/keys';
 import { projectRoot } from '../common/paths';
 import { SUBGRAPHS } from '../subgraphs';
 import { Patient } from '../subgraphs/patients/entities';
@@ -48,6 +49,8 @@ async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 60_000)
 
 export async function startCommand(): Promise<void> {
   const env = readEnv();
+  // Before any service starts, so that none of them races to create them.
+  ensureDevelopmentKeys(env.DATA_DIR);
   if (!(await hasData(env))) {
     process.stderr.write(`first start: seeding a demo world of ${DEMO_PATIENTS} patients (seed ${DEMO_SEED})\n`);
     await seed({ patients: DEMO_PATIENTS, seed: DEMO_SEED }, env, progressPrinter());

@@ -30,6 +30,10 @@ const EnvSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL (leave it unset for embedded SQLite)')
     .optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'REDIS_URL must be a redis:// URL').default('redis://127.0.0.1:6379'),
+  /** WebAuthn relying party: the site's domain, and the exact origin pages are served from. */
+  RP_ID: z.string().default('localhost'),
+  ORIGIN: z.url().default('http://localhost:4000'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PATIENTS_URL: z.url().optional(),
   LABS_URL: z.url().optional(),

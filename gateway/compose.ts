@@ -16,14 +16,18 @@ import { projectRoot, readSubgraphSdl } from '../common/paths';
 
 export const SUPERGRAPH_PATH = path.join(projectRoot(), 'supergraph.graphql');
 
+/** The accounts subgraph is served by the gateway itself (it owns identity). */
+export const ACCOUNTS_SDL_PATH = path.join(projectRoot(), 'gateway', 'accounts', 'schema.graphql');
+
 export function composeSupergraph(): string {
-  const result = composeServices(
-    SUBGRAPH_NAMES.map((name) => ({
+  const result = composeServices([
+    ...SUBGRAPH_NAMES.map((name) => ({
       name,
       typeDefs: parse(readSubgraphSdl(name)),
       url: `http://127.0.0.1:${DEFAULT_PORTS[name]}/graphql`,
     })),
-  );
+    { name: 'accounts', typeDefs: parse(fs.readFileSync(ACCOUNTS_SDL_PATH, 'utf8')), url: `http://127.0.0.1:${DEFAULT_PORTS.gateway}/accounts/graphql` },
+  ]);
   if (result.errors) {
     throw new Error('Supergraph composition failed:\n' + result.errors.map((e) => '  ' + e.message).join('\n'));
   }

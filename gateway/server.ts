@@ -1,26 +1,44 @@
 /**
- * The gateway: Apollo Gateway over the checked-in supergraph, served by Apollo Server on
- * Express, with `/healthz` and `/metrics` beside `/graphql`.
+ * The gateway: passkey sign-in under /auth, and Apollo Gateway over the checked-in
+ * supergraph at /graphql — for signed-in callers only. For each request it works out who
+ * is calling (gateway/identity/authenticate.ts) and why (X-Purpose-Of-Use), enforces
+ * token scopes, and forwards to each subgraph an identity signed for that operation.
  */
+import { createPublicKey, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
 import express from 'express';
-import { ApolloGateway } from '@apollo/gateway';
+import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { parse } from 'graphql';
 import { collectDefaultMetrics, register } from 'prom-client';
+import type { DataSource } from 'typeorm';
 import { DEFAULT_PORTS, readEnv, SUBGRAPH_NAMES, subgraphUrl, type Env, type SubgraphName } from '../common/config';
-import { makeFormatError } from '../common/errors';
+import { makeFormatError, userError } from '../common/errors';
+import type { Identity } from '../common/identity';
+import { loadPrivateKey } from '../common/keys';
 import { createLogger, type Logger } from '../common/logger';
-import { readSupergraph } from './compose';
+import { resolvers as accountsResolvers } from './accounts/resolvers';
+import { ACCOUNTS_SDL_PATH, readSupergraph } from './compose';
+import type { GatewayContext } from './context';
 import { checkSubgraphs } from './health';
-import { SubgraphClient, type GatewayContext } from './subgraph-client';
+import { authenticate } from './identity/authenticate';
+import { openIdentityDatabase } from './identity/database';
+import { AuthError } from './identity/errors';
+import { PURPOSE_HEADER, resolvePurpose } from './identity/purpose';
+import { webauthnRoutes } from './identity/webauthn';
+import { scopePlugin } from './scopes';
+import { SubgraphClient } from './subgraph-client';
 
 export interface RunningGateway {
   url: string;
   port: number;
+  db: DataSource;
   close(): Promise<void>;
 }
 
@@ -34,6 +52,8 @@ export interface GatewayOptions {
 
 let defaultMetricsOn = false;
 
+const AUTH_STATUS: Record<number, string> = { 400: 'BAD_USER_INPUT', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN' };
+
 export async function startGateway(options: GatewayOptions = {}): Promise<RunningGateway> {
   const env = options.env ?? readEnv();
   const log = options.logger ?? createLogger('gateway', env.LOG_LEVEL);
@@ -41,9 +61,21 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     SUBGRAPH_NAMES.map((name) => [name, options.subgraphUrls?.[name] ?? subgraphUrl(name, env)]),
   ) as Record<SubgraphName, string>;
 
+  const sessionKey = loadPrivateKey('session', env.DATA_DIR);
+  const sessionPublicKey = createPublicKey(sessionKey);
+  const identityKey = loadPrivateKey('identity', env.DATA_DIR);
+  const db = await openIdentityDatabase(env);
+
+  const accountsSchema = buildSubgraphSchema({
+    typeDefs: parse(fs.readFileSync(ACCOUNTS_SDL_PATH, 'utf8')),
+    resolvers: accountsResolvers as GraphQLResolverMap<unknown>,
+  });
   const gateway = new ApolloGateway({
     supergraphSdl: readSupergraph(),
-    buildService: ({ name }) => new SubgraphClient(name, urls[name as SubgraphName]),
+    buildService: ({ name }) =>
+      name === 'accounts'
+        ? new LocalGraphQLDataSource(accountsSchema)
+        : new SubgraphClient(name, urls[name as SubgraphName], identityKey),
   });
 
   const app = express();
@@ -53,7 +85,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     gateway,
     includeStacktraceInErrorResponses: false,
     formatError: makeFormatError(log),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), scopePlugin],
   });
   await apollo.start();
 
@@ -68,13 +100,32 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   app.get('/metrics', async (_req, res) => {
     res.type(register.contentType).send(await register.metrics());
   });
+  app.use('/auth', webauthnRoutes(db, sessionKey, { rpId: env.RP_ID, rpName: 'Custodian', origin: env.ORIGIN }, log));
   app.use(
     '/graphql',
     express.json({ limit: '2mb' }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => {
+      context: async ({ req }): Promise<GatewayContext> => {
         const given = req.header('x-request-id');
-        return { requestId: given && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID() };
+        const requestId = given && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+        try {
+          const principal = await authenticate(db, req.header('authorization'), sessionPublicKey);
+          const { user } = principal;
+          const identity: Identity = {
+            subject: user.id,
+            role: user.role,
+            institutionId: user.institutionId,
+            patientId: user.patientId,
+            practitionerId: user.practitionerId,
+            purpose: resolvePurpose(user.role, req.header(PURPOSE_HEADER)),
+            scopes: principal.scopes,
+            requestId,
+          };
+          return { requestId, principal, identity, db };
+        } catch (err) {
+          if (!(err instanceof AuthError)) throw err;
+          throw userError(AUTH_STATUS[err.status] as 'UNAUTHENTICATED', err.message, { reason: err.code, http: { status: err.status } });
+        }
       },
     }),
   );
@@ -90,8 +141,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   return {
     url,
     port: actualPort,
+    db,
     async close() {
       await apollo.stop();
+      await db.destroy();
     },
   };
 }

@@ -6,6 +6,8 @@
  * Patients are produced in chunks so that 100,000 of them never sit in memory at once.
  */
 import { Faker, en } from '@faker-js/faker';
+import { deviceKeyFromSeed, rawPublicKey } from '../common/device-signature';
+import type { Role } from '../common/identity';
 import { LOINC_BY_CODE } from '../common/loinc';
 import type { Device, DeviceReading } from '../subgraphs/devices/entities';
 import { METRICS, METRICS_BY_KIND, type DeviceKind } from '../subgraphs/devices/metrics';
@@ -18,10 +20,28 @@ import { INSTITUTIONS, LAB_PROFILES, PROJECTS } from './catalog';
 export const ANCHOR = new Date('2026-11-01T00:00:00.000Z');
 const DAY = 86_400_000;
 
+/** A sign-in account (the gateway's `app_user`), without passkeys: tokens are minted by the CLI. */
+export interface SeedUser {
+  id: string;
+  username: string;
+  role: Role;
+  institutionId: string | null;
+  patientId: string | null;
+  practitionerId: string | null;
+  createdAt: Date;
+}
+
+/** A seeded device's private key seed (32 bytes, hex): development data, kept in .data/ only. */
+export interface SeedDeviceKey {
+  deviceId: string;
+  seed: string;
+}
+
 export interface Directory {
   institutions: Institution[];
   practitioners: Practitioner[];
   projects: ResearchProject[];
+  users: SeedUser[];
 }
 
 export interface PatientChunk {
@@ -29,8 +49,10 @@ export interface PatientChunk {
   identifiers: PatientIdentifier[];
   labResults: LabResult[];
   devices: Device[];
+  deviceKeys: SeedDeviceKey[];
   readings: DeviceReading[];
   enrolments: Enrolment[];
+  users: SeedUser[];
 }
 
 export interface SeedOptions {
@@ -42,6 +64,7 @@ export interface SeedOptions {
 export class SeedGenerator {
   private readonly faker: Faker;
   readonly directory: Directory;
+  private readonly usernames = new Set<string>();
 
   constructor(private readonly options: SeedOptions) {
     this.faker = new Faker({ locale: [en], seed: options.seed });
@@ -50,6 +73,28 @@ export class SeedGenerator {
 
   private id(prefix: string): string {
     return `${prefix}_${this.faker.string.hexadecimal({ length: 20, casing: 'lower', prefix: '' })}`;
+  }
+
+  /** `given.family`, ASCII, lower-case; a number appended when taken. */
+  private username(given: string, family: string): string {
+    const ascii = (s: string) => s.normalize('NFKD').toLowerCase().replace(/[^a-z0-9]/g, '');
+    const base = `${ascii(given)}.${ascii(family)}`.slice(0, 56);
+    let name = base;
+    for (let n = 2; this.usernames.has(name); n++) name = `${base}${n}`;
+    this.usernames.add(name);
+    return name;
+  }
+
+  private user(role: Role, username: string, refs: Partial<Pick<SeedUser, 'institutionId' | 'patientId' | 'practitionerId'>>): SeedUser {
+    return {
+      id: this.id('usr'),
+      username,
+      role,
+      institutionId: refs.institutionId ?? null,
+      patientId: refs.patientId ?? null,
+      practitionerId: refs.practitionerId ?? null,
+      createdAt: ANCHOR,
+    };
   }
 
   private buildDirectory(): Directory {
@@ -89,14 +134,22 @@ export class SeedGenerator {
         principalInvestigatorId: f.helpers.arrayElement(researchers).id,
       };
     });
-    return { institutions, practitioners, projects };
+    this.usernames.add('admin');
+    const roleOf = { CLINICIAN: 'clinician', RESEARCHER: 'researcher', COMPLIANCE_OFFICER: 'compliance' } as const;
+    const users = [
+      this.user('admin', 'admin', {}),
+      ...practitioners.map((p) =>
+        this.user(roleOf[p.role], this.username(p.givenName, p.familyName), { institutionId: p.institutionId, practitionerId: p.id }),
+      ),
+    ];
+    return { institutions, practitioners, projects, users };
   }
 
   /** Patients in chunks; the concatenation does not depend on the chunk size. */
   *chunks(): Generator<PatientChunk> {
     const size = this.options.chunkSize ?? 500;
     for (let start = 0; start < this.options.patients; start += size) {
-      const chunk: PatientChunk = { patients: [], identifiers: [], labResults: [], devices: [], readings: [], enrolments: [] };
+      const chunk: PatientChunk = { patients: [], identifiers: [], labResults: [], devices: [], deviceKeys: [], readings: [], enrolments: [], users: [] };
       const end = Math.min(this.options.patients, start + size);
       for (let n = start; n < end; n++) this.addPatient(chunk, n);
       yield chunk;
@@ -131,6 +184,7 @@ export class SeedGenerator {
       sex,
     };
     out.patients.push(patient);
+    out.users.push(this.user('patient', this.username(patient.givenName, patient.familyName), { institutionId: institution.id, patientId: patient.id }));
     out.identifiers.push({
       id: this.id('pid'),
       patientId: patient.id,
@@ -174,14 +228,18 @@ export class SeedGenerator {
     if (diabetic && f.datatype.boolean({ probability: 0.5 })) kinds.push('CGM');
     if (f.datatype.boolean({ probability: 0.04 })) kinds.push('PULSE_OXIMETER');
     for (const kind of kinds) {
+      const keySeed = f.string.hexadecimal({ length: 64, casing: 'lower', prefix: '' });
       const device: Device = {
         id: this.id('dev'),
         kind,
         model: { SMARTWATCH: 'Pulse Band 3', CGM: 'GlucoTrack G7', PULSE_OXIMETER: 'OxiClip 2' }[kind],
         serial: `${kind.slice(0, 2)}-${f.string.alphanumeric({ length: 10, casing: 'upper' })}`,
         ownerPatientId: patient.id,
+        publicKey: rawPublicKey(deviceKeyFromSeed(Buffer.from(keySeed, 'hex'))),
+        lastSequence: 0,
       };
       out.devices.push(device);
+      out.deviceKeys.push({ deviceId: device.id, seed: keySeed });
       const last = ANCHOR.getTime() - f.number.int({ min: 0, max: 7 }) * DAY;
       for (const metric of METRICS_BY_KIND[kind]) {
         const [mean, sd] = metric === 'HEART_RATE' ? [72, 9] : metric === 'SPO2' ? [97, 1.2] : diabetic ? [165, 40] : [100, 15];

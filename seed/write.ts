@@ -3,15 +3,22 @@
  * first), replacing what was there. Each chunk of patients is one transaction per
  * database, inserted as multi-row INSERTs sized under SQLite's bind-parameter limit.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Env, SubgraphName } from '../common/config';
 import { openDatabase } from '../common/database';
+import { IDENTITY_DATABASE } from '../gateway/identity/database';
+import { User } from '../gateway/identity/entities';
 import { SUBGRAPHS } from '../subgraphs';
 import { Device, DeviceReading } from '../subgraphs/devices/entities';
 import { LabResult } from '../subgraphs/labs/entities';
 import { Institution, Patient, PatientIdentifier, Practitioner } from '../subgraphs/patients/entities';
 import { Enrolment, ResearchProject } from '../subgraphs/research/entities';
-import { SeedGenerator, type SeedOptions } from './generate';
+import { SeedGenerator, type SeedDeviceKey, type SeedOptions } from './generate';
+
+/** Where the seeded devices' private keys go: development data, never committed. */
+export const deviceKeysPath = (dataDir: string) => path.join(dataDir, 'device-keys.json');
 
 export interface SeedSummary {
   patients: number;
@@ -20,8 +27,11 @@ export interface SeedSummary {
   counts: Record<string, number>;
 }
 
+type Store = SubgraphName | 'identity';
+
 /** Tables in the order they can be emptied (children first). */
-const TABLES: Record<SubgraphName, string[]> = {
+const TABLES: Record<Store, string[]> = {
+  identity: ['api_token', 'session', 'passkey', 'webauthn_challenge', 'enrolment_code', 'app_user'],
   patients: ['patient_identifier', 'patient', 'practitioner', 'institution'],
   labs: ['lab_result'],
   devices: ['device_reading', 'device'],
@@ -39,11 +49,10 @@ async function insertAll<T extends ObjectLiteral>(db: DataSource, entity: Entity
   });
 }
 
-export async function openAll(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): Promise<Record<SubgraphName, DataSource>> {
-  const entries = await Promise.all(
-    Object.values(SUBGRAPHS).map(async (def) => [def.name, await openDatabase({ name: def.name, ...def.database }, env)] as const),
-  );
-  return Object.fromEntries(entries) as Record<SubgraphName, DataSource>;
+export async function openAll(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): Promise<Record<Store, DataSource>> {
+  const specs = [...Object.values(SUBGRAPHS).map((def) => ({ name: def.name, ...def.database })), IDENTITY_DATABASE];
+  const entries = await Promise.all(specs.map(async (spec) => [spec.name, await openDatabase(spec, env)] as const));
+  return Object.fromEntries(entries) as Record<Store, DataSource>;
 }
 
 export async function seed(
@@ -56,28 +65,34 @@ export async function seed(
   const counts: Record<string, number> = {};
   const count = (name: string, n: number) => (counts[name] = (counts[name] ?? 0) + n);
   try {
-    for (const [name, tables] of Object.entries(TABLES) as [SubgraphName, string[]][]) {
+    for (const [name, tables] of Object.entries(TABLES) as [Store, string[]][]) {
       await dbs[name].transaction(async (tx) => {
         for (const table of tables) await tx.query(`DELETE FROM ${table}`);
       });
     }
     const gen = new SeedGenerator(options);
-    const { institutions, practitioners, projects } = gen.directory;
+    const { institutions, practitioners, projects, users } = gen.directory;
+    await insertAll(dbs.identity, User, users, 7);
     await insertAll(dbs.patients, Institution, institutions, 4);
     await insertAll(dbs.patients, Practitioner, practitioners, 5);
     await insertAll(dbs.research, ResearchProject, projects, 6);
     count('institutions', institutions.length);
     count('practitioners', practitioners.length);
     count('researchProjects', projects.length);
+    count('users', users.length);
+    const deviceKeys: SeedDeviceKey[] = [];
 
     let done = 0;
     for (const chunk of gen.chunks()) {
       await Promise.all([
         insertAll(dbs.patients, Patient, chunk.patients, 6).then(() => insertAll(dbs.patients, PatientIdentifier, chunk.identifiers, 4)),
         insertAll(dbs.labs, LabResult, chunk.labResults, 12),
-        insertAll(dbs.devices, Device, chunk.devices, 5).then(() => insertAll(dbs.devices, DeviceReading, chunk.readings, 6)),
+        insertAll(dbs.devices, Device, chunk.devices, 7).then(() => insertAll(dbs.devices, DeviceReading, chunk.readings, 6)),
         insertAll(dbs.research, Enrolment, chunk.enrolments, 5),
+        insertAll(dbs.identity, User, chunk.users, 7),
       ]);
+      deviceKeys.push(...chunk.deviceKeys);
+      count('users', chunk.users.length);
       count('patients', chunk.patients.length);
       count('identifiers', chunk.identifiers.length);
       count('labResults', chunk.labResults.length);
@@ -87,6 +102,10 @@ export async function seed(
       done += chunk.patients.length;
       progress(done, options.patients);
     }
+    fs.mkdirSync(env.DATA_DIR, { recursive: true });
+    fs.writeFileSync(deviceKeysPath(env.DATA_DIR), JSON.stringify(Object.fromEntries(deviceKeys.map((k) => [k.deviceId, k.seed]))), {
+      mode: 0o600,
+    });
   } finally {
     await Promise.all(Object.values(dbs).map((db) => db.destroy()));
   }

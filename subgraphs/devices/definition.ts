@@ -1,10 +1,11 @@
 import type { SubgraphDefinition } from '../kit/server';
 import { entities } from './entities';
 import { CreateDevices1764057600000 } from './migrations/1764057600000-create-devices';
+import { DeviceKeys1764144000000 } from './migrations/1764144000000-device-keys';
 import { resolvers } from './resolvers';
 
 export const devicesSubgraph: SubgraphDefinition = {
   name: 'devices',
   resolvers,
-  database: { entities, migrations: [CreateDevices1764057600000] },
+  database: { entities, migrations: [CreateDevices1764057600000, DeviceKeys1764144000000] },
 };

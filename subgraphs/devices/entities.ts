@@ -20,6 +20,14 @@ export class Device {
   @Index('ix_device_owner')
   @Column({ name: 'owner_patient_id', type: 'varchar', length: 40 })
   ownerPatientId!: string;
+
+  /** Raw Ed25519 public key, base64url; batches must be signed by its private half. */
+  @Column({ name: 'public_key', type: 'varchar', length: 64, nullable: true })
+  publicKey!: string | null;
+
+  /** The sequence number of the last batch accepted; the next must be greater. */
+  @Column({ name: 'last_sequence', type: 'integer', default: 0 })
+  lastSequence!: number;
 }
 
 @Entity({ name: 'device_reading' })

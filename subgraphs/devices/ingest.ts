@@ -1,12 +1,14 @@
 /**
- * Ingesting a batch of readings: validated as a whole before anything is written, then
- * written in one transaction. A reading already stored (same device, metric, instant)
- * is skipped, so a device that retries a batch after a lost acknowledgement does not
- * create duplicates.
+ * Ingesting a batch of readings: the device's signature is checked, the batch validated
+ * as a whole, then everything is written in one transaction together with the device's
+ * new batch sequence — so a batch is either stored with its sequence or not at all, and
+ * the same signed batch sent again (a replay) is refused. A reading already stored by an
+ * earlier batch (same device, metric, instant) is skipped, not duplicated.
  */
 import type { DataSource } from 'typeorm';
 import { In } from 'typeorm';
-import { badInput, notFound } from '../../common/errors';
+import { publicKeyFromRaw, verifyBatch } from '../../common/device-signature';
+import { badInput, notFound, userError } from '../../common/errors';
 import { newId } from '../../common/ids';
 import { Device, DeviceReading } from './entities';
 import { METRICS, METRICS_BY_KIND, type Metric } from './metrics';
@@ -27,17 +29,26 @@ export interface IngestResult {
   duplicates: number;
 }
 
-export async function ingestReadings(
-  db: DataSource,
-  input: { deviceId: string; readings: ReadingInput[] },
-  now = new Date(),
-): Promise<IngestResult> {
+export interface IngestInput {
+  deviceId: string;
+  sequence: number;
+  readings: ReadingInput[];
+  /** Ed25519 over the canonical batch, base64url (see common/device-signature.ts). */
+  signature: string;
+}
+
+export async function ingestReadings(db: DataSource, input: IngestInput, now = new Date()): Promise<IngestResult> {
   const { readings } = input;
   if (readings.length === 0) throw badInput('A batch needs at least one reading', 'readings');
   if (readings.length > MAX_BATCH) throw badInput(`A batch holds at most ${MAX_BATCH} readings`, 'readings');
+  if (!Number.isInteger(input.sequence) || input.sequence < 1) throw badInput('sequence must be a positive integer', 'sequence');
 
   const device = await db.getRepository(Device).findOneBy({ id: input.deviceId });
   if (!device) throw notFound('Device', input.deviceId);
+  if (!device.publicKey) throw userError('FORBIDDEN', 'This device has no registered key and cannot send readings');
+  if (!verifyBatch(input, input.signature, publicKeyFromRaw(device.publicKey))) {
+    throw userError('UNAUTHENTICATED', "The batch is not signed by this device's key");
+  }
 
   const allowed = METRICS_BY_KIND[device.kind];
   const unique = new Map<string, ReadingInput>();
@@ -55,6 +66,18 @@ export async function ingestReadings(
   });
 
   return db.transaction(async (tx) => {
+    // Compare-and-set inside the transaction: concurrent copies of one batch cannot both pass.
+    const advanced = await tx
+      .createQueryBuilder()
+      .update(Device)
+      .set({ lastSequence: input.sequence })
+      .where('id = :id AND last_sequence < :sequence', { id: device.id, sequence: input.sequence })
+      .execute();
+    if (!advanced.affected) {
+      throw userError('CONFLICT', `Batch ${input.sequence} was already accepted or is older than the last one: a replay`, {
+        lastSequence: device.lastSequence,
+      });
+    }
     const repo = tx.getRepository(DeviceReading);
     const instants = [...new Set([...unique.values()].map((r) => r.recordedAt.toISOString()))];
     const existing = new Set<string>();

@@ -6,7 +6,8 @@ import { childPage, type Filter } from '../kit/child-pages';
 import type { SubgraphContext } from '../kit/context';
 import { byId, groupedBy } from '../kit/loaders';
 import { Device, DeviceReading } from './entities';
-import { ingestReadings, type ReadingInput } from './ingest';
+import { ingestReadings, type IngestInput } from './ingest';
+import { registerDevice, type NewDevice } from './register';
 import { METRICS_BY_KIND, type Metric } from './metrics';
 
 type Ctx = SubgraphContext;
@@ -36,8 +37,8 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
   },
 
   Mutation: {
-    ingestReadings: (_: unknown, { input }: { input: { deviceId: string; readings: ReadingInput[] } }, ctx: Ctx) =>
-      ingestReadings(ctx.db, input),
+    ingestReadings: (_: unknown, { input }: { input: IngestInput }, ctx: Ctx) => ingestReadings(ctx.db, input),
+    registerDevice: (_: unknown, { input }: { input: NewDevice }, ctx: Ctx) => registerDevice(ctx, input),
   },
 
   Patient: {

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type DataLoader from 'dataloader';
+import type { Identity } from '../../common/identity';
 import type { Logger } from '../../common/logger';
 
 /**
@@ -9,19 +9,21 @@ import type { Logger } from '../../common/logger';
  */
 export interface SubgraphContext {
   db: DataSource;
+  /** Who asks, in which role, for what purpose: verified from the gateway's token. */
+  identity: Identity;
   requestId: string;
   log: Logger;
   /** A request-scoped DataLoader, created on first use under `key`. */
   loader<K, V>(key: string, create: () => DataLoader<K, V>): DataLoader<K, V>;
 }
 
-export function createContext(db: DataSource, log: Logger, requestId?: string): SubgraphContext {
+export function createContext(db: DataSource, log: Logger, identity: Identity): SubgraphContext {
   const loaders = new Map<string, DataLoader<unknown, unknown>>();
-  const id = requestId && /^[\w.-]{1,100}$/.test(requestId) ? requestId : randomUUID();
   return {
     db,
-    requestId: id,
-    log: log.child({ requestId: id }),
+    identity,
+    requestId: identity.requestId,
+    log: log.child({ requestId: identity.requestId, subject: identity.subject }),
     loader<K, V>(key: string, create: () => DataLoader<K, V>): DataLoader<K, V> {
       let loader = loaders.get(key);
       if (!loader) {

@@ -4,6 +4,7 @@
  * database. A subgraph module only declares what is specific to it (see `definition.ts`
  * in each subgraph folder).
  */
+import type { KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -20,9 +21,11 @@ import { type Env, readEnv, DEFAULT_PORTS, type SubgraphName } from '../../commo
 import { openDatabase, type DatabaseSpec } from '../../common/database';
 import { makeFormatError } from '../../common/errors';
 import { stopOnSignals } from '../../common/lifecycle';
+import { loadPublicKey } from '../../common/keys';
 import { createLogger, type Logger } from '../../common/logger';
 import { readSubgraphSdl } from '../../common/paths';
 import { createContext, type SubgraphContext } from './context';
+import { trustGatewayOnly } from './trust-gateway';
 
 export interface SubgraphDefinition {
   name: SubgraphName;
@@ -42,11 +45,14 @@ export interface StartOptions {
   env?: Env;
   port?: number;
   logger?: Logger;
+  /** The gateway's identity public key; by default from the environment or DATA_DIR. */
+  identityKey?: KeyObject;
 }
 
 export async function startSubgraph(def: SubgraphDefinition, options: StartOptions = {}): Promise<RunningSubgraph> {
   const env = options.env ?? readEnv();
   const log = options.logger ?? createLogger(def.name, env.LOG_LEVEL);
+  const identityKey = options.identityKey ?? loadPublicKey('identity', env.DATA_DIR);
   const db = await openDatabase({ name: def.name, ...def.database }, env);
 
   const schema = buildSubgraphSchema({ typeDefs: parse(readSubgraphSdl(def.name)), resolvers: def.resolvers as GraphQLResolverMap<unknown> });
@@ -77,8 +83,9 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
   app.use(
     '/graphql',
     express.json({ limit: '2mb' }),
+    trustGatewayOnly(identityKey),
     expressMiddleware(apollo, {
-      context: async ({ req }) => createContext(db, log, req.header('x-request-id')),
+      context: async ({ req }) => createContext(db, log, req.identity!),
     }),
   );
 

@@ -1,0 +1,99 @@
+/**
+ * The identity the gateway forwards to subgraphs: a short-lived Ed25519 JWT that says
+ * who is asking (subject, role, institution, patient), why (purpose of use), with which
+ * token scopes, for which request — and for which exact operation: the token carries a
+ * digest of the canonical `{query, variables}`, so a token lifted from one subgraph
+ * request cannot be replayed with another query.
+ *
+ * Subgraphs trust nothing else: a request without a valid identity token gets a 401.
+ */
+import { createHash, type KeyObject } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+
+export const ROLES = ['patient', 'clinician', 'researcher', 'compliance', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PURPOSES = ['TREATMENT', 'RESEARCH', 'EMERGENCY', 'OPERATIONS'] as const;
+export type Purpose = (typeof PURPOSES)[number];
+
+export const SCOPES = ['read', 'write', 'ingest'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface Identity {
+  /** User id. */
+  subject: string;
+  role: Role;
+  institutionId: string | null;
+  /** For role `patient`: the patient record this user is. */
+  patientId: string | null;
+  /** For staff roles: their practitioner record. */
+  practitionerId: string | null;
+  purpose: Purpose;
+  scopes: Scope[];
+  requestId: string;
+}
+
+const ISSUER = 'custodian-gateway';
+const AUDIENCE = 'custodian-subgraph';
+/** Long enough for one query plan to run; short enough to be useless when stolen. */
+export const IDENTITY_TTL_SECONDS = 60;
+
+export function operationDigest(query: string, variables: unknown): string {
+  const canonical = canonicalize({ query, variables: variables ?? {} }) ?? '';
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+export async function signIdentity(identity: Identity, digest: string, key: KeyObject): Promise<string> {
+  return new SignJWT({
+    role: identity.role,
+    inst: identity.institutionId,
+    pat: identity.patientId,
+    prac: identity.practitionerId,
+    pur: identity.purpose,
+    scp: identity.scopes,
+    rid: identity.requestId,
+    opd: digest,
+  })
+    .setProtectedHeader({ alg: 'EdDSA', typ: 'custodian-identity+jwt' })
+    .setSubject(identity.subject)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${IDENTITY_TTL_SECONDS}s`)
+    .sign(key);
+}
+
+export class IdentityError extends Error {}
+
+/** Verifies a forwarded identity against the operation it came with. */
+export async function verifyIdentity(token: string, key: KeyObject, digest: string): Promise<Identity> {
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(token, key, {
+      algorithms: ['EdDSA'],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      typ: 'custodian-identity+jwt',
+      maxTokenAge: `${IDENTITY_TTL_SECONDS + 5}s`,
+      requiredClaims: ['sub', 'exp', 'iat'],
+    }));
+  } catch (err) {
+    if (err instanceof joseErrors.JWTExpired) throw new IdentityError('identity token expired');
+    throw new IdentityError('identity token invalid');
+  }
+  if (payload.opd !== digest) throw new IdentityError('identity token was issued for another operation');
+  const role = payload.role as Role;
+  const purpose = payload.pur as Purpose;
+  if (!ROLES.includes(role) || !PURPOSES.includes(purpose)) throw new IdentityError('identity token invalid');
+  return {
+    subject: payload.sub!,
+    role,
+    institutionId: (payload.inst as string | null) ?? null,
+    patientId: (payload.pat as string | null) ?? null,
+    practitionerId: (payload.prac as string | null) ?? null,
+    purpose,
+    scopes: Array.isArray(payload.scp) ? (payload.scp as Scope[]) : [],
+    requestId: String(payload.rid ?? ''),
+  };
+}

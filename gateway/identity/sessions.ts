@@ -1,0 +1,99 @@
+/**
+ * Sessions after a passkey sign-in: a short-lived access token (an EdDSA JWT, 15 min)
+ * and a refresh token (opaque, 30 days, rotated on every use). The access token names
+ * its session, and every request checks that the session is still live, so signing out
+ * takes effect at once, not when the token expires. Presenting a refresh token that was
+ * already rotated away means it was copied: the whole session is revoked.
+ */
+import type { KeyObject } from 'node:crypto';
+import { SignJWT, jwtVerify } from 'jose';
+import type { DataSource } from 'typeorm';
+import { IsNull } from 'typeorm';
+import { newId } from '../../common/ids';
+import { randomToken, safeEqual, sha256 } from '../../common/secrets';
+import { AuthError } from './errors';
+import { Session, User } from './entities';
+
+export const ACCESS_TTL_SECONDS = 15 * 60;
+export const SESSION_TTL_DAYS = 30;
+const ISSUER = 'custodian-gateway';
+const AUDIENCE = 'custodian';
+
+export interface IssuedSession {
+  token: string;
+  refreshToken: string;
+  expiresIn: number;
+  tokenType: 'Bearer';
+}
+
+async function accessToken(user: User, sessionId: string, key: KeyObject): Promise<string> {
+  return new SignJWT({ sid: sessionId, role: user.role })
+    .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt' })
+    .setSubject(user.id)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${ACCESS_TTL_SECONDS}s`)
+    .sign(key);
+}
+
+export async function startSession(db: DataSource, user: User, key: KeyObject, now = new Date()): Promise<IssuedSession> {
+  const id = newId('ses');
+  const secret = randomToken();
+  await db.getRepository(Session).insert({
+    id,
+    userId: user.id,
+    refreshHash: sha256(secret),
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + SESSION_TTL_DAYS * 86_400_000),
+    revokedAt: null,
+  });
+  return { token: await accessToken(user, id, key), refreshToken: `rt_${id}_${secret}`, expiresIn: ACCESS_TTL_SECONDS, tokenType: 'Bearer' };
+}
+
+export async function refreshSession(db: DataSource, refreshToken: unknown, key: KeyObject, now = new Date()): Promise<IssuedSession> {
+  const match = typeof refreshToken === 'string' ? /^rt_(ses_[0-9a-f]{20})_([\w-]{43})$/.exec(refreshToken) : null;
+  if (!match) throw new AuthError(400, 'INVALID_REFRESH_TOKEN', 'A refresh token is required');
+  const [, sessionId, secret] = match as unknown as [string, string, string];
+  const repo = db.getRepository(Session);
+  const session = await repo.findOneBy({ id: sessionId });
+  if (!session || session.revokedAt || session.expiresAt <= now) {
+    throw new AuthError(401, 'SESSION_ENDED', 'This session has ended; sign in again');
+  }
+  if (!safeEqual(session.refreshHash, sha256(secret))) {
+    await repo.update({ id: session.id }, { revokedAt: now });
+    throw new AuthError(401, 'REFRESH_TOKEN_REUSED', 'This refresh token was already used; the session is revoked');
+  }
+  const next = randomToken();
+  // Compare-and-set: of two refreshes racing with one token, only one rotates it.
+  const rotated = await repo.update({ id: session.id, refreshHash: session.refreshHash, revokedAt: IsNull() }, { refreshHash: sha256(next) });
+  if (!rotated.affected) throw new AuthError(401, 'REFRESH_TOKEN_REUSED', 'This refresh token was already used');
+  const user = await db.getRepository(User).findOneByOrFail({ id: session.userId });
+  return { token: await accessToken(user, session.id, key), refreshToken: `rt_${session.id}_${next}`, expiresIn: ACCESS_TTL_SECONDS, tokenType: 'Bearer' };
+}
+
+export async function endSession(db: DataSource, sessionId: string, now = new Date()): Promise<void> {
+  await db.getRepository(Session).update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: now });
+}
+
+/** The user and session behind an access token, if both are still valid. */
+export async function verifyAccessToken(
+  db: DataSource,
+  token: string,
+  key: KeyObject,
+  now = new Date(),
+): Promise<{ user: User; sessionId: string }> {
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(token, key, { algorithms: ['EdDSA'], issuer: ISSUER, audience: AUDIENCE, typ: 'at+jwt' }));
+  } catch {
+    throw new AuthError(401, 'INVALID_TOKEN', 'The access token is invalid or expired');
+  }
+  const session = typeof payload.sid === 'string' ? await db.getRepository(Session).findOneBy({ id: payload.sid }) : null;
+  if (!session || session.revokedAt || session.expiresAt <= now || session.userId !== payload.sub) {
+    throw new AuthError(401, 'SESSION_ENDED', 'This session has ended; sign in again');
+  }
+  const user = await db.getRepository(User).findOneBy({ id: session.userId });
+  if (!user) throw new AuthError(401, 'SESSION_ENDED', 'This session has ended; sign in again');
+  return { user, sessionId: session.id };
+}

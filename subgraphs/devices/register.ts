@@ -1,0 +1,47 @@
+/**
+ * Registering a device: its owner, what it is, and its Ed25519 public key. A patient
+ * registers their own devices; clinicians and admins may register one for a patient.
+ * (Which clinicians, for which patients, is the consent engine's question.)
+ */
+import { publicKeyFromRaw } from '../../common/device-signature';
+import { badInput, userError } from '../../common/errors';
+import { newId } from '../../common/ids';
+import type { SubgraphContext } from '../kit/context';
+import { Device } from './entities';
+import type { DeviceKind } from './metrics';
+
+export interface NewDevice {
+  ownerPatientId: string;
+  kind: DeviceKind;
+  model: string;
+  serial: string;
+  publicKey: string;
+}
+
+export async function registerDevice(ctx: SubgraphContext, input: NewDevice): Promise<Device> {
+  const { identity } = ctx;
+  const ownDevice = identity.role === 'patient' && identity.patientId === input.ownerPatientId;
+  if (!ownDevice && identity.role !== 'clinician' && identity.role !== 'admin') {
+    throw userError('FORBIDDEN', 'Only the patient, a clinician or an admin may register a device for a patient');
+  }
+  if (!/^[\w .-]{1,100}$/.test(input.model)) throw badInput('model: 1–100 letters, digits, spaces, dots or dashes', 'model');
+  if (!/^[\w-]{1,64}$/.test(input.serial)) throw badInput('serial: 1–64 letters, digits or dashes', 'serial');
+  try {
+    publicKeyFromRaw(input.publicKey);
+  } catch {
+    throw badInput('publicKey must be a raw 32-byte Ed25519 key, base64url', 'publicKey');
+  }
+  const repo = ctx.db.getRepository(Device);
+  if (await repo.findOneBy({ serial: input.serial })) throw userError('CONFLICT', `A device with serial ${input.serial} is already registered`);
+  const device: Device = {
+    id: newId('dev'),
+    kind: input.kind,
+    model: input.model,
+    serial: input.serial,
+    ownerPatientId: input.ownerPatientId,
+    publicKey: input.publicKey,
+    lastSequence: 0,
+  };
+  await repo.insert(device);
+  return device;
+}
