@@ -18,17 +18,24 @@ export interface LoadResult {
   non2xx: number;
 }
 
-export async function load(name: string, url: string, bodies: string[], seconds: number, connections: number): Promise<LoadResult> {
+export interface BenchRequest {
+  body: string;
+  headers: Record<string, string>;
+}
+
+export async function load(name: string, url: string, requests: BenchRequest[], seconds: number, connections: number): Promise<LoadResult> {
   let n = 0;
   const result = await autocannon({
     url,
     method: 'POST',
     connections,
     duration: seconds,
-    headers: { 'content-type': 'application/json' },
     requests: [
       {
-        setupRequest: (req) => ({ ...req, body: bodies[n++ % bodies.length] }),
+        setupRequest: (req) => {
+          const next = requests[n++ % requests.length]!;
+          return { ...req, body: next.body, headers: { ...req.headers, 'content-type': 'application/json', ...next.headers } };
+        },
       },
     ],
   });

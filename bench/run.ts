@@ -18,8 +18,11 @@ import { SUBGRAPH_NAMES, readEnv, type SubgraphName } from '../common/config';
 import { projectRoot } from '../common/paths';
 import { freePort } from '../common/ports';
 import { spawnHub } from '../cli/hub-process';
+import { ADMIN_BENCH_IDENTITY } from './identity';
+import { operationDigest, signIdentity } from '../common/identity';
+import { loadPrivateKey } from '../common/keys';
 import { seed } from '../seed/write';
-import { load, type LoadResult } from './load';
+import { load, type BenchRequest, type LoadResult } from './load';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -38,8 +41,8 @@ const PATIENT_FLOOR = `query PatientFloor($id: ID!) {
   patient(id: $id) { id name { text } birthDate sex identifiers { system value } institution { name } }
 }`;
 
-async function post(url: string, query: string, variables: object): Promise<any> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+async function post(url: string, query: string, variables: object, headers: Record<string, string>): Promise<any> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
   const body: any = await res.json();
   if (body.errors) throw new Error(`benchmark query failed at ${url}: ${JSON.stringify(body.errors)}`);
   return body.data;
@@ -66,19 +69,32 @@ async function main(): Promise<void> {
   const results: LoadResult[] = [];
   try {
     const gateway = `${hub.gateway}/graphql`;
-    const ids: string[] = (await post(gateway, '{ patients(first: 100) { nodes { id } } }', {})).patients.nodes.map((n: { id: string }) => n.id);
-    const bodies = (query: string) => ids.map((id) => JSON.stringify({ query, variables: { id } }));
+    const auth = { authorization: `Bearer ${hub.token('admin', 'read')}` };
+    const ids: string[] = (await post(gateway, '{ patients(first: 100) { nodes { id } } }', {}, auth)).patients.nodes.map(
+      (n: { id: string }) => n.id,
+    );
+    const throughGateway: BenchRequest[] = ids.map((id) => ({ body: JSON.stringify({ query: PATIENT_VIEW, variables: { id } }), headers: auth }));
+    // Straight to the subgraph, each request carries an identity token signed for it with
+    // the gateway's key, as the gateway would send it: the floor pays for verification too.
+    const identityKey = loadPrivateKey('identity', dataDir);
+    const direct = async (): Promise<BenchRequest[]> =>
+      Promise.all(
+        ids.map(async (id) => ({
+          body: JSON.stringify({ query: PATIENT_FLOOR, variables: { id } }),
+          headers: { authorization: `Bearer ${await signIdentity(ADMIN_BENCH_IDENTITY, operationDigest(PATIENT_FLOOR, { id }), identityKey)}` },
+        })),
+      );
     // Both queries must succeed before they are timed.
-    await post(gateway, PATIENT_VIEW, { id: ids[0] });
-    await post(hub.subgraphs.patients, PATIENT_FLOOR, { id: ids[0] });
+    await post(gateway, PATIENT_VIEW, { id: ids[0] }, auth);
+    await post(hub.subgraphs.patients, PATIENT_FLOOR, { id: ids[0] }, (await direct())[0]!.headers);
 
-    for (const [name, url, query] of [
-      ['gateway: cross-subgraph patient view', gateway, PATIENT_VIEW],
-      ['floor: patients subgraph direct', hub.subgraphs.patients, PATIENT_FLOOR],
+    for (const [name, url, requests] of [
+      ['gateway: cross-subgraph patient view', gateway, async () => throughGateway],
+      ['floor: patients subgraph direct', hub.subgraphs.patients, direct],
     ] as const) {
-      await load(name, url, bodies(query), 2, CONNECTIONS); // warm-up, not recorded
+      await load(name, url, await requests(), 2, CONNECTIONS); // warm-up, not recorded
       process.stdout.write(`load: ${name} (${SECONDS} s, ${CONNECTIONS} connections)... `);
-      const r = await load(name, url, bodies(query), SECONDS, CONNECTIONS);
+      const r = await load(name, url, await requests(), SECONDS, CONNECTIONS);
       console.log(`${Math.round(r.rps)} req/s`);
       results.push(r);
     }

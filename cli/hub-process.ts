@@ -3,13 +3,15 @@
  * reports ready. Used by the end-to-end tests and the benchmarks, which both want the
  * hub exactly as a newcomer runs it: separate processes, real HTTP.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../common/config';
 import { projectRoot } from '../common/paths';
 
 export interface HubProcess {
   gateway: string;
+  /** Mints an API token for a user with `custodian token`, against this hub's data. */
+  token(username: string, scopes?: string): string;
   subgraphs: Record<SubgraphName, string>;
   process: ChildProcess;
   output(): string;
@@ -26,15 +28,14 @@ export async function spawnHub(ports: HubPorts, env: Record<string, string | und
   const subgraphs = Object.fromEntries(
     SUBGRAPH_NAMES.map((n) => [n, `http://127.0.0.1:${ports.subgraphs[n]}/graphql`]),
   ) as Record<SubgraphName, string>;
-  const child = spawn(process.execPath, [path.join(projectRoot(), 'dist', 'cli', 'main.js'), 'start'], {
-    env: {
-      ...process.env,
-      ...env,
-      PORT: String(ports.gateway),
-      ...Object.fromEntries(SUBGRAPH_NAMES.map((n) => [`${n.toUpperCase()}_URL`, subgraphs[n]])),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const cli = path.join(projectRoot(), 'dist', 'cli', 'main.js');
+  const childEnv = {
+    ...process.env,
+    ...env,
+    PORT: String(ports.gateway),
+    ...Object.fromEntries(SUBGRAPH_NAMES.map((n) => [`${n.toUpperCase()}_URL`, subgraphs[n]])),
+  };
+  const child = spawn(process.execPath, [cli, 'start'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -60,6 +61,8 @@ export async function spawnHub(ports: HubPorts, env: Record<string, string | und
 
   return {
     gateway: `http://127.0.0.1:${ports.gateway}`,
+    token: (username, scopes = 'read,write') =>
+      execFileSync(process.execPath, [cli, 'token', username, '--scopes', scopes], { env: childEnv, encoding: 'utf8' }).trim(),
     subgraphs,
     process: child,
     output: () => output,

@@ -78,6 +78,7 @@ export async function ingestReadings(db: DataSource, input: IngestInput, now = n
         lastSequence: device.lastSequence,
       });
     }
+    device.lastSequence = input.sequence;
     const repo = tx.getRepository(DeviceReading);
     const instants = [...new Set([...unique.values()].map((r) => r.recordedAt.toISOString()))];
     const existing = new Set<string>();

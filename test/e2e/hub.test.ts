@@ -8,8 +8,10 @@ import { startHub, type Hub } from '../helpers/hub';
 import { counterValue } from '../helpers/metrics';
 
 let hub: Hub;
+let auth: Record<string, string>;
 beforeAll(async () => {
   hub = await startHub();
+  auth = { authorization: `Bearer ${hub.token('admin')}` };
 }, 120_000);
 afterAll(async () => {
   if (hub && hub.process.exitCode === null) await hub.stop();
@@ -48,7 +50,7 @@ describe('the hub, end to end', () => {
   });
 
   test('one query crosses all four subgraphs', async () => {
-    const data = ok(await gql(`${hub.gateway}/graphql`, PATIENT_VIEW, { first: 50 }));
+    const data = ok(await gql(`${hub.gateway}/graphql`, PATIENT_VIEW, { first: 50 }, auth));
     expect(data.patients.totalCount).toBe(500);
     const patients: any[] = data.patients.nodes;
     expect(patients).toHaveLength(50);
@@ -66,7 +68,7 @@ describe('the hub, end to end', () => {
   test('the query plan fetches entities in batches: one request per subgraph, a few SQL statements', async () => {
     const gatewayBefore = await metrics(`${hub.gateway}/metrics`);
     const sqlBefore = await Promise.all(SUBGRAPH_NAMES.map((n) => metrics(subgraphMetrics(hub.subgraphs[n]))));
-    ok(await gql(`${hub.gateway}/graphql`, PATIENT_VIEW, { first: 50 }));
+    ok(await gql(`${hub.gateway}/graphql`, PATIENT_VIEW, { first: 50 }, auth));
     const gatewayAfter = await metrics(`${hub.gateway}/metrics`);
     const sqlAfter = await Promise.all(SUBGRAPH_NAMES.map((n) => metrics(subgraphMetrics(hub.subgraphs[n]))));
 
@@ -93,12 +95,12 @@ describe('the hub, end to end', () => {
   });
 
   test('a research cohort summary joins research enrolments with lab results', async () => {
-    const { researchProjects } = ok(await gql(`${hub.gateway}/graphql`, '{ researchProjects { nodes { id enrolments { totalCount } } } }'));
+    const { researchProjects } = ok(await gql(`${hub.gateway}/graphql`, '{ researchProjects { nodes { id enrolments { totalCount } } } }', {}, auth));
     const project = researchProjects.nodes.find((p: any) => p.enrolments.totalCount > 0);
     const { cohortSummary } = ok(
       await gql(`${hub.gateway}/graphql`, 'query($p: ID!) { cohortSummary(projectId: $p, loinc: "2160-0") { count mean min max unit project { id } } }', {
         p: project.id,
-      }),
+      }, auth),
     );
     expect(cohortSummary.project.id).toBe(project.id);
     expect(cohortSummary.count).toBeGreaterThan(0);
@@ -121,7 +123,7 @@ describe('the hub, end to end', () => {
       ['not GraphQL', '{ patients(', undefined, 'GRAPHQL_PARSE_FAILED'],
     ];
     for (const [why, query, variables, code] of cases) {
-      const res = await gql(url, query, variables);
+      const res = await gql(url, query, variables, auth);
       expect([why, codes(res)[0]]).toEqual([why, code]);
       expect(JSON.stringify(res)).not.toMatch(/stacktrace|node_modules|at \w+ \(/);
     }

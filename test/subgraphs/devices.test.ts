@@ -1,22 +1,38 @@
+import fs from 'node:fs';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { deviceKeyFromSeed, rawPublicKey, signBatch, type SignedReading } from '../../common/device-signature';
+import { deviceKeysPath } from '../../seed/write';
 import { Device, DeviceReading } from '../../subgraphs/devices/entities';
-import { codes, gql, ok } from '../helpers/graphql';
+import { codes, ok } from '../helpers/graphql';
 import { queriesSent } from '../helpers/metrics';
 import { startSeededSubgraph, type SubgraphUnderTest } from '../helpers/subgraph';
 
 let t: SubgraphUnderTest;
 let watch: Device;
 let cgm: Device;
+let deviceKeys: Record<string, string>;
+const sequences = new Map<string, number>();
 beforeAll(async () => {
   t = await startSeededSubgraph('devices', 60);
   const devices = await t.subgraph.db.getRepository(Device).find({ order: { id: 'ASC' } });
   watch = devices.find((d) => d.kind === 'SMARTWATCH')!;
   cgm = devices.find((d) => d.kind === 'CGM')!;
+  deviceKeys = JSON.parse(fs.readFileSync(deviceKeysPath(t.database.env.DATA_DIR), 'utf8'));
 });
 afterAll(() => t?.close());
 
 const INGEST = `mutation($input: IngestReadingsInput!) {
-  ingestReadings(input: $input) { accepted duplicates device { id } }
+  ingestReadings(input: $input) { accepted duplicates device { id lastSequence } }
 }`;
+
+const keyOf = (deviceId: string) => deviceKeyFromSeed(Buffer.from(deviceKeys[deviceId]!, 'hex'));
+
+/** A batch as the device would send it: the next sequence, signed with its key. */
+function signed(deviceId: string, readings: SignedReading[], opts: { sequence?: number; key?: KeyObject } = {}) {
+  const sequence = opts.sequence ?? (sequences.get(deviceId) ?? 0) + 1;
+  if (opts.sequence === undefined) sequences.set(deviceId, sequence);
+  return { deviceId, sequence, readings, signature: signBatch({ deviceId, sequence, readings }, opts.key ?? keyOf(deviceId)) };
+}
 const READINGS = `query($id: ID!, $metric: Metric, $since: DateTime, $until: DateTime, $first: Int, $after: String) {
   device(id: $id) {
     kind metrics owner { id }
@@ -31,7 +47,7 @@ const at = (minute: number) => new Date(Date.UTC(2026, 10, 20, 8, minute)).toISO
 
 describe('devices subgraph', () => {
   test('a device, its owner, its metrics and its readings newest first', async () => {
-    const { device } = ok(await gql(t.url, READINGS, { id: watch.id, first: 100 }));
+    const { device } = ok(await t.gql(READINGS, { id: watch.id, first: 100 }));
     expect(device.kind).toBe('SMARTWATCH');
     expect(device.metrics).toEqual(['HEART_RATE', 'SPO2']);
     expect(device.owner.id).toBe(watch.ownerPatientId);
@@ -47,13 +63,18 @@ describe('devices subgraph', () => {
       { metric: 'HEART_RATE', value: 74, recordedAt: at(1) },
       { metric: 'SPO2', value: 97.5, recordedAt: at(1) },
     ];
-    const first = ok(await gql(t.url, INGEST, { input: { deviceId: watch.id, readings } }));
-    expect(first.ingestReadings).toEqual({ accepted: 3, duplicates: 0, device: { id: watch.id } });
-    const retry = ok(await gql(t.url, INGEST, { input: { deviceId: watch.id, readings } }));
-    expect(retry.ingestReadings).toMatchObject({ accepted: 0, duplicates: 3 });
+    const batch = signed(watch.id, readings);
+    const first = ok(await t.gql(INGEST, { input: batch }));
+    expect(first.ingestReadings).toEqual({ accepted: 3, duplicates: 0, device: { id: watch.id, lastSequence: batch.sequence } });
+    // The same signed batch again is a replay: refused, nothing written.
+    const replay = await t.gql(INGEST, { input: batch });
+    expect(codes(replay)).toEqual(['CONFLICT']);
+    // The same readings in a new, properly signed batch are recognised as already stored.
+    const resent = ok(await t.gql(INGEST, { input: signed(watch.id, readings) }));
+    expect(resent.ingestReadings).toMatchObject({ accepted: 0, duplicates: 3 });
     expect(await readingCount(watch.id)).toBe(before + 3);
 
-    const { device } = ok(await gql(t.url, READINGS, { id: watch.id, metric: 'HEART_RATE', since: at(0), until: at(2) }));
+    const { device } = ok(await t.gql(READINGS, { id: watch.id, metric: 'HEART_RATE', since: at(0), until: at(2) }));
     expect(device.readings.nodes.map((n: any) => [n.value, n.unit, n.recordedAt])).toEqual([
       [74, '/min', at(1)],
       [71, '/min', at(0)],
@@ -71,13 +92,60 @@ describe('devices subgraph', () => {
       ['too large', Array.from({ length: 1001 }, (_, i) => ({ metric: 'GLUCOSE', value: 100, recordedAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString() }))],
     ];
     for (const [why, readings] of cases) {
-      const res = await gql(t.url, INGEST, { input: { deviceId: cgm.id, readings } });
+      const res = await t.gql(INGEST, { input: signed(cgm.id, readings as SignedReading[]) });
       expect([why, codes(res)]).toEqual([why, ['BAD_USER_INPUT']]);
     }
-    expect(codes(await gql(t.url, INGEST, { input: { deviceId: cgm.id, readings: [{ ...good, metric: 'STEPS' }] } }))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await gql(t.url, INGEST, { input: { deviceId: cgm.id, readings: [{ ...good, value: 'high' }] } }))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await gql(t.url, INGEST, { input: { deviceId: 'dev_nope', readings: [good] } }))).toEqual(['NOT_FOUND']);
+    expect(codes(await t.gql(INGEST, { input: { ...signed(cgm.id, [good]), readings: [{ ...good, metric: 'STEPS' }] } }))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
+    expect(codes(await t.gql(INGEST, { input: { ...signed(cgm.id, [good]), readings: [{ ...good, value: 'high' }] } }))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
+    expect(codes(await t.gql(INGEST, { input: { ...signed(cgm.id, [good]), deviceId: 'dev_nope' } }))).toEqual(['NOT_FOUND']);
     expect(await readingCount(cgm.id)).toBe(before);
+  });
+
+  test("refuses batches not signed by the device's own key, or replayed out of order", async () => {
+    const before = await readingCount(cgm.id);
+    const reading = { metric: 'GLUCOSE', value: 120, recordedAt: at(30) };
+    const stranger = generateKeyPairSync('ed25519').privateKey;
+    expect(codes(await t.gql(INGEST, { input: signed(cgm.id, [reading], { key: stranger }) }))).toEqual(['UNAUTHENTICATED']);
+    expect(codes(await t.gql(INGEST, { input: signed(cgm.id, [reading], { key: keyOf(watch.id) }) }))).toEqual(['UNAUTHENTICATED']);
+    // Signed by the right key, then tampered with: the value changed in transit.
+    const tampered = signed(cgm.id, [reading]);
+    expect(codes(await t.gql(INGEST, { input: { ...tampered, readings: [{ ...reading, value: 300 }] } }))).toEqual(['UNAUTHENTICATED']);
+    expect(codes(await t.gql(INGEST, { input: { ...tampered, signature: 'AAAA' } }))).toEqual(['UNAUTHENTICATED']);
+    expect(await readingCount(cgm.id)).toBe(before);
+
+    const accepted = signed(cgm.id, [reading], { sequence: 1000 });
+    expect(ok(await t.gql(INGEST, { input: accepted })).ingestReadings.accepted).toBe(1);
+    const older = signed(cgm.id, [{ ...reading, recordedAt: at(31) }], { sequence: 999 });
+    expect(codes(await t.gql(INGEST, { input: older }))).toEqual(['CONFLICT']);
+    expect(await readingCount(cgm.id)).toBe(before + 1);
+  });
+
+  test('a registered device sends readings with its own key', async () => {
+    const key = generateKeyPairSync('ed25519').privateKey;
+    const { registerDevice } = ok(
+      await t.gql(
+        `mutation($input: RegisterDeviceInput!) { registerDevice(input: $input) { id kind publicKey lastSequence owner { id } } }`,
+        { input: { ownerPatientId: watch.ownerPatientId, kind: 'PULSE_OXIMETER', model: 'OxiClip 2', serial: 'PO-TEST0001', publicKey: rawPublicKey(key) } },
+      ),
+    );
+    expect(registerDevice).toMatchObject({ kind: 'PULSE_OXIMETER', lastSequence: 0, owner: { id: watch.ownerPatientId } });
+    const batch = { deviceId: registerDevice.id, sequence: 1, readings: [{ metric: 'SPO2', value: 96, recordedAt: at(40) }] };
+    const res = ok(await t.gql(INGEST, { input: { ...batch, signature: signBatch(batch, key) } }));
+    expect(res.ingestReadings.accepted).toBe(1);
+    const duplicate = await t.gql(
+      `mutation($input: RegisterDeviceInput!) { registerDevice(input: $input) { id } }`,
+      { input: { ownerPatientId: watch.ownerPatientId, kind: 'CGM', model: 'X', serial: 'PO-TEST0001', publicKey: rawPublicKey(key) } },
+    );
+    expect(codes(duplicate)).toEqual(['CONFLICT']);
+    const badKey = await t.gql(
+      `mutation($input: RegisterDeviceInput!) { registerDevice(input: $input) { id } }`,
+      { input: { ownerPatientId: watch.ownerPatientId, kind: 'CGM', model: 'X', serial: 'PO-TEST0002', publicKey: 'c2hvcnQ' } },
+    );
+    expect(codes(badKey)).toEqual(['BAD_USER_INPUT']);
   });
 
   test('readings page through exactly once, and time windows are validated', async () => {
@@ -85,20 +153,20 @@ describe('devices subgraph', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let i = 0; i < 50; i++) {
-      const { device }: any = ok(await gql(t.url, READINGS, { id: watch.id, first: 5, after }));
+      const { device }: any = ok(await t.gql(READINGS, { id: watch.id, first: 5, after }));
       seen.push(...device.readings.nodes.map((n: any) => n.id));
       if (!device.readings.pageInfo.hasNextPage) break;
       after = device.readings.pageInfo.endCursor;
     }
     expect(seen.sort()).toEqual(all.map((r) => r.id).sort());
-    expect(codes(await gql(t.url, READINGS, { id: watch.id, since: at(5), until: at(5) }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await t.gql(READINGS, { id: watch.id, since: at(5), until: at(5) }))).toEqual(['BAD_USER_INPUT']);
   });
 
   test("patients' devices resolve in one query for a whole batch", async () => {
     const owners = (await t.subgraph.db.getRepository(Device).find({ take: 15 })).map((d) => d.ownerPatientId);
     const before = await queriesSent('devices');
     const res: any = ok(
-      await gql(t.url, 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Patient { id devices { id kind } } } }', {
+      await t.gql('query($r: [_Any!]!) { _entities(representations: $r) { ... on Patient { id devices { id kind } } } }', {
         r: owners.map((id) => ({ __typename: 'Patient', id })),
       }),
     );

@@ -1,5 +1,5 @@
 import { LabResult } from '../../subgraphs/labs/entities';
-import { codes, gql, ok } from '../helpers/graphql';
+import { codes, ok } from '../helpers/graphql';
 import { queriesSent } from '../helpers/metrics';
 import { startSeededSubgraph, type SubgraphUnderTest } from '../helpers/subgraph';
 
@@ -37,7 +37,7 @@ describe('labs subgraph', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let i = 0; i < 20; i++) {
-      const conn: any = ok(await gql(t.url, LABS, { r: [rep(patient)], first: 4, after }))._entities[0].labResults;
+      const conn: any = ok(await t.gql(LABS, { r: [rep(patient)], first: 4, after }))._entities[0].labResults;
       expect(conn.totalCount).toBe(expected.length);
       seen.push(...conn.nodes.map((n: { id: string }) => n.id));
       if (!conn.pageInfo.hasNextPage) break;
@@ -50,19 +50,19 @@ describe('labs subgraph', () => {
     const patient = patientIds[1]!;
     const mine = rows.filter((r) => r.patientId === patient);
     const code = mine[0]!.loincCode;
-    const byCode: any = ok(await gql(t.url, LABS, { r: [rep(patient)], code, first: 100 }))._entities[0].labResults;
+    const byCode: any = ok(await t.gql(LABS, { r: [rep(patient)], code, first: 100 }))._entities[0].labResults;
     expect(byCode.nodes.map((n: any) => n.id).sort()).toEqual(mine.filter((r) => r.loincCode === code).map((r) => r.id).sort());
     expect(byCode.nodes.every((n: any) => n.code.system === 'http://loinc.org' && n.code.code === code)).toBe(true);
 
     const cut = [...mine].sort(newestFirst)[1]!.effectiveAt;
-    const since: any = ok(await gql(t.url, LABS, { r: [rep(patient)], since: cut.toISOString(), first: 100 }))._entities[0].labResults;
+    const since: any = ok(await t.gql(LABS, { r: [rep(patient)], since: cut.toISOString(), first: 100 }))._entities[0].labResults;
     const expected = mine.filter((r) => r.effectiveAt >= cut).map((r) => r.id).sort();
     expect(since.nodes.map((n: any) => n.id).sort()).toEqual(expected);
     expect(since.totalCount).toBe(expected.length);
   });
 
   test('values carry UCUM units, reference ranges and an interpretation consistent with them', async () => {
-    const conn: any = ok(await gql(t.url, LABS, { r: patientIds.slice(0, 5).map(rep), first: 100 }))._entities;
+    const conn: any = ok(await t.gql(LABS, { r: patientIds.slice(0, 5).map(rep), first: 100 }))._entities;
     const results = conn.flatMap((p: any) => p.labResults.nodes);
     expect(results.length).toBeGreaterThan(10);
     for (const r of results) {
@@ -74,7 +74,7 @@ describe('labs subgraph', () => {
 
   test('results of 20 patients load in one page query and one count query', async () => {
     const before = await queriesSent('labs');
-    const res: any = ok(await gql(t.url, LABS, { r: patientIds.slice(0, 20).map(rep), first: 3 }));
+    const res: any = ok(await t.gql(LABS, { r: patientIds.slice(0, 20).map(rep), first: 3 }));
     const after = await queriesSent('labs');
     expect(res._entities).toHaveLength(20);
     for (const p of res._entities) {
@@ -97,7 +97,7 @@ describe('labs subgraph', () => {
       .filter((r): r is LabResult => Boolean(r));
     const values = latest.map((r) => r.value);
     const res: any = ok(
-      await gql(t.url, 'query($r: [_Any!]!) { _entities(representations: $r) { ... on CohortSummary { count mean min max unit } } }', {
+      await t.gql('query($r: [_Any!]!) { _entities(representations: $r) { ... on CohortSummary { count mean min max unit } } }', {
         r: [{ __typename: 'CohortSummary', projectId: 'proj_x', loinc: code, memberIds: members }],
       }),
     );
@@ -111,7 +111,7 @@ describe('labs subgraph', () => {
 
   test('an empty cohort has a zero count and no statistics', async () => {
     const res: any = ok(
-      await gql(t.url, 'query($r: [_Any!]!) { _entities(representations: $r) { ... on CohortSummary { count mean min max } } }', {
+      await t.gql('query($r: [_Any!]!) { _entities(representations: $r) { ... on CohortSummary { count mean min max } } }', {
         r: [{ __typename: 'CohortSummary', projectId: 'proj_x', loinc: '4548-4', memberIds: [] }],
       }),
     );
@@ -119,10 +119,10 @@ describe('labs subgraph', () => {
   });
 
   test('bad input gets typed errors', async () => {
-    expect(codes(await gql(t.url, LABS, { r: [rep(patientIds[0]!)], code: '4548-5' }))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await gql(t.url, LABS, { r: [rep(patientIds[0]!)], code: 'HbA1c' }))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await gql(t.url, LABS, { r: [rep(patientIds[0]!)], since: '2026-13-45' }))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await gql(t.url, LABS, { r: [rep(patientIds[0]!)], first: 500 }))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await gql(t.url, '{ labResult(id: "lab_nope") { id } }'))).toEqual(['NOT_FOUND']);
+    expect(codes(await t.gql(LABS, { r: [rep(patientIds[0]!)], code: '4548-5' }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await t.gql(LABS, { r: [rep(patientIds[0]!)], code: 'HbA1c' }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await t.gql(LABS, { r: [rep(patientIds[0]!)], since: '2026-13-45' }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await t.gql(LABS, { r: [rep(patientIds[0]!)], first: 500 }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await t.gql('{ labResult(id: "lab_nope") { id } }'))).toEqual(['NOT_FOUND']);
   });
 });

@@ -1,4 +1,4 @@
-import { codes, gql, ok } from '../helpers/graphql';
+import { codes, ok } from '../helpers/graphql';
 import { queriesSent } from '../helpers/metrics';
 import { startSeededSubgraph, type SubgraphUnderTest } from '../helpers/subgraph';
 import { Patient } from '../../subgraphs/patients/entities';
@@ -21,7 +21,7 @@ describe('patients subgraph', () => {
     let after: string | null = null;
     let total = -1;
     for (let pages = 0; pages < 20; pages++) {
-      const page: any = ok(await gql(t.url, PAGE, { first: 7, after })).patients;
+      const page: any = ok(await t.gql(PAGE, { first: 7, after })).patients;
       total = page.totalCount;
       seen.push(...page.nodes.map((n: { id: string }) => n.id));
       if (!page.pageInfo.hasNextPage) break;
@@ -34,9 +34,9 @@ describe('patients subgraph', () => {
   });
 
   test('filters by institution, and the count matches the rows', async () => {
-    const { institutions } = ok(await gql(t.url, '{ institutions { id kind } }'));
+    const { institutions } = ok(await t.gql('{ institutions { id kind } }'));
     const hospital = institutions.find((i: { kind: string }) => i.kind === 'HOSPITAL');
-    const page: any = ok(await gql(t.url, PAGE, { first: 100, inst: hospital.id })).patients;
+    const page: any = ok(await t.gql(PAGE, { first: 100, inst: hospital.id })).patients;
     expect(page.totalCount).toBe(page.nodes.length);
     const ids = page.nodes.map((n: { id: string }) => n.id);
     const rows = await t.subgraph.db.getRepository(Patient).findBy({ institutionId: hospital.id });
@@ -46,7 +46,7 @@ describe('patients subgraph', () => {
   test('demographics, identifiers and institution of one patient', async () => {
     const row = (await t.subgraph.db.getRepository(Patient).find({ order: { id: 'ASC' }, take: 1 }))[0]!;
     const { patient } = ok(
-      await gql(t.url, 'query($id: ID!) { patient(id: $id) { id birthDate sex name { given family text } identifiers { system value } institution { id name } } }', {
+      await t.gql('query($id: ID!) { patient(id: $id) { id birthDate sex name { given family text } identifiers { system value } institution { id name } } }', {
         id: row.id,
       }),
     );
@@ -62,7 +62,7 @@ describe('patients subgraph', () => {
     const representations = rows.map((r) => ({ __typename: 'Patient', id: r.id }));
     const before = await queriesSent('patients');
     const res = ok(
-      await gql(t.url, 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Patient { id name { family } } } }', {
+      await t.gql('query($r: [_Any!]!) { _entities(representations: $r) { ... on Patient { id name { family } } } }', {
         r: representations,
       }),
     );
@@ -72,17 +72,17 @@ describe('patients subgraph', () => {
   });
 
   test('bad input gets typed errors, never a stack trace', async () => {
-    const unknown = await gql(t.url, '{ patient(id: "pat_nope") { id } }');
+    const unknown = await t.gql('{ patient(id: "pat_nope") { id } }');
     expect(codes(unknown)).toEqual(['NOT_FOUND']);
-    const tooMany = await gql(t.url, PAGE, { first: 101 });
+    const tooMany = await t.gql(PAGE, { first: 101 });
     expect(codes(tooMany)).toEqual(['BAD_USER_INPUT']);
-    const negative = await gql(t.url, PAGE, { first: -1 });
+    const negative = await t.gql(PAGE, { first: -1 });
     expect(codes(negative)).toEqual(['BAD_USER_INPUT']);
     for (const cursor of ['not a cursor', 'WzJd', Buffer.from('[1,"a","b"]').toString('base64url'), Buffer.from('{"a":1}').toString('base64url')]) {
-      const res = await gql(t.url, PAGE, { first: 5, after: cursor });
+      const res = await t.gql(PAGE, { first: 5, after: cursor });
       expect(codes(res)).toEqual(['BAD_USER_INPUT']);
     }
-    const wrongType = await gql(t.url, PAGE, { first: 'ten' });
+    const wrongType = await t.gql(PAGE, { first: 'ten' });
     expect(codes(wrongType)).toEqual(['BAD_USER_INPUT']);
     for (const res of [unknown, tooMany, wrongType]) expect(JSON.stringify(res)).not.toMatch(/stacktrace|at \w+ \(/);
   });

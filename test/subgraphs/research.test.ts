@@ -1,5 +1,5 @@
 import { Enrolment, ResearchProject } from '../../subgraphs/research/entities';
-import { codes, gql, ok } from '../helpers/graphql';
+import { codes, ok } from '../helpers/graphql';
 import { startSeededSubgraph, type SubgraphUnderTest } from '../helpers/subgraph';
 
 let t: SubgraphUnderTest;
@@ -14,15 +14,15 @@ afterAll(() => t?.close());
 
 describe('research subgraph', () => {
   test('lists projects with status filter and pagination', async () => {
-    const all: any = ok(await gql(t.url, '{ researchProjects(first: 100) { totalCount nodes { id title purpose status } } }')).researchProjects;
+    const all: any = ok(await t.gql('{ researchProjects(first: 100) { totalCount nodes { id title purpose status } } }')).researchProjects;
     expect(all.totalCount).toBe(projects.length);
     expect(all.nodes.map((p: any) => p.id)).toEqual(projects.map((p) => p.id));
-    const active: any = ok(await gql(t.url, '{ researchProjects(status: ACTIVE) { totalCount nodes { status } } }')).researchProjects;
+    const active: any = ok(await t.gql('{ researchProjects(status: ACTIVE) { totalCount nodes { status } } }')).researchProjects;
     expect(active.totalCount).toBe(projects.filter((p) => p.status === 'ACTIVE').length);
     expect(active.nodes.every((p: any) => p.status === 'ACTIVE')).toBe(true);
-    const first: any = ok(await gql(t.url, '{ researchProjects(first: 1) { pageInfo { endCursor } nodes { id } } }')).researchProjects;
+    const first: any = ok(await t.gql('{ researchProjects(first: 1) { pageInfo { endCursor } nodes { id } } }')).researchProjects;
     const second: any = ok(
-      await gql(t.url, 'query($a: String) { researchProjects(first: 1, after: $a) { nodes { id } } }', { a: first.pageInfo.endCursor }),
+      await t.gql('query($a: String) { researchProjects(first: 1, after: $a) { nodes { id } } }', { a: first.pageInfo.endCursor }),
     ).researchProjects;
     expect(second.nodes[0].id).toBe(projects[1]!.id);
   });
@@ -30,7 +30,7 @@ describe('research subgraph', () => {
   test('the cohort handed to the labs subgraph is the actively enrolled patients', async () => {
     const project = projects.find((p) => enrolments.some((e) => e.projectId === p.id && e.status !== 'ACTIVE')) ?? projects[0]!;
     const res: any = ok(
-      await gql(t.url, 'query($r: [_Any!]!) { _entities(representations: $r) { ... on CohortSummary { projectId loinc memberIds project { id } } } }', {
+      await t.gql('query($r: [_Any!]!) { _entities(representations: $r) { ... on CohortSummary { projectId loinc memberIds project { id } } } }', {
         r: [{ __typename: 'CohortSummary', projectId: project.id, loinc: '2160-0' }],
       }),
     );
@@ -45,7 +45,7 @@ describe('research subgraph', () => {
     let after: string | null = null;
     for (let i = 0; i < 100; i++) {
       const page: any = ok(
-        await gql(t.url, 'query($id: ID!, $a: String) { researchProject(id: $id) { enrolments(first: 3, after: $a) { totalCount pageInfo { hasNextPage endCursor } nodes { patient { id } enrolledAt } } } }', {
+        await t.gql('query($id: ID!, $a: String) { researchProject(id: $id) { enrolments(first: 3, after: $a) { totalCount pageInfo { hasNextPage endCursor } nodes { patient { id } enrolledAt } } } }', {
           id: project.id,
           a: after,
         }),
@@ -58,7 +58,7 @@ describe('research subgraph', () => {
 
     const enrolled = enrolments[0]!;
     const res: any = ok(
-      await gql(t.url, 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Patient { researchProjects { status project { id title } } } } }', {
+      await t.gql('query($r: [_Any!]!) { _entities(representations: $r) { ... on Patient { researchProjects { status project { id title } } } } }', {
         r: [{ __typename: 'Patient', id: enrolled.patientId }],
       }),
     );
@@ -66,9 +66,9 @@ describe('research subgraph', () => {
   });
 
   test('unknown projects and malformed LOINC codes are refused', async () => {
-    expect(codes(await gql(t.url, '{ cohortSummary(projectId: "proj_nope", loinc: "4548-4") { projectId } }'))).toEqual(['NOT_FOUND']);
-    expect(codes(await gql(t.url, `{ cohortSummary(projectId: "${projects[0]!.id}", loinc: "4548") { projectId } }`))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await gql(t.url, '{ researchProject(id: "proj_nope") { id } }'))).toEqual(['NOT_FOUND']);
-    expect(codes(await gql(t.url, '{ researchProjects(status: DONE) { totalCount } }'))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(codes(await t.gql('{ cohortSummary(projectId: "proj_nope", loinc: "4548-4") { projectId } }'))).toEqual(['NOT_FOUND']);
+    expect(codes(await t.gql(`{ cohortSummary(projectId: "${projects[0]!.id}", loinc: "4548") { projectId } }`))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await t.gql('{ researchProject(id: "proj_nope") { id } }'))).toEqual(['NOT_FOUND']);
+    expect(codes(await t.gql('{ researchProjects(status: DONE) { totalCount } }'))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
   });
 });
