@@ -1,0 +1,47 @@
+/**
+ * The ledger's storage-agnostic core: RFC 6962 hashing, the Merkle tree over a
+ * NodeStore, RFC 9162 proof verification, C2SP checkpoints and signed notes.
+ */
+export { HASH_SIZE, emptyRoot, leafHash, nodeHash } from './hashing';
+export { decodeBase64Strict, encodeBase64 } from './encoding';
+export {
+  ConcurrentAppendError,
+  MissingNodeError,
+  nodeKeyString,
+  nodesOfRun,
+  type AppendRange,
+  type NodeKey,
+  type NodeRun,
+  type NodeStore,
+  type StoredNode,
+} from './node-store';
+export { nodesCompletedByAppend, type LevelRange } from './subtrees';
+export { InMemoryNodeStore } from './memory-node-store';
+export { MerkleTree, TreeRangeError } from './tree';
+export { ProofError, rootFromInclusionProof, verifyConsistency, verifyInclusion, type ProofErrorCode } from './verify';
+export {
+  CheckpointError,
+  formatCheckpoint,
+  openCheckpoint,
+  parseCheckpoint,
+  signCheckpoint,
+  type Checkpoint,
+} from './checkpoint';
+export {
+  NoteError,
+  generateNoteKey,
+  hexKeyId,
+  isValidKeyName,
+  noteKeyId,
+  openNote,
+  parseSignerKey,
+  parseVerifierKey,
+  signNote,
+  verifierKeyFromPublicKey,
+  type NoteErrorCode,
+  type NoteKeyPair,
+  type NoteSignature,
+  type NoteSigner,
+  type NoteVerifier,
+  type OpenedNote,
+} from './note';
