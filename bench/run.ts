@@ -6,6 +6,11 @@
  *                readings, research projects) through the gateway, under concurrent load.
  *  3. floor    — the patients subgraph's share of that query sent straight to it: the
  *                cost of one subgraph with no gateway, planning or entity fetches.
+ *  4. ungated  — (2) again on a hub started with CONSENT_GATE=off: the consent gate's cost
+ *                is the ratio of (2) to (4).
+ *
+ * The caller is a clinician asking about patients of their own institution, for
+ * TREATMENT: every answer is permitted, by the base policy, through the full gate.
  *
  * Prints a table and writes bench/results/<date>.json and bench/results/latest.json.
  * Loopback only, bounded in time (about a minute in all).
@@ -18,8 +23,9 @@ import { SUBGRAPH_NAMES, readEnv, type SubgraphName } from '../common/config';
 import { projectRoot } from '../common/paths';
 import { freePort } from '../common/ports';
 import { spawnHub } from '../cli/hub-process';
-import { ADMIN_BENCH_IDENTITY } from './identity';
-import { operationDigest, signIdentity } from '../common/identity';
+import { operationDigest, signIdentity, type Identity } from '../common/identity';
+import { openIdentityDatabase } from '../gateway/identity/database';
+import { User } from '../gateway/identity/entities';
 import { loadPrivateKey } from '../common/keys';
 import { seed } from '../seed/write';
 import { load, type BenchRequest, type LoadResult } from './load';
@@ -63,53 +69,75 @@ async function main(): Promise<void> {
   const seeded = await seed({ patients: SEED_PATIENTS, seed: 42 }, dbEnv);
   console.log(`${seeded.seconds.toFixed(1)} s (${Math.round(seeded.rows / seeded.seconds)} rows/s)`);
 
-  const subgraphPorts = {} as Record<SubgraphName, number>;
-  for (const name of SUBGRAPH_NAMES) subgraphPorts[name] = await freePort();
-  const hub = await spawnHub({ gateway: await freePort(), subgraphs: subgraphPorts }, { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
-  const results: LoadResult[] = [];
-  try {
-    const gateway = `${hub.gateway}/graphql`;
-    const auth = { authorization: `Bearer ${hub.token('admin', 'read')}` };
-    const ids: string[] = (await post(gateway, '{ patients(first: 100) { nodes { id } } }', {}, auth)).patients.nodes.map(
-      (n: { id: string }) => n.id,
-    );
-    const throughGateway: BenchRequest[] = ids.map((id) => ({ body: JSON.stringify({ query: PATIENT_VIEW, variables: { id } }), headers: auth }));
-    // Straight to the subgraph, each request carries an identity token signed for it with
-    // the gateway's key, as the gateway would send it: the floor pays for verification too.
-    const identityKey = loadPrivateKey('identity', dataDir);
-    const direct = async (): Promise<BenchRequest[]> =>
-      Promise.all(
-        ids.map(async (id) => ({
-          body: JSON.stringify({ query: PATIENT_FLOOR, variables: { id } }),
-          headers: { authorization: `Bearer ${await signIdentity(ADMIN_BENCH_IDENTITY, operationDigest(PATIENT_FLOOR, { id }), identityKey)}` },
-        })),
-      );
-    // Both queries must succeed before they are timed.
-    await post(gateway, PATIENT_VIEW, { id: ids[0] }, auth);
-    await post(hub.subgraphs.patients, PATIENT_FLOOR, { id: ids[0] }, (await direct())[0]!.headers);
+  // A clinician of the first hospital, as the subgraphs will see them.
+  const identityDb = await openIdentityDatabase(dbEnv);
+  const clinician = (await identityDb.getRepository(User).find({ where: { role: 'clinician' }, order: { username: 'ASC' }, take: 1 }))[0]!;
+  await identityDb.destroy();
+  const asSeen: Identity = {
+    subject: clinician.id,
+    role: 'clinician',
+    institutionId: clinician.institutionId,
+    patientId: null,
+    practitionerId: clinician.practitionerId,
+    purpose: 'TREATMENT',
+    scopes: ['read'],
+    requestId: 'bench',
+  };
 
-    for (const [name, url, requests] of [
-      ['gateway: cross-subgraph patient view', gateway, async () => throughGateway],
-      ['floor: patients subgraph direct', hub.subgraphs.patients, direct],
-    ] as const) {
-      await load(name, url, await requests(), 2, CONNECTIONS); // warm-up, not recorded
-      process.stdout.write(`load: ${name} (${SECONDS} s, ${CONNECTIONS} connections)... `);
-      const r = await load(name, url, await requests(), SECONDS, CONNECTIONS);
-      console.log(`${Math.round(r.rps)} req/s`);
-      results.push(r);
+  const results: LoadResult[] = [];
+  const runHub = async (gate: 'on' | 'off', scenarios: ('gateway' | 'floor')[]) => {
+    const subgraphPorts = {} as Record<SubgraphName, number>;
+    for (const name of SUBGRAPH_NAMES) subgraphPorts[name] = await freePort();
+    const hub = await spawnHub({ gateway: await freePort(), subgraphs: subgraphPorts }, { DATA_DIR: dataDir, LOG_LEVEL: 'error', CONSENT_GATE: gate });
+    try {
+      const gateway = `${hub.gateway}/graphql`;
+      const auth = { authorization: `Bearer ${hub.token(clinician.username, 'read')}` };
+      const ids: string[] = (await post(gateway, '{ patients(first: 100) { nodes { id } } }', {}, auth)).patients.nodes.map((n: { id: string }) => n.id);
+      const throughGateway: BenchRequest[] = ids.map((id) => ({ body: JSON.stringify({ query: PATIENT_VIEW, variables: { id } }), headers: auth }));
+      // Straight to the subgraph, each request carries an identity token signed for it with
+      // the gateway's key, as the gateway would send it: the floor pays for verification too.
+      const identityKey = loadPrivateKey('identity', dataDir);
+      const direct = async (): Promise<BenchRequest[]> =>
+        Promise.all(
+          ids.map(async (id) => ({
+            body: JSON.stringify({ query: PATIENT_FLOOR, variables: { id } }),
+            headers: { authorization: `Bearer ${await signIdentity(asSeen, operationDigest(PATIENT_FLOOR, { id }), identityKey)}` },
+          })),
+        );
+      // Each query must succeed before it is timed.
+      await post(gateway, PATIENT_VIEW, { id: ids[0] }, auth);
+      await post(hub.subgraphs.patients, PATIENT_FLOOR, { id: ids[0] }, (await direct())[0]!.headers);
+      for (const scenario of scenarios) {
+        const name =
+          scenario === 'floor' ? 'floor: patients subgraph direct' : `gateway: cross-subgraph patient view, gate ${gate}`;
+        const url = scenario === 'floor' ? hub.subgraphs.patients : gateway;
+        const requests = async () => (scenario === 'floor' ? direct() : throughGateway);
+        await load(name, url, await requests(), 2, CONNECTIONS); // warm-up, not recorded
+        process.stdout.write(`load: ${name} (${SECONDS} s, ${CONNECTIONS} connections)... `);
+        const r = await load(name, url, await requests(), SECONDS, CONNECTIONS);
+        console.log(`${Math.round(r.rps)} req/s`);
+        results.push(r);
+      }
+    } finally {
+      await hub.stop();
     }
+  };
+  try {
+    await runHub('on', ['gateway', 'floor']);
+    await runHub('off', ['gateway']);
   } finally {
-    await hub.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 
-  const [through, floor] = results as [LoadResult, LoadResult];
+  const [through, floor, ungated] = results as [LoadResult, LoadResult, LoadResult];
   console.log('\n' + table([
     ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'non-2xx'],
     ...results.map((r) => [r.name, Math.round(r.rps), r.p50, r.p90, r.p99, r.errors, r.non2xx]),
   ]));
   const ratio = through.rps / floor.rps;
+  const gateRatio = through.rps / ungated.rps;
   console.log(`\ngateway / floor throughput: ${ratio.toFixed(2)}  (p50 ${through.p50} ms vs ${floor.p50} ms)`);
+  console.log(`gate on / gate off throughput: ${gateRatio.toFixed(2)}  (p50 ${through.p50} ms vs ${ungated.p50} ms)`);
   console.log(`seed: ${SEED_PATIENTS} patients, ${seeded.rows} rows in ${seeded.seconds.toFixed(1)} s`);
 
   const report = {
@@ -117,7 +145,7 @@ async function main(): Promise<void> {
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, database: env.DATABASE_URL ? 'postgres' : 'sqlite' },
     seed: { patients: SEED_PATIENTS, rows: seeded.rows, seconds: seeded.seconds },
     load: results,
-    ratios: { gatewayOverFloorThroughput: ratio },
+    ratios: { gatewayOverFloorThroughput: ratio, gateOnOverGateOffThroughput: gateRatio },
   };
   const dir = path.join(projectRoot(), 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });

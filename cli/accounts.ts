@@ -17,6 +17,7 @@ import { createInvite, DEFAULT_CODE_TTL_HOURS } from '../gateway/identity/enrolm
 import { User } from '../gateway/identity/entities';
 import { findUser } from '../gateway/identity/users';
 import { SUBGRAPHS } from '../subgraphs';
+import { databaseSpec } from '../subgraphs/kit/server';
 import { Institution, Patient, Practitioner } from '../subgraphs/patients/entities';
 
 export const ACCOUNT_USAGE = `  invite --role <${ROLES.join('|')}> [--patient ID] [--institution ID] [--practitioner ID] [--hours H]
@@ -36,7 +37,7 @@ async function withIdentity<T>(fn: (db: DataSource) => Promise<T>): Promise<T> {
 
 /** Checks that the records an invite binds to exist, in the patients subgraph's database. */
 async function checkDirectory(refs: { patientId?: string; institutionId?: string; practitionerId?: string }): Promise<void> {
-  const db = await openDatabase({ name: 'patients', ...SUBGRAPHS.patients.database }, readEnv());
+  const db = await openDatabase(databaseSpec(SUBGRAPHS.patients), readEnv());
   try {
     if (refs.patientId && !(await db.getRepository(Patient).existsBy({ id: refs.patientId }))) throw new Error(`no patient ${refs.patientId}`);
     if (refs.institutionId && !(await db.getRepository(Institution).existsBy({ id: refs.institutionId }))) {

@@ -12,6 +12,8 @@ export interface HubProcess {
   gateway: string;
   /** Mints an API token for a user with `custodian token`, against this hub's data. */
   token(username: string, scopes?: string): string;
+  /** Runs another `custodian` command against this hub's data; returns its output. */
+  cli(...args: string[]): string;
   subgraphs: Record<SubgraphName, string>;
   process: ChildProcess;
   output(): string;
@@ -63,6 +65,7 @@ export async function spawnHub(ports: HubPorts, env: Record<string, string | und
     gateway: `http://127.0.0.1:${ports.gateway}`,
     token: (username, scopes = 'read,write') =>
       execFileSync(process.execPath, [cli, 'token', username, '--scopes', scopes], { env: childEnv, encoding: 'utf8' }).trim(),
+    cli: (...args) => execFileSync(process.execPath, [cli, ...args], { env: childEnv, encoding: 'utf8' }).trim(),
     subgraphs,
     process: child,
     output: () => output,

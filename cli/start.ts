@@ -10,6 +10,7 @@ import { openDatabase } from '../common/database';
 import { ensureDevelopmentKeys } from '../common/keys';
 import { projectRoot } from '../common/paths';
 import { SUBGRAPHS } from '../subgraphs';
+import { databaseSpec } from '../subgraphs/kit/server';
 import { Patient } from '../subgraphs/patients/entities';
 import { seed } from '../seed/write';
 import { progressPrinter } from './seed';
@@ -24,7 +25,7 @@ interface Service {
 }
 
 async function hasData(env: Env): Promise<boolean> {
-  const db = await openDatabase({ name: 'patients', ...SUBGRAPHS.patients.database }, env);
+  const db = await openDatabase(databaseSpec(SUBGRAPHS.patients), env);
   try {
     return (await db.getRepository(Patient).count()) > 0;
   } finally {

@@ -34,6 +34,8 @@ const EnvSchema = z.object({
   /** WebAuthn relying party: the site's domain, and the exact origin pages are served from. */
   RP_ID: z.string().default('localhost'),
   ORIGIN: z.url().default('http://localhost:4000'),
+  /** Benchmarks only: `off` serves subgraphs without the consent gate, to measure its cost. */
+  CONSENT_GATE: z.enum(['on', 'off']).default('on'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PATIENTS_URL: z.url().optional(),
   LABS_URL: z.url().optional(),

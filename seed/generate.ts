@@ -14,6 +14,7 @@ import { METRICS, METRICS_BY_KIND, type DeviceKind } from '../subgraphs/devices/
 import type { LabResult, Interpretation, ResultStatus } from '../subgraphs/labs/entities';
 import type { Institution, Patient, PatientIdentifier, Practitioner, AdministrativeSex } from '../subgraphs/patients/entities';
 import type { Enrolment, ResearchProject } from '../subgraphs/research/entities';
+import type { Consent, ConsentVersion, PatientHome, ProjectMember } from '../policies/entities';
 import { INSTITUTIONS, LAB_PROFILES, PROJECTS } from './catalog';
 
 /** All seeded instants lie before this one. */
@@ -42,6 +43,7 @@ export interface Directory {
   practitioners: Practitioner[];
   projects: ResearchProject[];
   users: SeedUser[];
+  members: ProjectMember[];
 }
 
 export interface PatientChunk {
@@ -53,6 +55,9 @@ export interface PatientChunk {
   readings: DeviceReading[];
   enrolments: Enrolment[];
   users: SeedUser[];
+  homes: PatientHome[];
+  consents: Consent[];
+  consentVersions: ConsentVersion[];
 }
 
 export interface SeedOptions {
@@ -142,14 +147,18 @@ export class SeedGenerator {
         this.user(roleOf[p.role], this.username(p.givenName, p.familyName), { institutionId: p.institutionId, practitionerId: p.id }),
       ),
     ];
-    return { institutions, practitioners, projects, users };
+    // A project's team: its investigator and the other researchers of its institution.
+    const members: ProjectMember[] = projects.flatMap((p) =>
+      practitioners.filter((x) => x.role === 'RESEARCHER' && x.institutionId === p.institutionId).map((x) => ({ projectId: p.id, practitionerId: x.id })),
+    );
+    return { institutions, practitioners, projects, users, members };
   }
 
   /** Patients in chunks; the concatenation does not depend on the chunk size. */
   *chunks(): Generator<PatientChunk> {
     const size = this.options.chunkSize ?? 500;
     for (let start = 0; start < this.options.patients; start += size) {
-      const chunk: PatientChunk = { patients: [], identifiers: [], labResults: [], devices: [], deviceKeys: [], readings: [], enrolments: [], users: [] };
+      const chunk: PatientChunk = { patients: [], identifiers: [], labResults: [], devices: [], deviceKeys: [], readings: [], enrolments: [], users: [], homes: [], consents: [], consentVersions: [] };
       const end = Math.min(this.options.patients, start + size);
       for (let n = start; n < end; n++) this.addPatient(chunk, n);
       yield chunk;
@@ -184,6 +193,7 @@ export class SeedGenerator {
       sex,
     };
     out.patients.push(patient);
+    out.homes.push({ patientId: patient.id, institutionId: institution.id });
     out.users.push(this.user('patient', this.username(patient.givenName, patient.familyName), { institutionId: institution.id, patientId: patient.id }));
     out.identifiers.push({
       id: this.id('pid'),
@@ -257,10 +267,48 @@ export class SeedGenerator {
       }
     }
 
+    const consentsBefore = out.consents.length;
+    const consent = (fields: Partial<Consent> & Pick<Consent, 'granteeKind' | 'granteeId' | 'categories' | 'purposes' | 'effect'>): Consent => ({
+      id: this.id('cns'),
+      patientId: patient.id,
+      parentId: null,
+      actions: 'read',
+      validFrom: new Date(ANCHOR.getTime() - 400 * DAY),
+      validUntil: null,
+      dataLoincClass: null,
+      dataFrom: null,
+      dataUntil: null,
+      identified: false,
+      status: 'active',
+      createdAt: new Date(ANCHOR.getTime() - 400 * DAY),
+      createdBy: patient.id,
+      revokedAt: null,
+      ...fields,
+    });
+    // A few patients keep their lab results from their own hospital's clinicians.
+    if (f.datatype.boolean({ probability: 0.01 })) {
+      out.consents.push(consent({ granteeKind: 'role', granteeId: `clinician@${institution.id}`, categories: 'LABS', purposes: 'TREATMENT', effect: 'deny' }));
+    }
     PROJECTS.forEach((p, i) => {
       const eligible =
         p.cohort === 'everyone' || (p.cohort === 'diabetic' && diabetic) || (p.cohort === 'renal' && renal);
       if (!eligible || !f.datatype.boolean({ probability: p.enrolProbability })) return;
+      // Most enrolled patients consent to the project's research use of their labs; some
+      // allow identified data; some exclude their blood counts.
+      if (f.datatype.boolean({ probability: 0.8 })) {
+        const permit = consent({
+          granteeKind: 'project',
+          granteeId: this.directory.projects[i]!.id,
+          categories: 'LABS|RESEARCH',
+          purposes: 'RESEARCH',
+          effect: 'permit',
+          identified: f.datatype.boolean({ probability: 0.2 }),
+        });
+        out.consents.push(permit);
+        if (f.datatype.boolean({ probability: 0.1 })) {
+          out.consents.push(consent({ granteeKind: 'project', granteeId: permit.granteeId, parentId: permit.id, categories: 'LABS', purposes: 'RESEARCH', effect: 'deny', dataLoincClass: 'HEM/BC' }));
+        }
+      }
       out.enrolments.push({
         id: this.id('enr'),
         projectId: this.directory.projects[i]!.id,
@@ -273,6 +321,7 @@ export class SeedGenerator {
         ]),
       });
     });
+    if (out.consents.length > consentsBefore) out.consentVersions.push({ patientId: patient.id, version: 1 });
   }
 }
 

@@ -9,6 +9,9 @@ import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Env, SubgraphName } from '../common/config';
 import { openDatabase } from '../common/database';
 import { IDENTITY_DATABASE } from '../gateway/identity/database';
+import { CONSENT_DATABASE } from '../policies/database';
+import { Consent, ConsentVersion, PatientHome, ProjectMember } from '../policies/entities';
+import { databaseSpec } from '../subgraphs/kit/server';
 import { User } from '../gateway/identity/entities';
 import { SUBGRAPHS } from '../subgraphs';
 import { Device, DeviceReading } from '../subgraphs/devices/entities';
@@ -27,15 +30,17 @@ export interface SeedSummary {
   counts: Record<string, number>;
 }
 
-type Store = SubgraphName | 'identity';
+type Store = SubgraphName | 'identity' | 'consent';
 
 /** Tables in the order they can be emptied (children first). */
 const TABLES: Record<Store, string[]> = {
   identity: ['api_token', 'session', 'passkey', 'webauthn_challenge', 'enrolment_code', 'app_user'],
-  patients: ['patient_identifier', 'patient', 'practitioner', 'institution'],
-  labs: ['lab_result'],
-  devices: ['device_reading', 'device'],
-  research: ['enrolment', 'research_project'],
+  consent: ['consent', 'consent_version', 'project_member', 'patient_home', 'break_glass'],
+  // Outboxes go too: they describe the data being replaced.
+  patients: ['outbox', 'patient_identifier', 'patient', 'practitioner', 'institution'],
+  labs: ['outbox', 'lab_result'],
+  devices: ['outbox', 'device_reading', 'device'],
+  research: ['outbox', 'enrolment', 'research_project'],
 };
 
 async function insertAll<T extends ObjectLiteral>(db: DataSource, entity: EntityTarget<T>, rows: T[], columns: number): Promise<void> {
@@ -50,7 +55,7 @@ async function insertAll<T extends ObjectLiteral>(db: DataSource, entity: Entity
 }
 
 export async function openAll(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): Promise<Record<Store, DataSource>> {
-  const specs = [...Object.values(SUBGRAPHS).map((def) => ({ name: def.name, ...def.database })), IDENTITY_DATABASE];
+  const specs = [...Object.values(SUBGRAPHS).map(databaseSpec), IDENTITY_DATABASE, CONSENT_DATABASE];
   const entries = await Promise.all(specs.map(async (spec) => [spec.name, await openDatabase(spec, env)] as const));
   return Object.fromEntries(entries) as Record<Store, DataSource>;
 }
@@ -71,8 +76,9 @@ export async function seed(
       });
     }
     const gen = new SeedGenerator(options);
-    const { institutions, practitioners, projects, users } = gen.directory;
+    const { institutions, practitioners, projects, users, members } = gen.directory;
     await insertAll(dbs.identity, User, users, 7);
+    await insertAll(dbs.consent, ProjectMember, members, 2);
     await insertAll(dbs.patients, Institution, institutions, 4);
     await insertAll(dbs.patients, Practitioner, practitioners, 5);
     await insertAll(dbs.research, ResearchProject, projects, 6);
@@ -90,7 +96,11 @@ export async function seed(
         insertAll(dbs.devices, Device, chunk.devices, 7).then(() => insertAll(dbs.devices, DeviceReading, chunk.readings, 6)),
         insertAll(dbs.research, Enrolment, chunk.enrolments, 5),
         insertAll(dbs.identity, User, chunk.users, 7),
+        insertAll(dbs.consent, PatientHome, chunk.homes, 2)
+          .then(() => insertAll(dbs.consent, Consent, chunk.consents, 19))
+          .then(() => insertAll(dbs.consent, ConsentVersion, chunk.consentVersions, 2)),
       ]);
+      count('consents', chunk.consents.length);
       deviceKeys.push(...chunk.deviceKeys);
       count('users', chunk.users.length);
       count('patients', chunk.patients.length);

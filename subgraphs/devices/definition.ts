@@ -1,4 +1,5 @@
 import type { SubgraphDefinition } from '../kit/server';
+import { access } from './access';
 import { entities } from './entities';
 import { CreateDevices1764057600000 } from './migrations/1764057600000-create-devices';
 import { DeviceKeys1764144000000 } from './migrations/1764144000000-device-keys';
@@ -7,5 +8,6 @@ import { resolvers } from './resolvers';
 export const devicesSubgraph: SubgraphDefinition = {
   name: 'devices',
   resolvers,
+  access,
   database: { entities, migrations: [CreateDevices1764057600000, DeviceKeys1764144000000] },
 };

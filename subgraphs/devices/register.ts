@@ -1,7 +1,7 @@
 /**
- * Registering a device: its owner, what it is, and its Ed25519 public key. A patient
- * registers their own devices; clinicians and admins may register one for a patient.
- * (Which clinicians, for which patients, is the consent engine's question.)
+ * Registering a device: its owner, what it is, and its Ed25519 public key. Who may is the
+ * consent gate's question (DEVICES, write, for the owner): the patient themself, or a
+ * clinician their consents and the base policies allow.
  */
 import { publicKeyFromRaw } from '../../common/device-signature';
 import { badInput, userError } from '../../common/errors';
@@ -19,11 +19,6 @@ export interface NewDevice {
 }
 
 export async function registerDevice(ctx: SubgraphContext, input: NewDevice): Promise<Device> {
-  const { identity } = ctx;
-  const ownDevice = identity.role === 'patient' && identity.patientId === input.ownerPatientId;
-  if (!ownDevice && identity.role !== 'clinician' && identity.role !== 'admin') {
-    throw userError('FORBIDDEN', 'Only the patient, a clinician or an admin may register a device for a patient');
-  }
   if (!/^[\w .-]{1,100}$/.test(input.model)) throw badInput('model: 1–100 letters, digits, spaces, dots or dashes', 'model');
   if (!/^[\w-]{1,64}$/.test(input.serial)) throw badInput('serial: 1–64 letters, digits or dashes', 'serial');
   try {

@@ -1,6 +1,9 @@
 import type { DataSource } from 'typeorm';
 import type DataLoader from 'dataloader';
 import type { Identity } from '../../common/identity';
+import type { ConsentEngine } from '../../policies/engine';
+import type { ConsentNotifier } from '../../policies/notifications';
+import { Access } from './access';
 import type { Logger } from '../../common/logger';
 
 /**
@@ -11,17 +14,29 @@ export interface SubgraphContext {
   db: DataSource;
   /** Who asks, in which role, for what purpose: verified from the gateway's token. */
   identity: Identity;
+  /** This request's consent decisions (see access.ts and gate.ts). */
+  access: Access;
+  /** The consent store and its engine, shared by the process; the notifier announces changes. */
+  consent: { engine: ConsentEngine; notifier: ConsentNotifier };
   requestId: string;
   log: Logger;
   /** A request-scoped DataLoader, created on first use under `key`. */
   loader<K, V>(key: string, create: () => DataLoader<K, V>): DataLoader<K, V>;
 }
 
-export function createContext(db: DataSource, log: Logger, identity: Identity): SubgraphContext {
+export function createContext(
+  db: DataSource,
+  log: Logger,
+  identity: Identity,
+  consent: { engine: ConsentEngine; notifier: ConsentNotifier },
+  service: string,
+): SubgraphContext {
   const loaders = new Map<string, DataLoader<unknown, unknown>>();
   return {
     db,
     identity,
+    access: new Access(consent.engine, identity, service),
+    consent,
     requestId: identity.requestId,
     log: log.child({ requestId: identity.requestId, subject: identity.subject }),
     loader<K, V>(key: string, create: () => DataLoader<K, V>): DataLoader<K, V> {

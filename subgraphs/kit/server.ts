@@ -24,13 +24,31 @@ import { stopOnSignals } from '../../common/lifecycle';
 import { loadPublicKey } from '../../common/keys';
 import { createLogger, type Logger } from '../../common/logger';
 import { readSubgraphSdl } from '../../common/paths';
+import { openConsentDatabase } from '../../policies/database';
+import { ConsentEngine } from '../../policies/engine';
+import { ConsentNotifier, listenForConsentChanges } from '../../policies/notifications';
 import { createContext, type SubgraphContext } from './context';
+import { gateSchema, type AccessRules } from './gate';
+import { CreateOutbox1764230400000 } from './migrations/1764230400000-create-outbox';
+import { OutboxEvent } from './outbox';
+import { recordDecisions } from './record-decisions';
 import { trustGatewayOnly } from './trust-gateway';
 
 export interface SubgraphDefinition {
   name: SubgraphName;
   resolvers: GraphQLResolverMap<SubgraphContext>;
+  /** What each field is, for the consent gate (see gate.ts). */
+  access: AccessRules;
   database: Omit<DatabaseSpec, 'name'>;
+}
+
+/** A subgraph's database: its own tables, plus the outbox every subgraph has. */
+export function databaseSpec(def: SubgraphDefinition): DatabaseSpec {
+  return {
+    name: def.name,
+    entities: [...(def.database.entities as []), OutboxEvent],
+    migrations: [CreateOutbox1764230400000, ...(def.database.migrations as [])],
+  };
 }
 
 export interface RunningSubgraph {
@@ -53,9 +71,19 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
   const env = options.env ?? readEnv();
   const log = options.logger ?? createLogger(def.name, env.LOG_LEVEL);
   const identityKey = options.identityKey ?? loadPublicKey('identity', env.DATA_DIR);
-  const db = await openDatabase({ name: def.name, ...def.database }, env);
+  const db = await openDatabase(databaseSpec(def), env);
+  const consentDb = await openConsentDatabase(env);
+  const engine = new ConsentEngine(consentDb);
+  const notifier = new ConsentNotifier(env.REDIS_URL, log);
+  const listener = listenForConsentChanges(env.REDIS_URL, log, (change) => engine.evict(change.patientId));
 
   const schema = buildSubgraphSchema({ typeDefs: parse(readSubgraphSdl(def.name)), resolvers: def.resolvers as GraphQLResolverMap<unknown> });
+  if (env.CONSENT_GATE === 'off') {
+    if (env.NODE_ENV === 'production') throw new Error('CONSENT_GATE=off is for benchmarks and is refused in production');
+    log.warn('CONSENT GATE OFF: serving data without consent checks (benchmark mode)');
+  } else {
+    gateSchema(schema, def.access);
+  }
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -64,7 +92,7 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
     includeStacktraceInErrorResponses: false,
     formatError: makeFormatError(log),
     // No Apollo Studio here: inline traces would only cost time and expose timings.
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled(), recordDecisions(db, log)],
   });
   await apollo.start();
 
@@ -85,7 +113,7 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
     express.json({ limit: '2mb' }),
     trustGatewayOnly(identityKey),
     expressMiddleware(apollo, {
-      context: async ({ req }) => createContext(db, log, req.identity!),
+      context: async ({ req }) => createContext(db, log, req.identity!, { engine, notifier }, def.name),
     }),
   );
 
@@ -105,7 +133,10 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
     db,
     async close() {
       await apollo.stop();
+      await listener.close();
+      await notifier.close();
       await db.destroy();
+      await consentDb.destroy();
     },
   };
 }

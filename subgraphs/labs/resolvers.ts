@@ -7,7 +7,8 @@ import type { SubgraphContext } from '../kit/context';
 import { byId } from '../kit/loaders';
 import { cohortStats } from './cohort-stats';
 import { LabResult } from './entities';
-import { isValidLoinc, LOINC_SYSTEM } from '../../common/loinc';
+import { codesOfClass, isValidLoinc, LOINC_BY_CODE, LOINC_SYSTEM } from '../../common/loinc';
+import type { Exclusion } from '../../policies/engine';
 
 type Ctx = SubgraphContext;
 
@@ -24,6 +25,30 @@ function requireLoinc(code: string, field: string): string {
 interface LabResultsArgs extends PageArgs {
   code?: string | null;
   since?: Date | null;
+}
+
+/**
+ * A consent's exceptions as SQL: results of an excluded LOINC class and/or effective in
+ * an excluded period are left out of the query itself, so pages and counts agree.
+ */
+export function exclusionFilters(exclusions: Exclusion[]): Filter[] {
+  return exclusions.map((e, i) => {
+    const parts: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (e.loincClass) {
+      parts.push(`loinc_code IN (:...xcodes${i})`);
+      params[`xcodes${i}`] = codesOfClass(e.loincClass).length ? codesOfClass(e.loincClass) : ['-'];
+    }
+    if (e.from) {
+      parts.push(`effective_at >= :xfrom${i}`);
+      params[`xfrom${i}`] = e.from.toISOString();
+    }
+    if (e.until) {
+      parts.push(`effective_at < :xuntil${i}`);
+      params[`xuntil${i}`] = e.until.toISOString();
+    }
+    return { sql: `NOT (${parts.join(' AND ')})`, params };
+  });
 }
 
 interface CohortRef {
@@ -51,6 +76,8 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
       const filters: Filter[] = [];
       if (args.code != null) filters.push({ sql: 'loinc_code = :code', params: { code: requireLoinc(args.code, 'code') } });
       if (args.since) filters.push({ sql: 'effective_at >= :since', params: { since: args.since.toISOString() } });
+      // The gate has decided already; the decision says which rows its consent excludes.
+      filters.push(...exclusionFilters(ctx.access.known(patient.id, 'LABS')?.exclusions ?? []));
       return childPage(
         ctx,
         {
@@ -85,7 +112,16 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
   CohortSummary: {
     async __resolveReference(ref: CohortRef, ctx: Ctx) {
       requireLoinc(ref.loinc, 'loinc');
-      const stats = await cohortStats(ctx.db, ref.loinc, ref.memberIds ?? []);
+      // Counted only over members whose consent covers their labs for this caller and
+      // purpose, re-checked here rather than trusted from the research subgraph.
+      // A member whose consent excludes this code's class (for any period) is left out
+      // entirely: failing closed beats splitting their history by date in an aggregate.
+      const loincClass = LOINC_BY_CODE.get(ref.loinc)?.loincClass;
+      const allowed = await ctx.access.allowed(ref.memberIds ?? [], 'LABS');
+      const members = allowed.filter(
+        (id) => !ctx.access.known(id, 'LABS')!.exclusions.some((e) => !e.loincClass || e.loincClass === loincClass),
+      );
+      const stats = await cohortStats(ctx.db, ref.loinc, members);
       return { projectId: ref.projectId, loinc: ref.loinc, ...stats };
     },
   },

@@ -1,4 +1,5 @@
 import type { SubgraphDefinition } from '../kit/server';
+import { access } from './access';
 import { entities } from './entities';
 import { CreateDirectory1764057600000 } from './migrations/1764057600000-create-directory';
 import { resolvers } from './resolvers';
@@ -6,5 +7,6 @@ import { resolvers } from './resolvers';
 export const patientsSubgraph: SubgraphDefinition = {
   name: 'patients',
   resolvers,
+  access,
   database: { entities, migrations: [CreateDirectory1764057600000] },
 };

@@ -1,10 +1,12 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { notFound, badInput } from '../../common/errors';
 import { keysetPredicate, parsePage, toConnection, type SortColumn } from '../../common/pagination';
-import { CalendarDate } from '../../common/scalars';
+import { CalendarDate, DateTime } from '../../common/scalars';
 import type { SubgraphContext } from '../kit/context';
 import { byId, groupedBy } from '../kit/loaders';
+import { consentResolvers } from './consent-resolvers';
 import { Institution, Patient, PatientIdentifier, Practitioner } from './entities';
+import { visiblePatients } from './visibility';
 
 type Ctx = SubgraphContext;
 type Ref = { id: string };
@@ -29,16 +31,20 @@ const PATIENT_ORDER: SortColumn[] = [{ column: 'p.id', direction: 'ASC' }];
 
 export const resolvers: GraphQLResolverMap<Ctx> = {
   Date: CalendarDate,
+  DateTime,
+  Mutation: consentResolvers.Mutation,
 
   Query: {
+    ...consentResolvers.Query,
     patient: (_: unknown, { id }: Ref, ctx: Ctx) => required(patientLoader(ctx).load(id), 'Patient', id),
 
     async patients(_: unknown, args: { institutionId?: string | null; first?: number; after?: string | null }, ctx: Ctx) {
       const page = parsePage(args, PATIENT_ORDER.length);
       if (args.institutionId === '') throw badInput('institutionId must not be empty', 'institutionId');
+      const visible = await visiblePatients(ctx, 'p');
       const base = () => {
-        const qb = ctx.db.getRepository(Patient).createQueryBuilder('p');
-        if (args.institutionId) qb.where('p.institution_id = :inst', { inst: args.institutionId });
+        const qb = ctx.db.getRepository(Patient).createQueryBuilder('p').where(visible.sql, visible.params);
+        if (args.institutionId) qb.andWhere('p.institution_id = :inst', { inst: args.institutionId });
         return qb;
       };
       const qb = base().orderBy('p.id', 'ASC').limit(page.limit + 1);
@@ -66,6 +72,7 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
     name: (p: Patient) => humanName(p),
     identifiers: (p: Patient, _: unknown, ctx: Ctx) =>
       groupedBy(ctx, PatientIdentifier, 'patientId', 'identifier', { system: 'ASC' }).load(p.id),
+    consents: consentResolvers.Patient.consents,
   },
 
   Institution: {

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { badInput, notFound } from '../../common/errors';
 import { isValidLoinc } from '../../common/loinc';
@@ -22,14 +23,25 @@ async function loadProject(ctx: Ctx, id: string): Promise<ResearchProject> {
   return project;
 }
 
-/** The cohort: patients actively enrolled in the project. */
+/** The cohort: patients actively enrolled in the project whose consent covers this request. */
 async function cohort(ctx: Ctx, projectId: string, loinc: string) {
   if (!isValidLoinc(loinc)) throw badInput(`${JSON.stringify(loinc)} is not a valid LOINC code (e.g. 4548-4)`, 'loinc');
   await loadProject(ctx, projectId);
   const members = await ctx.db
     .getRepository(Enrolment)
     .find({ select: { patientId: true }, where: { projectId, status: 'ACTIVE' }, order: { patientId: 'ASC' } });
-  return { projectId, loinc, memberIds: members.map((m) => m.patientId) };
+  return { projectId, loinc, memberIds: await ctx.access.allowed(members.map((m) => m.patientId), 'RESEARCH') };
+}
+
+/** Enrolled patients of a project this request may see as research subjects. */
+async function visibleMembers(ctx: Ctx, projectId: string): Promise<string[]> {
+  const all = await ctx.db.getRepository(Enrolment).find({ select: { patientId: true }, where: { projectId } });
+  return ctx.access.allowed(all.map((e) => e.patientId), 'RESEARCH');
+}
+
+/** HMAC of the patient id keyed by the project: stable within a project, unlinkable across projects. */
+export function pseudonym(projectId: string, patientId: string): string {
+  return 'psn_' + createHmac('sha256', `custodian-pseudonym:${projectId}`).update(patientId).digest('base64url').slice(0, 22);
 }
 
 export const resolvers: GraphQLResolverMap<Ctx> = {
@@ -61,8 +73,12 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
     __resolveReference: (ref: { id: string }, ctx: Ctx) => loadProject(ctx, ref.id),
     institution: (p: ResearchProject) => ({ __typename: 'Institution', id: p.institutionId }),
     principalInvestigator: (p: ResearchProject) => ({ __typename: 'Practitioner', id: p.principalInvestigatorId }),
-    enrolments: (p: ResearchProject, args: PageArgs, ctx: Ctx) =>
-      childPage(
+    async enrolments(p: ResearchProject, args: PageArgs, ctx: Ctx) {
+      const page = parsePage(args, ENROLMENT_ORDER.length);
+      // Only enrolments whose patient's consent covers this request: filtered in the
+      // query, so totalCount and pages never reveal anyone else.
+      const visible = await visibleMembers(ctx, p.id);
+      return childPage(
         ctx,
         {
           name: 'ResearchProject.enrolments',
@@ -72,16 +88,22 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
           sort: ENROLMENT_ORDER,
           sortKey: (e) => [e.enrolledAt.toISOString(), e.id],
           parentOf: (e) => e.projectId,
-          filters: [],
+          filters: [{ sql: 'patient_id IN (:...visible)', params: { visible: visible.length ? visible : ['-'] } }],
         },
-        parsePage(args, ENROLMENT_ORDER.length),
+        page,
         p.id,
-      ),
+      );
+    },
   },
 
   Enrolment: {
     project: (e: Enrolment, _: unknown, ctx: Ctx) => loadProject(ctx, e.projectId),
-    patient: (e: Enrolment) => ({ __typename: 'Patient', id: e.patientId }),
+    pseudonym: (e: Enrolment) => pseudonym(e.projectId, e.patientId),
+    async patient(e: Enrolment, _: unknown, ctx: Ctx) {
+      const research = await ctx.access.check(e.patientId, 'RESEARCH');
+      const demographics = research.identified ? research : await ctx.access.check(e.patientId, 'DEMOGRAPHICS');
+      return research.identified || demographics.allowed ? { __typename: 'Patient', id: e.patientId } : null;
+    },
   },
 
   Patient: {

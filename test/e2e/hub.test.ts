@@ -9,9 +9,13 @@ import { counterValue } from '../helpers/metrics';
 
 let hub: Hub;
 let auth: Record<string, string>;
+let institutionId: string;
 beforeAll(async () => {
   hub = await startHub();
-  auth = { authorization: `Bearer ${hub.token('admin')}` };
+  // A clinician: the base policy lets them see their own institution's patients for TREATMENT.
+  const [username, , , institution] = hub.cli('users', '--role', 'clinician', '--limit', '1').split(/\s+/);
+  institutionId = institution!;
+  auth = { authorization: `Bearer ${hub.token(username!)}` };
 }, 120_000);
 afterAll(async () => {
   if (hub && hub.process.exitCode === null) await hub.stop();
@@ -49,18 +53,24 @@ describe('the hub, end to end', () => {
     for (const name of SUBGRAPH_NAMES) expect(health.subgraphs[name].status).toBe('up');
   });
 
-  test('one query crosses all four subgraphs', async () => {
-    const data = ok(await gql(`${hub.gateway}/graphql`, PATIENT_VIEW, { first: 50 }, auth));
-    expect(data.patients.totalCount).toBe(500);
+  test('one query crosses all four subgraphs, showing a clinician their institution’s patients', async () => {
+    const res = await gql(`${hub.gateway}/graphql`, PATIENT_VIEW.replace('institution { name }', 'institution { id name }'), { first: 50 }, auth);
+    const data = res.data;
+    expect(data.patients.totalCount).toBeGreaterThan(50);
+    expect(data.patients.totalCount).toBeLessThan(500);
     const patients: any[] = data.patients.nodes;
     expect(patients).toHaveLength(50);
+    // The only refusals: patients who keep their labs from their hospital's clinicians.
+    for (const e of res.errors ?? []) expect([e.extensions?.code, e.extensions?.category]).toEqual(['FORBIDDEN', 'LABS']);
     for (const p of patients) {
       expect(p.name.text).toMatch(/\S+ \S+/);
-      expect(p.institution.name).toBeTruthy();
+      expect(p.institution.id).toBe(institutionId);
+      if (p.labResults === null) continue;
       expect(p.labResults.nodes.length).toBeGreaterThan(0);
       const times = p.labResults.nodes.map((l: any) => l.effectiveAt);
       expect([...times].sort().reverse()).toEqual(times);
     }
+    expect(patients.filter((p) => p.labResults !== null).length).toBeGreaterThan(45);
     expect(patients.some((p) => p.devices.length > 0 && p.devices[0].readings.nodes.length === 3)).toBe(true);
     expect(patients.some((p) => p.researchProjects.length > 0 && p.researchProjects[0].project.principalInvestigator.name.text)).toBe(true);
   });
@@ -68,7 +78,7 @@ describe('the hub, end to end', () => {
   test('the query plan fetches entities in batches: one request per subgraph, a few SQL statements', async () => {
     const gatewayBefore = await metrics(`${hub.gateway}/metrics`);
     const sqlBefore = await Promise.all(SUBGRAPH_NAMES.map((n) => metrics(subgraphMetrics(hub.subgraphs[n]))));
-    ok(await gql(`${hub.gateway}/graphql`, PATIENT_VIEW, { first: 50 }, auth));
+    await gql(`${hub.gateway}/graphql`, PATIENT_VIEW, { first: 50 }, auth);
     const gatewayAfter = await metrics(`${hub.gateway}/metrics`);
     const sqlAfter = await Promise.all(SUBGRAPH_NAMES.map((n) => metrics(subgraphMetrics(hub.subgraphs[n]))));
 
@@ -85,13 +95,15 @@ describe('the hub, end to end', () => {
     const statements = Object.fromEntries(
       SUBGRAPH_NAMES.map((n, i) => [
         n,
-        counterValue(sqlAfter[i]!, 'custodian_db_queries_total') - counterValue(sqlBefore[i]!, 'custodian_db_queries_total'),
+        counterValue(sqlAfter[i]!, 'custodian_db_queries_total', { service: n }) -
+          counterValue(sqlBefore[i]!, 'custodian_db_queries_total', { service: n }),
       ]),
     );
     // Independent of the number of patients — patients: the page, its count, the
     // institutions, the investigators; labs: the results page and counts; devices: the
-    // devices and the readings page; research: the enrolments and their projects.
-    expect(statements).toEqual({ patients: 4, labs: 2, devices: 2, research: 2 });
+    // devices and the readings page; research: the enrolments and their projects; and
+    // in each, one write of the request's consent decisions to its outbox.
+    expect(statements).toEqual({ patients: 5, labs: 3, devices: 3, research: 3 });
   });
 
   test('a research cohort summary joins research enrolments with lab results', async () => {
@@ -113,7 +125,7 @@ describe('the hub, end to end', () => {
   test('bad input through the gateway gets typed errors and no stack traces', async () => {
     const url = `${hub.gateway}/graphql`;
     const cases: [string, string, Record<string, unknown> | undefined, string][] = [
-      ['unknown id', '{ patient(id: "pat_unknown") { id } }', undefined, 'NOT_FOUND'],
+      ['unknown id (indistinguishable from a hidden one)', '{ patient(id: "pat_unknown") { id } }', undefined, 'FORBIDDEN'],
       ['malformed cursor', '{ patients(after: "%%%") { totalCount } }', undefined, 'BAD_USER_INPUT'],
       ['page too large', '{ patients(first: 1000) { totalCount } }', undefined, 'BAD_USER_INPUT'],
       ['wrong type', '{ patients(first: "ten") { totalCount } }', undefined, 'GRAPHQL_VALIDATION_FAILED'],

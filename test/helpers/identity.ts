@@ -17,6 +17,18 @@ export const ADMIN: Identity = {
   requestId: 'test-request',
 };
 
-export async function identityHeader(key: KeyObject, query: string, variables?: Record<string, unknown>, identity: Identity = ADMIN) {
+/** A clinician every seeded patient trusts in tests (see `trustEveryone`): sees all, for TREATMENT. */
+export const TRUSTED_CLINICIAN: Identity = {
+  subject: 'usr_test_clinician',
+  role: 'clinician',
+  institutionId: null,
+  patientId: null,
+  practitionerId: 'prac_test_trusted',
+  purpose: 'TREATMENT',
+  scopes: ['read', 'write', 'ingest'],
+  requestId: 'test-request',
+};
+
+export async function identityHeader(key: KeyObject, query: string, variables?: Record<string, unknown>, identity: Identity = TRUSTED_CLINICIAN) {
   return { authorization: `Bearer ${await signIdentity(identity, operationDigest(query, variables), key)}` };
 }

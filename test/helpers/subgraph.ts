@@ -6,7 +6,11 @@ import { startSubgraph, type RunningSubgraph } from '../../subgraphs/kit/server'
 import { seed } from '../../seed/write';
 import { freshDatabase, type TestDatabase } from './database';
 import { gql, type GraphQLResponse } from './graphql';
-import { ADMIN, gatewayKeys, identityHeader } from './identity';
+import { gatewayKeys, identityHeader, TRUSTED_CLINICIAN } from './identity';
+import { openConsentDatabase } from '../../policies/database';
+import { Consent, ConsentVersion } from '../../policies/entities';
+import { PatientHome } from '../../policies/entities';
+import type { Env } from '../../common/config';
 
 export interface SubgraphUnderTest {
   database: TestDatabase;
@@ -19,10 +23,50 @@ export interface SubgraphUnderTest {
   close(): Promise<void>;
 }
 
+/**
+ * Test fixture: every seeded patient consents to one practitioner seeing and changing
+ * all their data for TREATMENT — so tests of a subgraph's own behaviour can run as that
+ * practitioner. (Consent behaviour itself is tested in test/consent.)
+ */
+export async function trustEveryone(env: Env, practitionerId: string): Promise<void> {
+  const db = await openConsentDatabase(env);
+  try {
+    const patients = await db.getRepository(PatientHome).find();
+    const now = new Date(Date.now() - 60_000);
+    const rows: Consent[] = patients.map((p, i) => ({
+      id: `cns_test_${i}`,
+      patientId: p.patientId,
+      parentId: null,
+      granteeKind: 'practitioner',
+      granteeId: practitionerId,
+      categories: 'DEMOGRAPHICS|DEVICES|LABS|RESEARCH',
+      actions: 'read|write',
+      purposes: 'TREATMENT',
+      effect: 'permit',
+      validFrom: now,
+      validUntil: null,
+      dataLoincClass: null,
+      dataFrom: null,
+      dataUntil: null,
+      identified: true,
+      status: 'active',
+      createdAt: now,
+      createdBy: 'test',
+      revokedAt: null,
+    }));
+    for (let i = 0; i < rows.length; i += 200) await db.getRepository(Consent).insert(rows.slice(i, i + 200));
+    // Patients whose seeded consents deny something keep that denial: deny overrides.
+    await db.getRepository(ConsentVersion).upsert(patients.map((p) => ({ patientId: p.patientId, version: 1000 })), ['patientId']);
+  } finally {
+    await db.destroy();
+  }
+}
+
 /** A seeded database and one subgraph serving it in this process, on a free port. */
 export async function startSeededSubgraph(name: SubgraphName, patients = 30, seedValue = 1): Promise<SubgraphUnderTest> {
   const database = await freshDatabase();
   await seed({ patients, seed: seedValue }, database.env);
+  await trustEveryone(database.env, TRUSTED_CLINICIAN.practitionerId!);
   const keys = gatewayKeys();
   const subgraph = await startSubgraph(SUBGRAPHS[name], { env: database.env, port: 0, identityKey: keys.publicKey });
   return {
@@ -30,7 +74,7 @@ export async function startSeededSubgraph(name: SubgraphName, patients = 30, see
     subgraph,
     url: subgraph.url,
     gatewayKey: keys.privateKey,
-    gql: async (query, variables, identity = ADMIN) =>
+    gql: async (query, variables, identity = TRUSTED_CLINICIAN) =>
       gql(subgraph.url, query, variables, await identityHeader(keys.privateKey, query, variables, identity)),
     async close() {
       await subgraph.close();

@@ -55,8 +55,10 @@ describe.each(SUBGRAPH_NAMES.map((name, i) => [name, i] as const))('the %s subgr
   test('answers the gateway (a token signed for exactly this query)', async () => {
     const token = await signIdentity(ADMIN, operationDigest(query, undefined), keys.privateKey);
     const res = await gql(url(), query, undefined, { authorization: `Bearer ${token}` });
+    // Accepted as coming from the gateway; what an admin may then see is consent's business.
     expect(res.status).toBe(200);
-    expect(res.errors).toBeUndefined();
+    expect(codes(res)).not.toContain('UNAUTHENTICATED');
+    expect(res.data).toBeTruthy();
   });
 
   test.each([

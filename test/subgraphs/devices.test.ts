@@ -170,7 +170,8 @@ describe('devices subgraph', () => {
         r: owners.map((id) => ({ __typename: 'Patient', id })),
       }),
     );
-    expect(await queriesSent('devices')).toBe(before + 1);
+    // The devices, then the request's consent decisions written to the outbox.
+    expect(await queriesSent('devices')).toBe(before + 2);
     expect(res._entities.every((p: any) => p.devices.length >= 1)).toBe(true);
   });
 });

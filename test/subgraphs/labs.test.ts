@@ -82,7 +82,8 @@ describe('labs subgraph', () => {
       expect(p.labResults.nodes.map((n: any) => n.id)).toEqual(expected.slice(0, 3).map((r) => r.id));
       expect(p.labResults.totalCount).toBe(expected.length);
     }
-    expect(after - before).toBe(2);
+    // The page, the counts, and the request's consent decisions written to the outbox.
+    expect(after - before).toBe(3);
   });
 
   test('cohort statistics use each member’s latest final result only', async () => {

@@ -68,12 +68,14 @@ describe('patients subgraph', () => {
     );
     const after = await queriesSent('patients');
     expect(res._entities.map((e: { id: string }) => e.id)).toEqual(rows.map((r) => r.id));
-    expect(after - before).toBe(1);
+    // The patients, then the request's consent decisions written to the outbox.
+    expect(after - before).toBe(2);
   });
 
   test('bad input gets typed errors, never a stack trace', async () => {
+    // An unknown id and someone else's patient look the same: existence is not revealed.
     const unknown = await t.gql('{ patient(id: "pat_nope") { id } }');
-    expect(codes(unknown)).toEqual(['NOT_FOUND']);
+    expect(codes(unknown)).toEqual(['FORBIDDEN']);
     const tooMany = await t.gql(PAGE, { first: 101 });
     expect(codes(tooMany)).toEqual(['BAD_USER_INPUT']);
     const negative = await t.gql(PAGE, { first: -1 });

@@ -1,0 +1,37 @@
+/**
+ * The outbox: ledger events written in the subgraph's own database, in the same
+ * transaction as the change they describe (or, for access decisions, at the end of the
+ * request). The ledger's relay moves them on; until then they wait here, durable.
+ */
+import { Column, Entity, Index, PrimaryColumn, type EntityManager, type DataSource } from 'typeorm';
+import { isoInstant } from '../../common/database';
+import { newId } from '../../common/ids';
+
+@Entity({ name: 'outbox' })
+@Index('ix_outbox_pending', ['relayedAt', 'createdAt'])
+export class OutboxEvent {
+  @PrimaryColumn({ type: 'varchar', length: 40 })
+  id!: string;
+
+  /** e.g. `access.decision`, `consent.granted`, `readings.ingested` */
+  @Column({ type: 'varchar', length: 64 })
+  kind!: string;
+
+  /** JSON; opaque ids only — never names or clinical values. */
+  @Column({ type: 'text' })
+  payload!: string;
+
+  @Column({ name: 'created_at', type: 'varchar', length: 24, transformer: isoInstant })
+  createdAt!: Date;
+
+  @Column({ name: 'relayed_at', type: 'varchar', length: 24, transformer: isoInstant, nullable: true })
+  relayedAt!: Date | null;
+}
+
+export async function appendToOutbox(db: DataSource | EntityManager, events: { kind: string; payload: object }[], now = new Date()): Promise<void> {
+  if (!events.length) return;
+  const rows = events.map((e) => ({ id: newId('evt'), kind: e.kind, payload: JSON.stringify(e.payload), createdAt: now, relayedAt: null }));
+  for (let i = 0; i < rows.length; i += 500) {
+    await db.getRepository(OutboxEvent).createQueryBuilder().insert().values(rows.slice(i, i + 500)).execute();
+  }
+}

@@ -1,0 +1,64 @@
+import type { AccessRules } from '../kit/gate';
+import { patientOfConsent } from './consent-resolvers';
+
+const VIA = 'VIA_PARENT' as const;
+
+/** What each patients field is, for the consent gate (subgraphs/kit/gate.ts). */
+export const access: AccessRules = {
+  Query: {
+    fields: {
+      patient: { category: 'DEMOGRAPHICS', patient: (_: unknown, args: { id: string }) => args.id },
+      // Filtered inside the query to the patients this requester may see (visibility.ts).
+      patients: 'PUBLIC',
+      institution: 'PUBLIC',
+      institutions: 'PUBLIC',
+      practitioner: 'PUBLIC',
+      // Explains only the caller's own access.
+      explainAccess: 'PUBLIC',
+      // The resolver admits the compliance role only; the queue names no clinical data.
+      breakGlassReviews: 'PUBLIC',
+    },
+  },
+  Mutation: {
+    fields: {
+      grantConsent: { category: 'CONSENT', action: 'write', patient: (_: unknown, args: { input: { patientId: string } }) => args.input.patientId },
+      revokeConsent: { category: 'CONSENT', action: 'write', patient: (_: unknown, args: { id: string }, ctx) => patientOfConsent(ctx, args.id) },
+      // Its own rules (clinician, EMERGENCY, justification) are checked by the resolver.
+      breakTheGlass: 'PUBLIC',
+      reviewBreakGlass: 'PUBLIC',
+    },
+  },
+  Patient: {
+    patientOf: (p: { id: string }) => p.id,
+    reference: { category: 'DEMOGRAPHICS', patient: (ref: { id: string }) => ref.id },
+    fields: {
+      id: 'DEMOGRAPHICS',
+      institution: 'DEMOGRAPHICS',
+      name: 'DEMOGRAPHICS',
+      birthDate: 'DEMOGRAPHICS',
+      sex: 'DEMOGRAPHICS',
+      identifiers: 'DEMOGRAPHICS',
+      consents: 'CONSENT',
+    },
+  },
+  HumanName: { fields: { given: VIA, family: VIA, text: VIA } },
+  Identifier: { fields: { system: VIA, value: VIA } },
+  Institution: { reference: 'PUBLIC', fields: { id: 'PUBLIC', name: 'PUBLIC', kind: 'PUBLIC', country: 'PUBLIC', practitioners: 'PUBLIC' } },
+  Practitioner: { reference: 'PUBLIC', fields: { id: 'PUBLIC', name: 'PUBLIC', role: 'PUBLIC', institution: 'PUBLIC' } },
+  PatientConnection: { fields: { edges: VIA, nodes: VIA, pageInfo: VIA, totalCount: VIA } },
+  PatientEdge: { fields: { cursor: VIA, node: VIA } },
+  PageInfo: { fields: { hasNextPage: VIA, endCursor: VIA } },
+  Consent: {
+    fields: Object.fromEntries(
+      ['id', 'patientId', 'grantee', 'categories', 'actions', 'purposes', 'effect', 'validFrom', 'validUntil', 'identified', 'status', 'createdAt', 'revokedAt', 'exceptions', 'fhir'].map(
+        (f) => [f, VIA],
+      ),
+    ),
+  },
+  Grantee: { fields: { kind: VIA, id: VIA } },
+  ConsentException: { fields: { categories: VIA, loincClass: VIA, dataFrom: VIA, dataUntil: VIA } },
+  AccessExplanation: { fields: { allowed: VIA, decidedBy: VIA, reason: VIA, consent: VIA, consentVersion: VIA, exclusions: VIA } },
+  BreakGlassAccess: {
+    fields: Object.fromEntries(['id', 'patientId', 'userId', 'justification', 'startedAt', 'expiresAt', 'reviewedAt', 'reviewedBy', 'reviewNote'].map((f) => [f, VIA])),
+  },
+};

@@ -1,0 +1,227 @@
+/**
+ * Consents in GraphQL: grant, revoke, list, explain, and break-the-glass. The consent
+ * store is shared with every subgraph's gate; after each change the new consent version
+ * is announced to every process.
+ */
+
+import { userError } from '../../common/errors';
+import { newId } from '../../common/ids';
+import { PURPOSES, type Purpose } from '../../common/identity';
+import { ConsentInputError, consentsOf, grantConsent, revokeConsent, bumpVersion, type GrantInput } from '../../policies/consents';
+import { BreakGlass, Consent } from '../../policies/entities';
+import { toFhirConsent } from '../../policies/fhir';
+import { principalsOf } from '../../policies/engine';
+import type { Action, Category } from '../../policies/vocabulary';
+import type { SubgraphContext } from '../kit/context';
+import { Institution, Patient, Practitioner } from './entities';
+import { ProjectMember } from '../../policies/entities';
+
+type Ctx = SubgraphContext;
+
+export const MAX_BREAK_GLASS_MINUTES = 240;
+
+const lower = <T extends string>(values: string[] | null | undefined) => (values ?? []).map((v) => v.toLowerCase() as T);
+
+interface GrantArgs {
+  patientId: string;
+  grantee: { kind: 'PRACTITIONER' | 'ROLE' | 'PROJECT'; id: string };
+  categories: Category[];
+  actions?: ('READ' | 'WRITE')[] | null;
+  purposes: Purpose[];
+  effect?: 'PERMIT' | 'DENY' | null;
+  validFrom?: Date | null;
+  validUntil?: Date | null;
+  identified?: boolean | null;
+  exceptions?: { categories?: Category[] | null; loincClass?: string | null; dataFrom?: Date | null; dataUntil?: Date | null }[] | null;
+}
+
+/** The grantee must exist where the hub knows it: practitioners and institutions here, projects by their members. */
+async function checkGrantee(ctx: Ctx, grantee: GrantArgs['grantee']): Promise<void> {
+  if (grantee.kind === 'PRACTITIONER' && !(await ctx.db.getRepository(Practitioner).existsBy({ id: grantee.id }))) {
+    throw userError('BAD_USER_INPUT', `No practitioner ${grantee.id}`, { field: 'grantee' });
+  }
+  if (grantee.kind === 'ROLE') {
+    const institution = grantee.id.split('@')[1] ?? '';
+    if (!(await ctx.db.getRepository(Institution).existsBy({ id: institution }))) {
+      throw userError('BAD_USER_INPUT', `No institution ${JSON.stringify(institution)} in ${grantee.id}`, { field: 'grantee' });
+    }
+  }
+  if (grantee.kind === 'PROJECT' && !(await ctx.consent.engine.db.getRepository(ProjectMember).existsBy({ projectId: grantee.id }))) {
+    throw userError('BAD_USER_INPUT', `No research project ${grantee.id}`, { field: 'grantee' });
+  }
+}
+
+async function view(ctx: Ctx, consent: Consent) {
+  const exceptions = await ctx.consent.engine.db.getRepository(Consent).findBy({ parentId: consent.id });
+  return consentView(consent, exceptions);
+}
+
+function consentView(c: Consent, exceptions: Consent[]) {
+  return {
+    ...c,
+    grantee: { kind: c.granteeKind.toUpperCase(), id: c.granteeId },
+    categories: c.categories.split('|'),
+    actions: c.actions.split('|').map((a) => a.toUpperCase()),
+    purposes: c.purposes.split('|'),
+    effect: c.effect.toUpperCase(),
+    status: c.status.toUpperCase(),
+    exceptions: exceptions.map((e) => ({ categories: e.categories.split('|'), loincClass: e.dataLoincClass, dataFrom: e.dataFrom, dataUntil: e.dataUntil })),
+    fhir: JSON.stringify(toFhirConsent(c, exceptions)),
+  };
+}
+
+function explainReason(allowed: boolean, decidedBy: string, category: string, purpose: string): string {
+  if (decidedBy === 'default-deny') return `No consent or policy permits ${category} for ${purpose}: access is denied by default.`;
+  const [kind, name] = decidedBy.split(':');
+  const base: Record<string, string> = {
+    'patient-self': 'patients may see and manage all of their own data',
+    'treating-institution': "clinicians of the patient's home institution may see clinical data for treatment",
+    'compliance-audit': 'compliance officers may read the audit trail, never clinical values',
+  };
+  if (kind === 'base') return `Permitted by base policy ${name}: ${base[name!] ?? name}.`;
+  if (kind === 'break-glass') return `Permitted by break-the-glass access ${name}, for EMERGENCY, until it expires; it is reviewed by compliance.`;
+  return allowed
+    ? `Permitted by the patient's consent ${name} for ${category} and ${purpose}.`
+    : `Denied by the patient's consent ${name}; a denial overrides every permission.`;
+}
+
+export const consentResolvers = {
+  Query: {
+    async explainAccess(
+      _: unknown,
+      args: { patientId: string; category: Category; purpose?: Purpose | null; action?: 'READ' | 'WRITE' | null },
+      ctx: Ctx,
+    ) {
+      if (!(await ctx.db.getRepository(Patient).existsBy({ id: args.patientId }))) throw userError('NOT_FOUND', `Patient ${JSON.stringify(args.patientId)} does not exist`);
+      const purpose = args.purpose ?? ctx.identity.purpose;
+      if (!PURPOSES.includes(purpose)) throw userError('BAD_USER_INPUT', `Unknown purpose ${purpose}`);
+      const action = (args.action ?? 'READ').toLowerCase() as Action;
+      const engine = ctx.consent.engine;
+      const policy = (await engine.policies([args.patientId])).get(args.patientId)!;
+      const decision = engine.decide(policy, {
+        principals: await principalsOf(engine.db, ctx.identity),
+        patientId: args.patientId,
+        category: args.category,
+        action,
+        purpose,
+        at: new Date(),
+      });
+      const consentId = decision.decidedBy.startsWith('consent:') ? decision.decidedBy.slice(8) : null;
+      const consent = consentId ? await engine.db.getRepository(Consent).findOneBy({ id: consentId }) : null;
+      return {
+        allowed: decision.allowed,
+        decidedBy: decision.decidedBy,
+        reason: explainReason(decision.allowed, decision.decidedBy, args.category, purpose),
+        consent: consent ? await view(ctx, consent) : null,
+        consentVersion: decision.version,
+        exclusions: decision.exclusions.map((e) => ({ categories: [args.category], loincClass: e.loincClass, dataFrom: e.from, dataUntil: e.until })),
+      };
+    },
+
+    async breakGlassReviews(_: unknown, args: { pendingOnly?: boolean | null }, ctx: Ctx) {
+      if (ctx.identity.role !== 'compliance') throw userError('FORBIDDEN', 'The break-the-glass review queue is for the compliance role');
+      const repo = ctx.consent.engine.db.getRepository(BreakGlass);
+      const rows = await repo.find({ order: { startedAt: 'DESC' }, take: 500 });
+      return args.pendingOnly === false ? rows : rows.filter((r) => !r.reviewedAt);
+    },
+  },
+
+  Mutation: {
+    async grantConsent(_: unknown, { input }: { input: GrantArgs }, ctx: Ctx) {
+      if (!(await ctx.db.getRepository(Patient).existsBy({ id: input.patientId }))) {
+        throw userError('NOT_FOUND', `Patient ${JSON.stringify(input.patientId)} does not exist`);
+      }
+      await checkGrantee(ctx, input.grantee);
+      const grant: GrantInput = {
+        patientId: input.patientId,
+        grantee: { kind: input.grantee.kind.toLowerCase() as GrantInput['grantee']['kind'], id: input.grantee.id },
+        categories: input.categories,
+        actions: lower<Action>(input.actions ?? ['READ']),
+        purposes: input.purposes,
+        effect: (input.effect ?? 'PERMIT') === 'PERMIT' ? 'permit' : 'deny',
+        validFrom: input.validFrom ?? null,
+        validUntil: input.validUntil ?? null,
+        identified: Boolean(input.identified),
+        exceptions: (input.exceptions ?? []).map((e) => ({ categories: e.categories ?? undefined, loincClass: e.loincClass, dataFrom: e.dataFrom, dataUntil: e.dataUntil })),
+      };
+      try {
+        const { consent, version } = await grantConsent(ctx.consent.engine.db, grant, ctx.identity.subject);
+        ctx.consent.engine.evict(input.patientId);
+        await ctx.consent.notifier.announce({ patientId: input.patientId, version });
+        return view(ctx, consent);
+      } catch (err) {
+        if (err instanceof ConsentInputError) throw userError('BAD_USER_INPUT', err.message, { field: err.field });
+        throw err;
+      }
+    },
+
+    async revokeConsent(_: unknown, { id }: { id: string }, ctx: Ctx) {
+      const db = ctx.consent.engine.db;
+      const existing = await db.getRepository(Consent).findOneBy({ id });
+      if (!existing || existing.parentId) throw userError('NOT_FOUND', `Consent ${JSON.stringify(id)} does not exist`);
+      const result = await revokeConsent(db, existing.patientId, id);
+      ctx.consent.engine.evict(existing.patientId);
+      await ctx.consent.notifier.announce({ patientId: existing.patientId, version: result!.version });
+      return view(ctx, result!.consent);
+    },
+
+    async breakTheGlass(_: unknown, args: { patientId: string; justification: string; minutes?: number | null }, ctx: Ctx) {
+      const { identity } = ctx;
+      if (identity.role !== 'clinician') throw userError('FORBIDDEN', 'Only clinicians may break the glass');
+      if (identity.purpose !== 'EMERGENCY') throw userError('FORBIDDEN', 'Breaking the glass needs X-Purpose-Of-Use: EMERGENCY');
+      const justification = args.justification.trim();
+      if (justification.length < 20) throw userError('BAD_USER_INPUT', 'Write a justification of at least 20 characters', { field: 'justification' });
+      const minutes = args.minutes ?? 60;
+      if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_BREAK_GLASS_MINUTES) {
+        throw userError('BAD_USER_INPUT', `minutes must be 1 to ${MAX_BREAK_GLASS_MINUTES}`, { field: 'minutes' });
+      }
+      if (!(await ctx.db.getRepository(Patient).existsBy({ id: args.patientId }))) throw userError('NOT_FOUND', `Patient ${JSON.stringify(args.patientId)} does not exist`);
+      const now = new Date();
+      const row: BreakGlass = {
+        id: newId('btg'),
+        userId: identity.subject,
+        patientId: args.patientId,
+        justification,
+        startedAt: now,
+        expiresAt: new Date(now.getTime() + minutes * 60_000),
+        reviewedAt: null,
+        reviewedBy: null,
+        reviewNote: null,
+      };
+      const version = await ctx.consent.engine.db.transaction(async (tx) => {
+        await tx.getRepository(BreakGlass).insert(row);
+        return bumpVersion(tx, args.patientId);
+      });
+      ctx.consent.engine.evict(args.patientId);
+      await ctx.consent.notifier.announce({ patientId: args.patientId, version });
+      return row;
+    },
+
+    async reviewBreakGlass(_: unknown, args: { id: string; note: string }, ctx: Ctx) {
+      if (ctx.identity.role !== 'compliance') throw userError('FORBIDDEN', 'Reviews are for the compliance role');
+      if (!args.note.trim()) throw userError('BAD_USER_INPUT', 'A review needs a note', { field: 'note' });
+      const repo = ctx.consent.engine.db.getRepository(BreakGlass);
+      const row = await repo.findOneBy({ id: args.id });
+      if (!row) throw userError('NOT_FOUND', `No break-the-glass access ${JSON.stringify(args.id)}`);
+      Object.assign(row, { reviewedAt: new Date(), reviewedBy: ctx.identity.subject, reviewNote: args.note.trim() });
+      await repo.update({ id: row.id }, { reviewedAt: row.reviewedAt, reviewedBy: row.reviewedBy, reviewNote: row.reviewNote });
+      return row;
+    },
+  },
+
+  Patient: {
+    async consents(p: { id: string }, _: unknown, ctx: Ctx) {
+      const all = await consentsOf(ctx.consent.engine.db, p.id);
+      const children = new Map<string, Consent[]>();
+      for (const c of all) if (c.parentId) children.set(c.parentId, [...(children.get(c.parentId) ?? []), c]);
+      return all.filter((c) => !c.parentId).map((c) => consentView(c, children.get(c.id) ?? []));
+    },
+  },
+};
+
+/** Used by the gate to find whose consent a revocation touches. */
+export async function patientOfConsent(ctx: Ctx, id: string): Promise<string | null> {
+  const row = await ctx.consent.engine.db.getRepository(Consent).findOne({ select: { patientId: true }, where: { id } });
+  return row?.patientId ?? null;
+}
+
