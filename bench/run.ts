@@ -28,6 +28,7 @@ import { openIdentityDatabase } from '../gateway/identity/database';
 import { User } from '../gateway/identity/entities';
 import { loadPrivateKey } from '../common/keys';
 import { seed } from '../seed/write';
+import { consentEngineBench } from './consent-engine';
 import { load, type BenchRequest, type LoadResult } from './load';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 
+  const consent = await consentEngineBench();
   const [through, floor, ungated] = results as [LoadResult, LoadResult, LoadResult];
   console.log('\n' + table([
     ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'non-2xx'],
@@ -145,6 +147,7 @@ async function main(): Promise<void> {
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, database: env.DATABASE_URL ? 'postgres' : 'sqlite' },
     seed: { patients: SEED_PATIENTS, rows: seeded.rows, seconds: seeded.seconds },
     load: results,
+    consentEngine: consent,
     ratios: { gatewayOverFloorThroughput: ratio, gateOnOverGateOffThroughput: gateRatio },
   };
   const dir = path.join(projectRoot(), 'bench', 'results');
