@@ -5,6 +5,8 @@
  * recorded; break-the-glass is time-boxed and reviewed.
  */
 import type { KeyObject } from 'node:crypto';
+import Redis from 'ioredis';
+import { CONSENT_CHANNEL } from '../../policies/notifications';
 import { In, IsNull, Not } from 'typeorm';
 import type { Identity } from '../../common/identity';
 import { openDatabase } from '../../common/database';
@@ -311,5 +313,27 @@ test('every decision, permit and deny, is in the outbox with who, what, why, wha
     expect(typeof p.consentVersion).toBe('number');
     expect(p.requestId).toBe(outsider.requestId);
     expect(JSON.stringify(p)).not.toMatch(/"value"|"name"/);
+  }
+});
+
+test('each consent change is announced to every process over Redis, with the new version', async () => {
+  const sub = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const heard: { patientId: string; version: number }[] = [];
+  try {
+    await sub.subscribe(CONSENT_CHANNEL);
+    sub.on('message', (_c, m) => heard.push(JSON.parse(m)));
+    const granted = ok(
+      await call(patients, patientUser, GRANT, {
+        input: { patientId, grantee: { kind: 'PRACTITIONER', id: outsider.practitionerId }, categories: ['DEVICES'], purposes: ['TREATMENT'] },
+      }),
+    ).grantConsent;
+    ok(await call(patients, patientUser, REVOKE, { id: granted.id }));
+    const deadline = Date.now() + 5000;
+    while (heard.filter((h) => h.patientId === patientId).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const mine = heard.filter((h) => h.patientId === patientId);
+    expect(mine).toHaveLength(2);
+    expect(mine[1]!.version).toBe(mine[0]!.version + 1);
+  } finally {
+    sub.disconnect();
   }
 });
