@@ -8,11 +8,10 @@
  * ends.
  */
 import DataLoader from 'dataloader';
-import type { DataSource } from 'typeorm';
 import type { Identity } from '../../common/identity';
 import { principalsOf, type ConsentEngine, type Decision, type PatientPolicy } from '../../policies/engine';
 import type { Action, Category } from '../../policies/vocabulary';
-import { appendToOutbox } from './outbox';
+import type { GroupCommit } from './group-commit';
 
 export interface RecordedDecision {
   patientId: string;
@@ -80,10 +79,9 @@ export class Access {
   }
 
   /** Writes this request's decisions to the outbox, one event per patient, category and action. */
-  async flush(db: DataSource): Promise<void> {
+  async flush(writer: GroupCommit): Promise<void> {
     const { identity } = this;
-    await appendToOutbox(
-      db,
+    await writer.write(
       this.decisions().map((d) => ({
         kind: 'access.decision',
         payload: {
@@ -101,7 +99,6 @@ export class Access {
           consentVersion: d.decision.version,
         },
       })),
-      this.at,
     );
   }
 }

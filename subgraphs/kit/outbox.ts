@@ -28,10 +28,13 @@ export class OutboxEvent {
   relayedAt!: Date | null;
 }
 
+/** Rows per INSERT statement (bind-parameter limits). */
+export const OUTBOX_INSERT_ROWS = 500;
+
 export async function appendToOutbox(db: DataSource | EntityManager, events: { kind: string; payload: object }[], now = new Date()): Promise<void> {
   if (!events.length) return;
   const rows = events.map((e) => ({ id: newId('evt'), kind: e.kind, payload: JSON.stringify(e.payload), createdAt: now, relayedAt: null }));
-  for (let i = 0; i < rows.length; i += 500) {
-    await db.getRepository(OutboxEvent).createQueryBuilder().insert().values(rows.slice(i, i + 500)).execute();
+  for (let i = 0; i < rows.length; i += OUTBOX_INSERT_ROWS) {
+    await db.getRepository(OutboxEvent).createQueryBuilder().insert().values(rows.slice(i, i + OUTBOX_INSERT_ROWS)).execute();
   }
 }
