@@ -12,6 +12,8 @@ import { projectRoot } from '../common/paths';
 import { SUBGRAPHS } from '../subgraphs';
 import { databaseSpec } from '../subgraphs/kit/server';
 import { Patient } from '../subgraphs/patients/entities';
+import { openIdentityDatabase } from '../gateway/identity/database';
+import { User } from '../gateway/identity/entities';
 import { seed } from '../seed/write';
 import { progressPrinter } from './seed';
 
@@ -22,6 +24,16 @@ interface Service {
   name: string;
   script: string;
   port: number;
+}
+
+/** A seeded clinician to suggest in the banner (any clinician sees their institution's patients). */
+async function someClinician(env: Env): Promise<string> {
+  const db = await openIdentityDatabase(env);
+  try {
+    return (await db.getRepository(User).findOne({ where: { role: 'clinician' }, order: { username: 'ASC' } }))?.username ?? 'admin';
+  } finally {
+    await db.destroy();
+  }
 }
 
 async function hasData(env: Env): Promise<boolean> {
@@ -116,6 +128,7 @@ export async function startCommand(): Promise<void> {
   }
 
   const gateway = `http://localhost:${env.PORT ?? DEFAULT_PORTS.gateway}`;
+  const clinician = await someClinician(env);
   const lines = [
     '',
     'Custodian is running.',
@@ -129,9 +142,12 @@ export async function startCommand(): Promise<void> {
     '',
     `  data         ${env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : env.DATA_DIR}`,
     '',
-    'Try:',
-    `  curl -s ${gateway}/graphql -H 'content-type: application/json' \\`,
+    'Try, in another terminal (a token for a seeded clinician, then their patients):',
+    `  TOKEN=$(npx custodian token ${clinician})`,
+    `  curl -s ${gateway}/graphql -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`,
     `    -d '{"query":"{ patients(first: 2) { nodes { id name { text } labResults(first: 3) { nodes { code { display } value unit } } } } }"}'`,
+    '',
+    `  Passkeys: POST ${gateway}/auth/webauthn/register/options with a code from \`npx custodian invite\`.`,
     '',
     'Ctrl-C stops everything.',
     '',
