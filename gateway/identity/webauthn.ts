@@ -154,18 +154,15 @@ export function webauthnRoutes(db: DataSource, sessionKey: KeyObject, config: We
       const username = checkUsername(body.username);
       const response = body.response as unknown as RegistrationResponseJSON;
       const challenge = await takeChallenge(db, body.response.response.clientDataJSON, username, 'register');
-      let verification;
-      try {
-        verification = await verifyRegistrationResponse({
-          response,
-          expectedChallenge: challenge.challenge,
-          expectedOrigin: config.origin,
-          expectedRPID: config.rpId,
-          requireUserVerification: false,
-        });
-      } catch (err) {
+      const verification = await verifyRegistrationResponse({
+        response,
+        expectedChallenge: challenge.challenge,
+        expectedOrigin: config.origin,
+        expectedRPID: config.rpId,
+        requireUserVerification: false,
+      }).catch((err: unknown) => {
         throw failed(err);
-      }
+      });
       if (!verification.verified) throw new AuthError(401, 'VERIFICATION_FAILED', 'The passkey could not be verified');
       const { credential } = verification.registrationInfo;
       const passkeyName = z.object({ passkeyName: z.string().max(100).optional() }).safeParse(req.body).data?.passkeyName;
@@ -238,24 +235,21 @@ export function webauthnRoutes(db: DataSource, sessionKey: KeyObject, config: We
       if (!user || !passkey || challenge.userId !== user.id) {
         throw new AuthError(401, 'UNKNOWN_CREDENTIAL', 'This passkey is not registered for this user');
       }
-      let verification;
-      try {
-        verification = await verifyAuthenticationResponse({
-          response,
-          expectedChallenge: challenge.challenge,
-          expectedOrigin: config.origin,
-          expectedRPID: config.rpId,
-          credential: {
-            id: passkey.id,
-            publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')),
-            counter: passkey.counter,
-            transports: transportsOf(passkey),
-          },
-          requireUserVerification: false,
-        });
-      } catch (err) {
+      const verification = await verifyAuthenticationResponse({
+        response,
+        expectedChallenge: challenge.challenge,
+        expectedOrigin: config.origin,
+        expectedRPID: config.rpId,
+        credential: {
+          id: passkey.id,
+          publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')),
+          counter: passkey.counter,
+          transports: transportsOf(passkey),
+        },
+        requireUserVerification: false,
+      }).catch((err: unknown) => {
         throw failed(err);
-      }
+      });
       if (!verification.verified) throw new AuthError(401, 'VERIFICATION_FAILED', 'The signature could not be verified');
       const { newCounter } = verification.authenticationInfo;
       // Compare-and-set, so two concurrent sign-ins with one counter value cannot both pass.
