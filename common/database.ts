@@ -86,6 +86,28 @@ export async function openDatabase(spec: DatabaseSpec, env: Pick<Env, 'DATABASE_
   return ds;
 }
 
+const chains = new WeakMap<DataSource, Promise<unknown>>();
+
+/**
+ * Runs `task` after every earlier task on the same DataSource has settled — on SQLite.
+ *
+ * TypeORM's better-sqlite3 driver has one connection per DataSource: statements issued
+ * by other requests while a transaction is open (between its awaits) run inside it, and
+ * vanish if it rolls back. So on SQLite every transaction that can roll back, and every
+ * write that must not be swallowed by one, takes turns here. PostgreSQL has a pool and
+ * real isolation: there this is a pass-through.
+ */
+export function serialized<T>(db: DataSource, task: () => Promise<T>): Promise<T> {
+  if (db.options.type !== 'better-sqlite3') return task();
+  const previous = chains.get(db) ?? Promise.resolve();
+  const run = previous.then(task, task);
+  chains.set(
+    db,
+    run.catch(() => undefined),
+  );
+  return run;
+}
+
 /** Column values that are instants are stored as fixed-width UTC ISO-8601 text
  *  (`2026-01-31T08:00:00.000Z`): sortable as strings, identical on both databases,
  *  and exactly what FHIR uses on the wire. */

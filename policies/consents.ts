@@ -5,6 +5,7 @@
  * written, and nothing half-written survives a refusal.
  */
 import type { DataSource, EntityManager } from 'typeorm';
+import { serialized } from '../common/database';
 import { newId } from '../common/ids';
 import { LOINC_CLASSES } from '../common/loinc';
 import { PURPOSES, type Purpose } from '../common/identity';
@@ -90,7 +91,7 @@ export async function bumpVersion(tx: EntityManager, patientId: string): Promise
 
 export async function grantConsent(db: DataSource, input: GrantInput, actorId: string, now = new Date()): Promise<{ consent: Consent; version: number }> {
   checkGrant(input, now);
-  return db.transaction(async (tx) => {
+  return serialized(db, () => db.transaction(async (tx) => {
     const base = {
       patientId: input.patientId,
       granteeKind: input.grantee.kind,
@@ -130,12 +131,12 @@ export async function grantConsent(db: DataSource, input: GrantInput, actorId: s
       });
     }
     return { consent, version: await bumpVersion(tx, input.patientId) };
-  });
+  }));
 }
 
 /** Revokes a consent and its exceptions. Returns null if there is no such consent of this patient. */
 export async function revokeConsent(db: DataSource, patientId: string, consentId: string, now = new Date()): Promise<{ consent: Consent; version: number } | null> {
-  return db.transaction(async (tx) => {
+  return serialized(db, () => db.transaction(async (tx) => {
     const repo = tx.getRepository(Consent);
     const consent = await repo.findOneBy({ id: consentId, patientId });
     if (!consent) return null;
@@ -146,7 +147,7 @@ export async function revokeConsent(db: DataSource, patientId: string, consentId
       consent.revokedAt = now;
     }
     return { consent, version: await bumpVersion(tx, patientId) };
-  });
+  }));
 }
 
 export function consentsOf(db: DataSource, patientId: string): Promise<Consent[]> {

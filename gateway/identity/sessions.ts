@@ -9,6 +9,7 @@ import type { KeyObject } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { DataSource } from 'typeorm';
 import { IsNull } from 'typeorm';
+import { serialized } from '../../common/database';
 import { newId } from '../../common/ids';
 import { randomToken, safeEqual, sha256 } from '../../common/secrets';
 import { AuthError } from './errors';
@@ -40,14 +41,14 @@ async function accessToken(user: User, sessionId: string, key: KeyObject): Promi
 export async function startSession(db: DataSource, user: User, key: KeyObject, now = new Date()): Promise<IssuedSession> {
   const id = newId('ses');
   const secret = randomToken();
-  await db.getRepository(Session).insert({
+  await serialized(db, () => db.getRepository(Session).insert({
     id,
     userId: user.id,
     refreshHash: sha256(secret),
     createdAt: now,
     expiresAt: new Date(now.getTime() + SESSION_TTL_DAYS * 86_400_000),
     revokedAt: null,
-  });
+  }));
   return { token: await accessToken(user, id, key), refreshToken: `rt_${id}_${secret}`, expiresIn: ACCESS_TTL_SECONDS, tokenType: 'Bearer' };
 }
 

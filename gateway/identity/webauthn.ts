@@ -28,6 +28,7 @@ import {
 import type { DataSource } from 'typeorm';
 import { IsNull } from 'typeorm';
 import { z } from 'zod';
+import { serialized } from '../../common/database';
 import { newId } from '../../common/ids';
 import type { Logger } from '../../common/logger';
 import { authenticate } from './authenticate';
@@ -167,7 +168,7 @@ export function webauthnRoutes(db: DataSource, sessionKey: KeyObject, config: We
       const { credential } = verification.registrationInfo;
       const passkeyName = z.object({ passkeyName: z.string().max(100).optional() }).safeParse(req.body).data?.passkeyName;
 
-      const user = await db.transaction(async (tx) => {
+      const user = await serialized(db, () => db.transaction(async (tx) => {
         if (await tx.getRepository(Passkey).findOneBy({ id: credential.id })) {
           throw new AuthError(409, 'PASSKEY_EXISTS', 'This passkey is already registered');
         }
@@ -198,7 +199,7 @@ export function webauthnRoutes(db: DataSource, sessionKey: KeyObject, config: We
           lastUsedAt: null,
         });
         return owner;
-      });
+      }));
       log.info({ userId: user.id, passkey: credential.id }, 'passkey registered');
       res.status(201).json({ verified: true, username: user.username, role: user.role, passkeyId: credential.id });
     }),

@@ -8,6 +8,7 @@
 import type { DataSource } from 'typeorm';
 import { In } from 'typeorm';
 import { publicKeyFromRaw, verifyBatch } from '../../common/device-signature';
+import { serialized } from '../../common/database';
 import { badInput, notFound, userError } from '../../common/errors';
 import { newId } from '../../common/ids';
 import { Device, DeviceReading } from './entities';
@@ -65,7 +66,7 @@ export async function ingestReadings(db: DataSource, input: IngestInput, now = n
     unique.set(`${r.metric}|${r.recordedAt.toISOString()}`, r);
   });
 
-  return db.transaction(async (tx) => {
+  return serialized(db, () => db.transaction(async (tx) => {
     // Compare-and-set inside the transaction: concurrent copies of one batch cannot both pass.
     const advanced = await tx
       .createQueryBuilder()
@@ -107,5 +108,5 @@ export async function ingestReadings(db: DataSource, input: IngestInput, now = n
         .execute();
     }
     return { device, accepted: fresh.length, duplicates: readings.length - fresh.length };
-  });
+  }));
 }

@@ -6,6 +6,7 @@
  * its response leaves — durability per request is unchanged, commits are shared.
  */
 import type { DataSource } from 'typeorm';
+import { serialized } from '../../common/database';
 import { appendToOutbox, OUTBOX_INSERT_ROWS } from './outbox';
 
 type Event = { kind: string; payload: object };
@@ -42,7 +43,11 @@ export class GroupCommit {
     // One commit at a time, in order.
     this.inFlight = this.inFlight
       // One INSERT is atomic by itself; only a batch that needs several takes a transaction.
-      .then(() => (events.length <= OUTBOX_INSERT_ROWS ? appendToOutbox(this.db, events) : this.db.transaction((tx) => appendToOutbox(tx, events))))
+      .then(() =>
+        serialized(this.db, () =>
+          events.length <= OUTBOX_INSERT_ROWS ? appendToOutbox(this.db, events) : this.db.transaction((tx) => appendToOutbox(tx, events)),
+        ),
+      )
       .then(
         () => waiting.forEach((w) => w.resolve()),
         (err) => waiting.forEach((w) => w.reject(err)),

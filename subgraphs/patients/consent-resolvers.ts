@@ -4,6 +4,7 @@
  * is announced to every process.
  */
 
+import { serialized } from '../../common/database';
 import { userError } from '../../common/errors';
 import { newId } from '../../common/ids';
 import { PURPOSES, type Purpose } from '../../common/identity';
@@ -188,10 +189,13 @@ export const consentResolvers = {
         reviewedBy: null,
         reviewNote: null,
       };
-      const version = await ctx.consent.engine.db.transaction(async (tx) => {
-        await tx.getRepository(BreakGlass).insert(row);
-        return bumpVersion(tx, args.patientId);
-      });
+      const consentDb = ctx.consent.engine.db;
+      const version = await serialized(consentDb, () =>
+        consentDb.transaction(async (tx) => {
+          await tx.getRepository(BreakGlass).insert(row);
+          return bumpVersion(tx, args.patientId);
+        }),
+      );
       ctx.consent.engine.evict(args.patientId);
       await ctx.consent.notifier.announce({ patientId: args.patientId, version });
       return row;
@@ -204,7 +208,7 @@ export const consentResolvers = {
       const row = await repo.findOneBy({ id: args.id });
       if (!row) throw userError('NOT_FOUND', `No break-the-glass access ${JSON.stringify(args.id)}`);
       Object.assign(row, { reviewedAt: new Date(), reviewedBy: ctx.identity.subject, reviewNote: args.note.trim() });
-      await repo.update({ id: row.id }, { reviewedAt: row.reviewedAt, reviewedBy: row.reviewedBy, reviewNote: row.reviewNote });
+      await serialized(ctx.consent.engine.db, () => repo.update({ id: row.id }, { reviewedAt: row.reviewedAt, reviewedBy: row.reviewedBy, reviewNote: row.reviewNote }));
       return row;
     },
   },

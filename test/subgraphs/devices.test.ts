@@ -3,6 +3,7 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { deviceKeyFromSeed, rawPublicKey, signBatch, type SignedReading } from '../../common/device-signature';
 import { deviceKeysPath } from '../../seed/write';
 import { Device, DeviceReading } from '../../subgraphs/devices/entities';
+import { OutboxEvent } from '../../subgraphs/kit/outbox';
 import { codes, ok } from '../helpers/graphql';
 import { queriesSent } from '../helpers/metrics';
 import { startSeededSubgraph, type SubgraphUnderTest } from '../helpers/subgraph';
@@ -160,6 +161,25 @@ describe('devices subgraph', () => {
     }
     expect(seen.sort()).toEqual(all.map((r) => r.id).sort());
     expect(codes(await t.gql(READINGS, { id: watch.id, since: at(5), until: at(5) }))).toEqual(['BAD_USER_INPUT']);
+  });
+
+  test('decisions recorded by other requests survive a concurrent batch that rolls back', async () => {
+    const decisions = () => t.subgraph.db.getRepository(OutboxEvent).countBy({ kind: 'access.decision' });
+    const before = await decisions();
+    const replayed = signed(watch.id, [{ metric: 'HEART_RATE', value: 65, recordedAt: at(50) }]);
+    ok(await t.gql(INGEST, { input: replayed }));
+    const afterFirst = await decisions();
+    // Fifteen replays (each rolls its transaction back) racing fifteen reads.
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => (i % 2 ? t.gql(INGEST, { input: replayed }) : t.gql(READINGS, { id: watch.id, first: 1 }))),
+    );
+    expect(results.filter((r) => codes(r)[0] === 'CONFLICT')).toHaveLength(15);
+    expect(results.filter((r) => !r.errors)).toHaveLength(15);
+    // The accepted batch: DEVICES write (the mutation) and read (the device it returns).
+    expect(afterFirst - before).toBe(2);
+    // Then one decision per request — write for a replay, read for a read — and none
+    // swallowed by a rolled-back transaction.
+    expect((await decisions()) - afterFirst).toBe(30);
   });
 
   test("patients' devices resolve in one query for a whole batch", async () => {
