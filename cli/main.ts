@@ -4,6 +4,7 @@
 import 'reflect-metadata';
 import { ACCOUNT_USAGE, inviteCommand, tokenCommand, usersCommand } from './accounts';
 import { SEED_USAGE, seedCommand } from './seed';
+import { VERIFY_USAGE, verifyCommand } from './verify';
 import { startCommand } from './start';
 
 const USAGE = `usage: custodian <command>
@@ -11,6 +12,7 @@ const USAGE = `usage: custodian <command>
   start                          run the whole hub (seeds demo data on first start)
   ${SEED_USAGE}
 ${ACCOUNT_USAGE}
+${VERIFY_USAGE}
 `;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
@@ -19,6 +21,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   invite: inviteCommand,
   token: tokenCommand,
   users: usersCommand,
+  verify: verifyCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

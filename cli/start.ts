@@ -8,6 +8,8 @@ import path from 'node:path';
 import { DEFAULT_PORTS, readEnv, SUBGRAPH_NAMES, subgraphUrl, type Env } from '../common/config';
 import { openDatabase } from '../common/database';
 import { ensureDevelopmentKeys } from '../common/keys';
+import { readLedgerEnv } from '../ledger/config';
+import { loadLedgerNoteKey } from '../ledger/note-key';
 import { projectRoot } from '../common/paths';
 import { SUBGRAPHS } from '../subgraphs';
 import { databaseSpec } from '../subgraphs/kit/server';
@@ -23,7 +25,8 @@ const DEMO_SEED = 42;
 interface Service {
   name: string;
   script: string;
-  port: number;
+  /** Where it answers /healthz; none for the ledger worker, which serves no HTTP. */
+  port?: number;
 }
 
 /** A seeded clinician to suggest in the banner (any clinician sees their institution's patients). */
@@ -64,6 +67,8 @@ export async function startCommand(): Promise<void> {
   const env = readEnv();
   // Before any service starts, so that none of them races to create them.
   ensureDevelopmentKeys(env.DATA_DIR);
+  const ledgerEnv = readLedgerEnv();
+  loadLedgerNoteKey({ dataDir: env.DATA_DIR, name: ledgerEnv.LEDGER_ORIGIN, signerKey: ledgerEnv.LEDGER_NOTE_KEY });
   if (!(await hasData(env))) {
     process.stderr.write(`first start: seeding a demo world of ${DEMO_PATIENTS} patients (seed ${DEMO_SEED})\n`);
     await seed({ patients: DEMO_PATIENTS, seed: DEMO_SEED }, env, progressPrinter());
@@ -77,6 +82,9 @@ export async function startCommand(): Promise<void> {
       script: path.join(dist, 'subgraphs', name, 'main.js'),
       port: Number(new URL(subgraphUrl(name, env)).port),
     })),
+    // The outbox relay and the ledger worker (Redis, BullMQ): appends every event to the
+    // Merkle tree and publishes signed checkpoints.
+    { name: 'ledger', script: path.join(dist, 'ledger', 'main.js') },
     { name: 'gateway', script: path.join(dist, 'gateway', 'main.js'), port: env.PORT ?? DEFAULT_PORTS.gateway },
   ];
   const children = new Map<string, ChildProcess>();
@@ -106,7 +114,7 @@ export async function startCommand(): Promise<void> {
 
   for (const service of services) {
     const child = spawn(process.execPath, [service.script], {
-      env: { ...process.env, PORT: String(service.port), LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+      env: { ...process.env, ...(service.port !== undefined ? { PORT: String(service.port) } : {}), LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
       // The IPC channel lets a service notice when this process dies (see lifecycle.ts).
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -121,7 +129,9 @@ export async function startCommand(): Promise<void> {
     });
   }
   try {
-    await Promise.all(services.map((s) => waitHealthy(`http://127.0.0.1:${s.port}/healthz`, children.get(s.name)!)));
+    await Promise.all(
+      services.filter((s) => s.port !== undefined).map((s) => waitHealthy(`http://127.0.0.1:${s.port}/healthz`, children.get(s.name)!)),
+    );
   } catch (err) {
     process.stderr.write(`the hub did not start: ${err instanceof Error ? err.message : err}\n`);
     return stopAll(1);
@@ -136,6 +146,7 @@ export async function startCommand(): Promise<void> {
     `  GraphQL      ${gateway}/graphql`,
     `  health       ${gateway}/healthz`,
     `  metrics      ${gateway}/metrics`,
+    `  ledger       ${gateway}/ledger/checkpoint   (verify: npx custodian verify --url ${gateway} --token <compliance token>)`,
     '',
     '  subgraphs (reachable only through the gateway in production):',
     ...SUBGRAPH_NAMES.map((name) => `    ${name.padEnd(10)} ${subgraphUrl(name, env)}`),

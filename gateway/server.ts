@@ -32,6 +32,10 @@ import { openIdentityDatabase } from './identity/database';
 import { AuthError } from './identity/errors';
 import { PURPOSE_HEADER, resolvePurpose } from './identity/purpose';
 import { webauthnRoutes } from './identity/webauthn';
+import { readLedgerEnv } from '../ledger/config';
+import { openLedgerDatabase } from '../ledger/database';
+import { loadLedgerNoteKey } from '../ledger/note-key';
+import { ledgerRoutes } from './ledger-routes';
 import { scopePlugin } from './scopes';
 import { SubgraphClient } from './subgraph-client';
 
@@ -65,6 +69,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const sessionPublicKey = createPublicKey(sessionKey);
   const identityKey = loadPrivateKey('identity', env.DATA_DIR);
   const db = await openIdentityDatabase(env);
+  const ledgerEnv = readLedgerEnv();
+  const ledgerDb = await openLedgerDatabase(env);
+  // Only the public half is used here; the worker signs.
+  const ledgerKey = loadLedgerNoteKey({ dataDir: env.DATA_DIR, name: ledgerEnv.LEDGER_ORIGIN, signerKey: ledgerEnv.LEDGER_NOTE_KEY }).verifierKey;
 
   const accountsSchema = buildSubgraphSchema({
     typeDefs: parse(fs.readFileSync(ACCOUNTS_SDL_PATH, 'utf8')),
@@ -100,6 +108,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   app.get('/metrics', async (_req, res) => {
     res.type(register.contentType).send(await register.metrics());
   });
+  app.use('/ledger', ledgerRoutes(ledgerDb, ledgerKey, db, sessionPublicKey, log));
   app.use('/auth', webauthnRoutes(db, sessionKey, { rpId: env.RP_ID, rpName: 'Custodian', origin: env.ORIGIN }, log));
   app.use(
     '/graphql',
@@ -145,6 +154,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     async close() {
       await apollo.stop();
       await db.destroy();
+      await ledgerDb.destroy();
     },
   };
 }

@@ -1,0 +1,42 @@
+/**
+ * The ledger's own settings, read from the environment next to common/config.ts (which
+ * supplies DATA_DIR, DATABASE_URL and REDIS_URL). Validated once, so a typo stops the
+ * process at start-up.
+ */
+import { z } from 'zod';
+import { SUBGRAPH_NAMES } from '../common/config';
+import { isValidKeyName } from './note';
+
+const ms = z.coerce.number().int().positive();
+
+const LedgerEnvSchema = z.object({
+  /** The checkpoint origin, and the note key name when the key is generated. */
+  LEDGER_ORIGIN: z.string().refine(isValidKeyName, 'LEDGER_ORIGIN must be non-empty, without white space or "+"').default('custodian.local/ledger'),
+  /** PRIVATE+KEY+<name>+<id>+<key>; else DATA_DIR/keys/ledger-note.key, generated on first use. */
+  LEDGER_NOTE_KEY: z.string().optional(),
+  LEDGER_QUEUE: z.string().regex(/^[A-Za-z0-9_-]+$/, 'LEDGER_QUEUE must be a plain name').default('ledger'),
+  /** Events per database transaction. */
+  LEDGER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
+  LEDGER_RELAY_INTERVAL_MS: ms.default(500),
+  /** The least time between two checkpoints. */
+  LEDGER_CHECKPOINT_INTERVAL_MS: ms.default(1000),
+  /** How long a killed worker's jobs stay locked before another worker takes them over. */
+  LEDGER_LOCK_DURATION_MS: ms.default(30_000),
+  LEDGER_STALLED_INTERVAL_MS: ms.default(15_000),
+  /** The subgraph databases whose outboxes the relay drains. */
+  LEDGER_SOURCES: z
+    .string()
+    .default(SUBGRAPH_NAMES.join(','))
+    .transform((list) => list.split(',').map((s) => s.trim()).filter(Boolean)),
+});
+
+export type LedgerEnv = z.infer<typeof LedgerEnvSchema>;
+
+export function readLedgerEnv(source: NodeJS.ProcessEnv = process.env): LedgerEnv {
+  const parsed = LedgerEnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid ledger configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,142 @@
+/**
+ * The audit trail, end to end: requests through the real hub produce access decisions;
+ * the relay and worker (real Redis, BullMQ) append them to the Merkle tree; signed
+ * checkpoints appear at the public endpoints; `custodian verify` checks it all — and
+ * catches an edited leaf, a deleted one, and two reordered.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { verifyLedger } from '../../cli/verify';
+import { openDatabase } from '../../common/database';
+import { decodeBase64Strict, leafHash, openCheckpoint, parseVerifierKey, verifyInclusion } from '../../ledger';
+import { LEDGER_DATABASE } from '../../ledger/database';
+import { LedgerLeaf } from '../../ledger/entities';
+import { gql } from '../helpers/graphql';
+import { startHub, type Hub } from '../helpers/hub';
+
+let hub: Hub;
+let clinician: Record<string, string>;
+let compliance: string;
+const saved = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'custodian-verify-')), 'checkpoint.json');
+
+async function traffic(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await gql(`${hub.gateway}/graphql`, '{ patients(first: 5) { nodes { name { text } labResults(first: 2) { totalCount } } } }', undefined, clinician);
+  }
+}
+
+async function checkpointSize(): Promise<number> {
+  const res = await fetch(`${hub.gateway}/ledger/checkpoint`);
+  if (!res.ok) return 0;
+  return Number((await res.text()).split('\n')[1]);
+}
+
+async function waitForSize(atLeast: number, ms = 20_000): Promise<number> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const size = await checkpointSize();
+    if (size >= atLeast || Date.now() > deadline) return size;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+beforeAll(async () => {
+  hub = await startHub();
+  const users = hub.cli('users', '--role', 'clinician', '--limit', '1').split(/\s+/);
+  clinician = { authorization: `Bearer ${hub.token(users[0]!)}` };
+  compliance = hub.token(hub.cli('users', '--role', 'compliance', '--limit', '1').split(/\s+/)[0]!, 'read');
+}, 120_000);
+afterAll(async () => {
+  if (hub && hub.process.exitCode === null) await hub.stop();
+});
+
+describe('the published ledger', () => {
+  test('access decisions reach a signed checkpoint within seconds, and proofs verify', async () => {
+    await traffic(3);
+    const size = await waitForSize(3);
+    expect(size).toBeGreaterThanOrEqual(3);
+    const key = (await (await fetch(`${hub.gateway}/ledger/key`)).text()).trim();
+    const note = await (await fetch(`${hub.gateway}/ledger/checkpoint`)).text();
+    const { checkpoint } = openCheckpoint(note, [parseVerifierKey(key)]);
+    expect(checkpoint.size).toBeGreaterThanOrEqual(3);
+
+    const entry: any = await (await fetch(`${hub.gateway}/ledger/entries/1`, { headers: { authorization: `Bearer ${compliance}` } })).json();
+    const data = decodeBase64Strict(entry.leafData)!;
+    expect(leafHash(data).toString('base64')).toBe(entry.leafHash);
+    // Opaque ids only: no names, no clinical values in what is hashed.
+    expect(data.toString('utf8')).not.toMatch(/"(name|value|givenName|familyName|text)"/);
+    const proof: any = await (await fetch(`${hub.gateway}/ledger/proof/inclusion?index=1&treeSize=${checkpoint.size}`)).json();
+    expect(() =>
+      verifyInclusion(1, checkpoint.size, leafHash(data), proof.hashes.map((h: string) => decodeBase64Strict(h)!), checkpoint.rootHash),
+    ).not.toThrow();
+  });
+
+  test('bad requests get a 4xx, and entries are for the compliance role', async () => {
+    const size = await checkpointSize();
+    for (const q of [`inclusion?index=${size + 5}&treeSize=${size}`, 'inclusion?index=-1&treeSize=2', 'inclusion?index=1&treeSize=1e3', 'inclusion', `consistency?from=3&to=2`, 'consistency?from=0&to=2', `consistency?from=1&to=${size + 100}`]) {
+      const res = await fetch(`${hub.gateway}/ledger/proof/${q}`);
+      expect([q, res.status]).toEqual([q, 400]);
+    }
+    expect((await fetch(`${hub.gateway}/ledger/entries/0`)).status).toBe(401);
+    expect((await fetch(`${hub.gateway}/ledger/entries/0`, { headers: clinician })).status).toBe(403);
+    expect((await fetch(`${hub.gateway}/ledger/entries/99999999`, { headers: { authorization: `Bearer ${compliance}` } })).status).toBe(404);
+    expect((await fetch(`${hub.gateway}/ledger/entries/x`, { headers: { authorization: `Bearer ${compliance}` } })).status).toBe(400);
+  });
+
+  test('`custodian verify` accepts the untouched ledger, and later a grown one consistent with it', async () => {
+    const first = await verifyLedger({ url: hub.gateway, token: compliance, fromCheckpoint: saved });
+    expect(first.problems).toEqual([]);
+    const before = first.size;
+    await traffic(2);
+    await waitForSize(before + 2);
+    const second = await verifyLedger({ url: hub.gateway, token: compliance, fromCheckpoint: saved });
+    expect(second.problems).toEqual([]);
+    expect(second.size).toBeGreaterThan(before);
+    expect(second.notes.join('\n')).toMatch(new RegExp(`consistent with the saved checkpoint of size ${before}`));
+  });
+
+  describe('tampering is caught', () => {
+    let ledger: import('typeorm').DataSource;
+    beforeAll(async () => {
+      ledger = await openDatabase(LEDGER_DATABASE, hub.database.env);
+    });
+    afterAll(() => ledger?.destroy());
+    const repo = () => ledger.getRepository(LedgerLeaf);
+
+    test('an edited leaf', async () => {
+      const leaf = await repo().findOneByOrFail({ leafIndex: 2 });
+      const forged = leaf.leafData.replace(/"decision":"(permit|deny)"/, (_m, d) => `"decision":"${d === 'permit' ? 'deny' : 'permit'}"`);
+      expect(forged).not.toBe(leaf.leafData);
+      // The forger even fixes up the leaf hash; only the signed root can tell.
+      await repo().update({ leafIndex: 2 }, { leafData: forged, leafHash: leafHash(Buffer.from(forged)).toString('base64') });
+      const report = await verifyLedger({ url: hub.gateway, token: compliance });
+      await repo().update({ leafIndex: 2 }, { leafData: leaf.leafData, leafHash: leaf.leafHash });
+      expect(report.ok).toBe(false);
+      expect(report.problems.join('\n')).toMatch(/root recomputed .* differs from the signed root/);
+    });
+
+    test('a deleted leaf', async () => {
+      const leaf = await repo().findOneByOrFail({ leafIndex: 1 });
+      await repo().delete({ leafIndex: 1 });
+      const report = await verifyLedger({ url: hub.gateway, token: compliance });
+      await repo().insert(leaf);
+      expect(report.ok).toBe(false);
+      expect(report.problems.join('\n')).toMatch(/entry 1: missing/);
+    });
+
+    test('two leaves reordered', async () => {
+      const [a, b] = [await repo().findOneByOrFail({ leafIndex: 0 }), await repo().findOneByOrFail({ leafIndex: 1 })];
+      await repo().update({ leafIndex: 0 }, { leafData: b.leafData, leafHash: b.leafHash, eventId: `${b.eventId}-swap` });
+      await repo().update({ leafIndex: 1 }, { leafData: a.leafData, leafHash: a.leafHash, eventId: a.eventId + '-swap' });
+      const report = await verifyLedger({ url: hub.gateway, token: compliance });
+      await repo().update({ leafIndex: 0 }, { leafData: a.leafData, leafHash: a.leafHash, eventId: `${a.eventId}-tmp` });
+      await repo().update({ leafIndex: 1 }, { leafData: b.leafData, leafHash: b.leafHash, eventId: b.eventId });
+      await repo().update({ leafIndex: 0 }, { eventId: a.eventId });
+      expect(report.ok).toBe(false);
+      expect(report.problems.join('\n')).toMatch(/differs from the signed root/);
+      // Restored, it verifies again.
+      expect((await verifyLedger({ url: hub.gateway, token: compliance })).problems).toEqual([]);
+    });
+  });
+});
