@@ -10,11 +10,19 @@ export type Hub = HubProcess & { database: TestDatabase };
 export const CLI = path.join(projectRoot(), 'dist', 'cli', 'main.js');
 
 /** `custodian start` as a child process, on free ports and a fresh database. */
-export async function startHub(): Promise<Hub> {
+export async function startHub(attempt = 1): Promise<Hub> {
   const database = await freshDatabase();
   const subgraphs = {} as Record<SubgraphName, number>;
   for (const name of SUBGRAPH_NAMES) subgraphs[name] = await freePort();
-  const hub = await spawnHub({ gateway: await freePort(), subgraphs }, database.vars);
+  let hub: HubProcess;
+  try {
+    hub = await spawnHub({ gateway: await freePort(), subgraphs }, database.vars);
+  } catch (err) {
+    // Another process took a port between our choosing it and the child binding it.
+    await database.drop();
+    if (attempt < 3 && /EADDRINUSE/.test(String(err))) return startHub(attempt + 1);
+    throw err;
+  }
   return {
     ...hub,
     database,
