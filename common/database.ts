@@ -75,15 +75,26 @@ export function createDataSource(spec: DatabaseSpec, env: Pick<Env, 'DATABASE_UR
   });
 }
 
-/** Opens the database and brings its schema up to date. */
-export async function openDatabase(spec: DatabaseSpec, env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): Promise<DataSource> {
-  const ds = createDataSource(spec, env);
-  await ds.initialize();
-  if (ds.options.type === 'postgres') {
-    await ds.query(`CREATE SCHEMA IF NOT EXISTS "${spec.name}"`);
+/**
+ * Opens the database and brings its schema up to date. Several processes may open the
+ * same database at once (the gateway and the ledger service both open `ledger`): when
+ * two migrate together, the loser fails on a table the winner just created, and trying
+ * again finds the migration recorded. A failed attempt's connections are closed first.
+ */
+export async function openDatabase(spec: DatabaseSpec, env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>, attempts = 3): Promise<DataSource> {
+  for (let attempt = 1; ; attempt++) {
+    const ds = createDataSource(spec, env);
+    try {
+      await ds.initialize();
+      if (ds.options.type === 'postgres') await ds.query(`CREATE SCHEMA IF NOT EXISTS "${spec.name}"`);
+      await ds.runMigrations({ transaction: 'each' });
+      return ds;
+    } catch (err) {
+      if (ds.isInitialized) await ds.destroy().catch(() => undefined);
+      if (attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
   }
-  await ds.runMigrations({ transaction: 'each' });
-  return ds;
 }
 
 const chains = new WeakMap<DataSource, Promise<unknown>>();
@@ -96,6 +107,9 @@ const chains = new WeakMap<DataSource, Promise<unknown>>();
  * vanish if it rolls back. So on SQLite every transaction that can roll back, and every
  * write that must not be swallowed by one, takes turns here. PostgreSQL has a pool and
  * real isolation: there this is a pass-through.
+ *
+ * Not re-entrant: inside a task, use the EntityManager it opened, never something that
+ * takes a turn on the same DataSource again.
  */
 export function serialized<T>(db: DataSource, task: () => Promise<T>): Promise<T> {
   if (db.options.type !== 'better-sqlite3') return task();

@@ -16,12 +16,12 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse } from 'graphql';
-import { collectDefaultMetrics, register } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { DEFAULT_PORTS, readEnv, SUBGRAPH_NAMES, subgraphUrl, type Env, type SubgraphName } from '../common/config';
 import { makeFormatError, userError } from '../common/errors';
 import type { Identity } from '../common/identity';
 import { loadPrivateKey } from '../common/keys';
+import { metricsHandler } from '../common/metrics';
 import { createLogger, type Logger } from '../common/logger';
 import { resolvers as accountsResolvers } from './accounts/resolvers';
 import { ACCOUNTS_SDL_PATH, readSupergraph } from './compose';
@@ -53,8 +53,6 @@ export interface GatewayOptions {
   /** Subgraph GraphQL URLs by name; defaults to `<NAME>_URL` or the default ports. */
   subgraphUrls?: Partial<Record<SubgraphName, string>>;
 }
-
-let defaultMetricsOn = false;
 
 const AUTH_STATUS: Record<number, string> = { 400: 'BAD_USER_INPUT', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN' };
 
@@ -97,17 +95,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   });
   await apollo.start();
 
-  if (!defaultMetricsOn) {
-    collectDefaultMetrics();
-    defaultMetricsOn = true;
-  }
   app.get('/healthz', async (_req, res) => {
     const health = await checkSubgraphs(urls);
     res.status(health.status === 'ok' ? 200 : 503).json(health);
   });
-  app.get('/metrics', async (_req, res) => {
-    res.type(register.contentType).send(await register.metrics());
-  });
+  app.get('/metrics', metricsHandler());
   app.use('/ledger', ledgerRoutes(ledgerDb, ledgerKey, db, sessionPublicKey, log));
   app.use('/auth', webauthnRoutes(db, sessionKey, { rpId: env.RP_ID, rpName: 'Custodian', origin: env.ORIGIN }, log));
   app.use(

@@ -15,13 +15,13 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse } from 'graphql';
-import { Registry, collectDefaultMetrics, register as globalRegistry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { type Env, readEnv, DEFAULT_PORTS, type SubgraphName } from '../../common/config';
 import { openDatabase, type DatabaseSpec } from '../../common/database';
 import { makeFormatError } from '../../common/errors';
 import { stopOnSignals } from '../../common/lifecycle';
 import { loadPublicKey } from '../../common/keys';
+import { metricsHandler } from '../../common/metrics';
 import { createLogger, type Logger } from '../../common/logger';
 import { readSubgraphSdl } from '../../common/paths';
 import { openConsentDatabase } from '../../policies/database';
@@ -104,10 +104,7 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
       res.status(503).json({ status: 'unavailable', service: def.name, database: 'down' });
     }
   });
-  const registry = metricsRegistry();
-  app.get('/metrics', async (_req, res) => {
-    res.type(registry.contentType).send(await registry.metrics());
-  });
+  app.get('/metrics', metricsHandler());
   app.use(
     '/graphql',
     express.json({ limit: '2mb' }),
@@ -139,15 +136,6 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
       await consentDb.destroy();
     },
   };
-}
-
-let defaultMetricsOn = false;
-function metricsRegistry(): Registry {
-  if (!defaultMetricsOn) {
-    collectDefaultMetrics();
-    defaultMetricsOn = true;
-  }
-  return globalRegistry;
 }
 
 /** Entry point of a subgraph process: start, then stop cleanly on SIGINT/SIGTERM. */
