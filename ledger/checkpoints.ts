@@ -105,7 +105,9 @@ export interface CheckpointPublisherOptions {
 export class CheckpointPublisher {
   private readonly minIntervalMs: number;
   private readonly pollMs: number;
-  private lastAttempt = 0;
+  private lastFinished = 0;
+  private inFlight = false;
+  private pending = false;
   private timer: NodeJS.Timeout | null = null;
   private poller: NodeJS.Timeout | null = null;
   private publishing: Promise<unknown> = Promise.resolve();
@@ -127,18 +129,34 @@ export class CheckpointPublisher {
     this.poller = setInterval(() => this.notify(), this.pollMs);
   }
 
-  /** There may be new leaves: publish now, or as soon as the interval allows. */
+  /**
+   * There may be new leaves: publish now, or as soon as the interval allows. The
+   * interval runs from the end of the previous publication, and only one runs at a time,
+   * so two checkpoints are never closer than minIntervalMs however slow signing gets.
+   */
   notify(): void {
-    if (this.stopped || this.timer) return;
-    const wait = Math.max(0, this.lastAttempt + this.minIntervalMs - Date.now());
+    if (this.stopped) return;
+    if (this.inFlight) {
+      this.pending = true;
+      return;
+    }
+    if (this.timer) return;
+    const wait = Math.max(0, this.lastFinished + this.minIntervalMs - Date.now());
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.lastAttempt = Date.now();
-      this.publishing = this.publishNow().catch((err: unknown) => {
-        this.opts.log?.error({ err }, 'could not publish a checkpoint');
-        // Leaves are still unsigned: try again after the interval.
-        this.notify();
-      });
+      this.inFlight = true;
+      this.pending = false;
+      this.publishing = this.publishNow()
+        .catch((err: unknown) => {
+          this.opts.log?.error({ err }, 'could not publish a checkpoint');
+          // Leaves are still unsigned: try again after the interval.
+          this.pending = true;
+        })
+        .finally(() => {
+          this.inFlight = false;
+          this.lastFinished = Date.now();
+          if (this.pending) this.notify();
+        });
     }, wait);
   }
 
