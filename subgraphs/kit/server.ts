@@ -29,8 +29,8 @@ import { ConsentEngine } from '../../policies/engine';
 import { ConsentNotifier, listenForConsentChanges } from '../../policies/notifications';
 import { createContext, type SubgraphContext } from './context';
 import { gateSchema, type AccessRules } from './gate';
-import { CreateOutbox1764230400000 } from './migrations/1764230400000-create-outbox';
-import { OutboxEvent } from './outbox';
+import { CreateOutbox1764230400000 } from '../../ledger/migrations/outbox/1764230400000-create-outbox';
+import { OutboxEvent } from '../../ledger/outbox';
 import { recordDecisions } from './record-decisions';
 import { trustGatewayOnly } from './trust-gateway';
 

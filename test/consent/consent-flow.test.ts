@@ -17,7 +17,7 @@ import { openConsentDatabase } from '../../policies/database';
 import { Consent, PatientHome, ProjectMember } from '../../policies/entities';
 import { SUBGRAPHS } from '../../subgraphs';
 import { startSubgraph, type RunningSubgraph } from '../../subgraphs/kit/server';
-import { OutboxEvent } from '../../subgraphs/kit/outbox';
+import { OutboxEvent } from '../../ledger/outbox';
 import { LabResult } from '../../subgraphs/labs/entities';
 import { Enrolment } from '../../subgraphs/research/entities';
 import { seed } from '../../seed/write';

@@ -6,7 +6,7 @@
 import type { DataSource } from 'typeorm';
 import { IsNull, Not } from 'typeorm';
 import type { Queue } from 'bullmq';
-import { appendToOutbox, OutboxEvent } from '../../subgraphs/kit/outbox';
+import { appendToOutbox, OutboxEvent } from '../../ledger/outbox';
 import { OutboxRelay } from '../../ledger/relay';
 import { createLedgerQueue, type LedgerJobData } from '../../ledger/queue';
 import { freshDatabase, type TestDatabase } from '../helpers/database';

@@ -3,7 +3,7 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { deviceKeyFromSeed, rawPublicKey, signBatch, type SignedReading } from '../../common/device-signature';
 import { deviceKeysPath } from '../../seed/write';
 import { Device, DeviceReading } from '../../subgraphs/devices/entities';
-import { OutboxEvent } from '../../subgraphs/kit/outbox';
+import { OutboxEvent } from '../../ledger/outbox';
 import { codes, ok } from '../helpers/graphql';
 import { queriesSent } from '../helpers/metrics';
 import { startSeededSubgraph, type SubgraphUnderTest } from '../helpers/subgraph';

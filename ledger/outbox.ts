@@ -4,8 +4,8 @@
  * request). The ledger's relay moves them on; until then they wait here, durable.
  */
 import { Column, Entity, Index, PrimaryColumn, type EntityManager, type DataSource } from 'typeorm';
-import { isoInstant } from '../../common/database';
-import { newId } from '../../common/ids';
+import { isoInstant } from '../common/database';
+import { newId } from '../common/ids';
 
 @Entity({ name: 'outbox' })
 @Index('ix_outbox_pending', ['relayedAt', 'createdAt'])

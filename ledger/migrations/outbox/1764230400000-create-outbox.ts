@@ -1,7 +1,7 @@
 import { type MigrationInterface, type QueryRunner, Table, TableIndex } from 'typeorm';
 import { col } from '../../../common/migration';
 
-/** Every subgraph database has an outbox (see kit/outbox.ts). */
+/** Every subgraph database has an outbox (see ledger/outbox.ts). */
 export class CreateOutbox1764230400000 implements MigrationInterface {
   name = 'CreateOutbox1764230400000';
 
