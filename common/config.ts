@@ -7,7 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { projectRoot } from './paths';
 
-export const SUBGRAPH_NAMES = ['patients', 'labs', 'devices', 'research'] as const;
+export const SUBGRAPH_NAMES = ['patients', 'labs', 'devices', 'research', 'audit'] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
 
 /** Default ports: the gateway on 4000, subgraphs on the next ports in the order above. */
@@ -17,6 +17,7 @@ export const DEFAULT_PORTS: Record<SubgraphName | 'gateway', number> = {
   labs: 4002,
   devices: 4003,
   research: 4004,
+  audit: 4005,
 };
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -41,6 +42,7 @@ const EnvSchema = z.object({
   LABS_URL: z.url().optional(),
   DEVICES_URL: z.url().optional(),
   RESEARCH_URL: z.url().optional(),
+  AUDIT_URL: z.url().optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

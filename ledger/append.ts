@@ -13,7 +13,8 @@ import { encodeBase64 } from './encoding';
 import { ConcurrentAppendError, type AppendRange } from './node-store';
 import { MerkleTree } from './tree';
 import { DbNodeStore } from './db-node-store';
-import { LedgerLeaf } from './entities';
+import { LedgerLeaf, LedgerLeafIndex } from './entities';
+import { leafIndexRow } from './leaf-index';
 import { exclusive } from './database';
 import { encodeLeaf, type LedgerEvent } from './leaf';
 
@@ -74,7 +75,9 @@ async function appendInTransaction(tx: EntityManager, events: readonly LedgerEve
     appendedAt: at,
   }));
   for (let i = 0; i < rows.length; i += INSERT_ROWS) {
-    await tx.createQueryBuilder().insert().into(LedgerLeaf).values(rows.slice(i, i + INSERT_ROWS)).execute();
+    const chunk = rows.slice(i, i + INSERT_ROWS);
+    await tx.createQueryBuilder().insert().into(LedgerLeaf).values(chunk).execute();
+    await tx.createQueryBuilder().insert().into(LedgerLeafIndex).values(chunk.map((r) => leafIndexRow(r.leafIndex, r.leafData))).execute();
   }
   return { ...range, appended: fresh.map((e) => e.id), skipped };
 }

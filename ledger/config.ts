@@ -23,10 +23,10 @@ const LedgerEnvSchema = z.object({
   /** How long a killed worker's jobs stay locked before another worker takes them over. */
   LEDGER_LOCK_DURATION_MS: ms.default(30_000),
   LEDGER_STALLED_INTERVAL_MS: ms.default(15_000),
-  /** The subgraph databases whose outboxes the relay drains. */
+  /** The databases whose outboxes the relay drains: every subgraph's, the consent database's and the gateway's identity database's. */
   LEDGER_SOURCES: z
     .string()
-    .default(SUBGRAPH_NAMES.join(','))
+    .default([...SUBGRAPH_NAMES, 'consent', 'identity'].join(','))
     .transform((list) => list.split(',').map((s) => s.trim()).filter(Boolean)),
 });
 

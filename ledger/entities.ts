@@ -5,6 +5,9 @@
  * - ledger_node        the perfect-subtree hashes the Merkle tree reads (see node-store.ts)
  * - ledger_state       one row: the committed tree size, the compare-and-set target
  * - ledger_checkpoint  every signed checkpoint ever published, by size
+ * - ledger_leaf_index  what the audit trail searches by (kind, time, patient, actor,
+ *                      category, decision), read out of each leaf's data and written in
+ *                      the same transaction as the leaf; never hashed, rebuildable
  *
  * Every integer here is a plain 32-bit `integer`: PostgreSQL returns `bigint` as a
  * string, and a ledger of 2^31 events is far beyond what one database would hold anyway.
@@ -75,4 +78,34 @@ export class LedgerCheckpoint {
   publishedAt!: Date;
 }
 
-export const ledgerEntities = [LedgerLeaf, LedgerNode, LedgerState, LedgerCheckpoint];
+/** Search columns of a leaf, so the audit trail filters in SQL instead of parsing every leaf. */
+@Entity({ name: 'ledger_leaf_index' })
+@Index('ix_ledger_leaf_index_patient', ['patientId', 'leafIndex'])
+@Index('ix_ledger_leaf_index_subject', ['subject', 'leafIndex'])
+@Index('ix_ledger_leaf_index_kind', ['kind', 'leafIndex'])
+@Index('ix_ledger_leaf_index_at', ['at'])
+export class LedgerLeafIndex {
+  @PrimaryColumn({ name: 'leaf_index', type: 'integer' })
+  leafIndex!: number;
+
+  @Column({ type: 'varchar', length: 100 })
+  kind!: string;
+
+  /** The event's own instant (its `at`), as fixed-width UTC ISO-8601 text. */
+  @Column({ type: 'varchar', length: 24, transformer: isoInstant })
+  at!: Date;
+
+  @Column({ name: 'patient_id', type: 'varchar', length: 100, nullable: true })
+  patientId!: string | null;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  subject!: string | null;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  category!: string | null;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  decision!: string | null;
+}
+
+export const ledgerEntities = [LedgerLeaf, LedgerNode, LedgerState, LedgerCheckpoint, LedgerLeafIndex];

@@ -10,8 +10,10 @@
  * outbox payload field:
  *
  *   - pass through when the key is one of ALLOWED_FIELDS (category, action, purpose,
- *     decision, decidedBy, consentVersion, service, role, requestId, at) and the value
- *     is a short single-line string, a finite number, a boolean or null;
+ *     decision, decidedBy, consentVersion, service, role, requestId, at, and the words
+ *     of a consent: categories, actions, purposes, effect, validFrom, validUntil,
+ *     identified, scopes, sequence) and the value is a short single-line string, a
+ *     finite number, a boolean or null;
  *   - pass through when the key names opaque ids — `subject`, or `…Id` / `…Ids` — and
  *     the value is an id-shaped token (or a list of them);
  *   - pass through when the key is a count — `count` or `…Count` — with a
@@ -55,6 +57,16 @@ export const ALLOWED_FIELDS: ReadonlySet<string> = new Set([
   'role',
   'requestId',
   'at',
+  // What a consent or token says (vocabulary words and instants; never free text).
+  'categories',
+  'actions',
+  'purposes',
+  'effect',
+  'validFrom',
+  'validUntil',
+  'identified',
+  'scopes',
+  'sequence',
 ]);
 
 const ID_KEY = /^(?:subject|[a-z][A-Za-z0-9]*Ids?)$/;

@@ -38,3 +38,23 @@ export async function appendToOutbox(db: DataSource | EntityManager, events: { k
     await db.getRepository(OutboxEvent).createQueryBuilder().insert().values(rows.slice(i, i + OUTBOX_INSERT_ROWS)).execute();
   }
 }
+
+/** Who acted, as ledger fields: opaque ids and vocabulary words only. */
+export interface EventActor {
+  subject: string;
+  role?: string;
+  requestId?: string;
+  purpose?: string;
+  institutionId?: string | null;
+  practitionerId?: string | null;
+}
+
+/** The actor's fields of an event, without empty ones (a null id would only be folded into the digest). */
+export function actorFields(actor: EventActor): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const key of ['subject', 'role', 'requestId', 'purpose', 'institutionId', 'practitionerId'] as const) {
+    const value = actor[key];
+    if (typeof value === 'string' && value) fields[key] = value;
+  }
+  return fields;
+}

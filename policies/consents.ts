@@ -2,10 +2,13 @@
  * Changing consents: grant (with nested exceptions) and revoke. Each change and the
  * bump of the patient's consent version commit in one transaction; the caller then
  * announces the new version (notifications.ts). Validation happens before anything is
- * written, and nothing half-written survives a refusal.
+ * written, and nothing half-written survives a refusal. The ledger event of each change
+ * (consent.granted, consent.revoked) is written to the consent database's outbox in the
+ * same transaction: a change is never committed without its event, nor the reverse.
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import { serialized } from '../common/database';
+import { actorFields, appendToOutbox, type EventActor } from '../ledger/outbox';
 import { newId } from '../common/ids';
 import { LOINC_CLASSES } from '../common/loinc';
 import { PURPOSES, type Purpose } from '../common/identity';
@@ -89,7 +92,10 @@ export async function bumpVersion(tx: EntityManager, patientId: string): Promise
   return version;
 }
 
-export async function grantConsent(db: DataSource, input: GrantInput, actorId: string, now = new Date()): Promise<{ consent: Consent; version: number }> {
+/** The actor: a user id, or the user with role, request and purpose as the ledger records them. */
+export type ConsentActor = string | EventActor;
+
+export async function grantConsent(db: DataSource, input: GrantInput, actor: ConsentActor, now = new Date()): Promise<{ consent: Consent; version: number }> {
   checkGrant(input, now);
   return serialized(db, () => db.transaction(async (tx) => {
     const base = {
@@ -102,7 +108,7 @@ export async function grantConsent(db: DataSource, input: GrantInput, actorId: s
       validUntil: input.validUntil ?? null,
       status: 'active' as const,
       createdAt: now,
-      createdBy: actorId,
+      createdBy: typeof actor === 'string' ? actor : actor.subject,
       revokedAt: null,
     };
     const consent: Consent = {
@@ -130,12 +136,34 @@ export async function grantConsent(db: DataSource, input: GrantInput, actorId: s
         identified: false,
       });
     }
-    return { consent, version: await bumpVersion(tx, input.patientId) };
+    const version = await bumpVersion(tx, input.patientId);
+    await appendToOutbox(tx, [{ kind: 'consent.granted', payload: consentEvent(consent, actor, version, now, input.exceptions?.length ?? 0) }], now);
+    return { consent, version };
   }));
 }
 
+/** What the ledger says of a consent change: ids, vocabulary words and instants only. */
+function consentEvent(consent: Consent, actor: ConsentActor, version: number, now: Date, exceptionCount?: number): Record<string, unknown> {
+  return {
+    at: now.toISOString(),
+    ...actorFields(typeof actor === 'string' ? { subject: actor } : actor),
+    patientId: consent.patientId,
+    consentId: consent.id,
+    granteeId: `${consent.granteeKind}:${consent.granteeId}`,
+    categories: consent.categories,
+    actions: consent.actions,
+    purposes: consent.purposes,
+    effect: consent.effect,
+    validFrom: consent.validFrom.toISOString(),
+    validUntil: consent.validUntil ? consent.validUntil.toISOString() : null,
+    identified: consent.identified,
+    ...(exceptionCount === undefined ? {} : { exceptionCount }),
+    consentVersion: version,
+  };
+}
+
 /** Revokes a consent and its exceptions. Returns null if there is no such consent of this patient. */
-export async function revokeConsent(db: DataSource, patientId: string, consentId: string, now = new Date()): Promise<{ consent: Consent; version: number } | null> {
+export async function revokeConsent(db: DataSource, patientId: string, consentId: string, actor: ConsentActor, now = new Date()): Promise<{ consent: Consent; version: number } | null> {
   return serialized(db, () => db.transaction(async (tx) => {
     const repo = tx.getRepository(Consent);
     const consent = await repo.findOneBy({ id: consentId, patientId });
@@ -146,7 +174,9 @@ export async function revokeConsent(db: DataSource, patientId: string, consentId
       consent.status = 'revoked';
       consent.revokedAt = now;
     }
-    return { consent, version: await bumpVersion(tx, patientId) };
+    const version = await bumpVersion(tx, patientId);
+    await appendToOutbox(tx, [{ kind: 'consent.revoked', payload: consentEvent(consent, actor, version, now) }], now);
+    return { consent, version };
   }));
 }
 

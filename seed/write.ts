@@ -34,13 +34,14 @@ type Store = SubgraphName | 'identity' | 'consent';
 
 /** Tables in the order they can be emptied (children first). */
 const TABLES: Record<Store, string[]> = {
-  identity: ['api_token', 'session', 'passkey', 'webauthn_challenge', 'enrolment_code', 'app_user'],
-  consent: ['consent', 'consent_version', 'project_member', 'patient_home', 'break_glass'],
+  identity: ['outbox', 'api_token', 'session', 'passkey', 'webauthn_challenge', 'enrolment_code', 'app_user'],
+  consent: ['outbox', 'consent', 'consent_version', 'project_member', 'patient_home', 'break_glass'],
   // Outboxes go too: they describe the data being replaced.
   patients: ['outbox', 'patient_identifier', 'patient', 'practitioner', 'institution'],
   labs: ['outbox', 'lab_result'],
   devices: ['outbox', 'device_reading', 'device'],
   research: ['outbox', 'enrolment', 'research_project'],
+  audit: ['outbox'],
 };
 
 async function insertAll<T extends ObjectLiteral>(db: DataSource, entity: EntityTarget<T>, rows: T[], columns: number): Promise<void> {

@@ -1,5 +1,6 @@
 /** Every subgraph, by name: what `npm start`, the seed and the tests iterate over. */
 import type { SubgraphName } from '../common/config';
+import { auditSubgraph } from './audit/definition';
 import { devicesSubgraph } from './devices/definition';
 import type { SubgraphDefinition } from './kit/server';
 import { labsSubgraph } from './labs/definition';
@@ -11,4 +12,5 @@ export const SUBGRAPHS: Record<SubgraphName, SubgraphDefinition> = {
   labs: labsSubgraph,
   devices: devicesSubgraph,
   research: researchSubgraph,
+  audit: auditSubgraph,
 };

@@ -2,6 +2,8 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { userError } from '../../common/errors';
 import type { Scope } from '../../common/identity';
 import { DateTime } from '../../common/scalars';
+import { serialized } from '../../common/database';
+import { appendToOutbox } from '../../ledger/outbox';
 import type { GatewayContext } from '../context';
 import { createApiToken, listApiTokens, revokeApiToken, TokenInputError } from '../identity/api-tokens';
 import { Passkey, type ApiToken } from '../identity/entities';
@@ -60,13 +62,17 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
     async removePasskey(_: unknown, { id }: { id: string }, ctx: Ctx) {
       requirePasskeySession(ctx, 'Removing a passkey');
       const userId = ctx.principal.user.id;
-      await ctx.db.transaction(async (tx) => {
-        const repo = tx.getRepository(Passkey);
-        const mine = await repo.findBy({ userId });
-        if (!mine.some((p) => p.id === id)) throw userError('NOT_FOUND', 'You have no such passkey');
-        if (mine.length === 1) throw userError('CONFLICT', 'This is your last passkey: add another before removing it');
-        await repo.delete({ id, userId });
-      });
+      await serialized(ctx.db, () =>
+        ctx.db.transaction(async (tx) => {
+          const repo = tx.getRepository(Passkey);
+          const mine = await repo.findBy({ userId });
+          if (!mine.some((p) => p.id === id)) throw userError('NOT_FOUND', 'You have no such passkey');
+          if (mine.length === 1) throw userError('CONFLICT', 'This is your last passkey: add another before removing it');
+          await repo.delete({ id, userId });
+          const now = new Date();
+          await appendToOutbox(tx, [{ kind: 'passkey.removed', payload: { at: now.toISOString(), subject: userId, passkeyId: id } }], now);
+        }),
+      );
       return account(ctx);
     },
   },

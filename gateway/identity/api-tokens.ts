@@ -3,6 +3,8 @@
  * at creation (`cus_<id>_<secret>`); only a digest of the secret is stored.
  */
 import type { DataSource } from 'typeorm';
+import { serialized } from '../../common/database';
+import { appendToOutbox } from '../../ledger/outbox';
 import { newId } from '../../common/ids';
 import { SCOPES, type Scope } from '../../common/identity';
 import { randomToken, safeEqual, sha256 } from '../../common/secrets';
@@ -47,7 +49,12 @@ export async function createApiToken(db: DataSource, userId: string, input: NewT
     revokedAt: null,
     lastUsedAt: null,
   };
-  await repo.insert(record);
+  await serialized(db, () =>
+    db.transaction(async (tx) => {
+      await tx.getRepository(ApiToken).insert(record);
+      await appendToOutbox(tx, [{ kind: 'apitoken.created', payload: { at: now.toISOString(), subject: userId, tokenId: id, scopes: record.scopes, validUntil: record.expiresAt.toISOString() } }], now);
+    }),
+  );
   return { token: `cus_${id}_${secret}`, record };
 }
 
@@ -61,7 +68,12 @@ export async function revokeApiToken(db: DataSource, userId: string, id: string,
   if (!token) return null;
   if (!token.revokedAt) {
     token.revokedAt = now;
-    await repo.update({ id }, { revokedAt: now });
+    await serialized(db, () =>
+      db.transaction(async (tx) => {
+        await tx.getRepository(ApiToken).update({ id }, { revokedAt: now });
+        await appendToOutbox(tx, [{ kind: 'apitoken.revoked', payload: { at: now.toISOString(), subject: userId, tokenId: id } }], now);
+      }),
+    );
   }
   return token;
 }

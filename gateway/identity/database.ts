@@ -1,14 +1,19 @@
 import type { DataSource } from 'typeorm';
 import type { Env } from '../../common/config';
 import { openDatabase, type DatabaseSpec } from '../../common/database';
+import { OutboxEvent } from '../../ledger/outbox';
+import { CreateOutbox1764230400000 } from '../../ledger/migrations/outbox/1764230400000-create-outbox';
 import { entities } from './entities';
 import { CreateIdentity1764057600000 } from './migrations/1764057600000-create-identity';
 
-/** The gateway's own database: `identity.sqlite`, or the `identity` schema in PostgreSQL. */
+/**
+ * The gateway's own database: `identity.sqlite`, or the `identity` schema in PostgreSQL;
+ * with an outbox, since enrolments, passkeys, sessions and API tokens are ledgered.
+ */
 export const IDENTITY_DATABASE: DatabaseSpec = {
   name: 'identity',
-  entities,
-  migrations: [CreateIdentity1764057600000],
+  entities: [...entities, OutboxEvent],
+  migrations: [CreateIdentity1764057600000, CreateOutbox1764230400000],
 };
 
 export function openIdentityDatabase(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): Promise<DataSource> {

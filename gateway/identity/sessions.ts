@@ -10,6 +10,7 @@ import { SignJWT, jwtVerify } from 'jose';
 import type { DataSource } from 'typeorm';
 import { IsNull } from 'typeorm';
 import { serialized } from '../../common/database';
+import { appendToOutbox } from '../../ledger/outbox';
 import { newId } from '../../common/ids';
 import { randomToken, safeEqual, sha256 } from '../../common/secrets';
 import { AuthError } from './errors';
@@ -41,14 +42,19 @@ async function accessToken(user: User, sessionId: string, key: KeyObject): Promi
 export async function startSession(db: DataSource, user: User, key: KeyObject, now = new Date()): Promise<IssuedSession> {
   const id = newId('ses');
   const secret = randomToken();
-  await serialized(db, () => db.getRepository(Session).insert({
-    id,
-    userId: user.id,
-    refreshHash: sha256(secret),
-    createdAt: now,
-    expiresAt: new Date(now.getTime() + SESSION_TTL_DAYS * 86_400_000),
-    revokedAt: null,
-  }));
+  await serialized(db, () =>
+    db.transaction(async (tx) => {
+      await tx.getRepository(Session).insert({
+        id,
+        userId: user.id,
+        refreshHash: sha256(secret),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + SESSION_TTL_DAYS * 86_400_000),
+        revokedAt: null,
+      });
+      await appendToOutbox(tx, [{ kind: 'session.started', payload: { at: now.toISOString(), subject: user.id, role: user.role, sessionId: id } }], now);
+    }),
+  );
   return { token: await accessToken(user, id, key), refreshToken: `rt_${id}_${secret}`, expiresIn: ACCESS_TTL_SECONDS, tokenType: 'Bearer' };
 }
 
@@ -62,7 +68,13 @@ export async function refreshSession(db: DataSource, refreshToken: unknown, key:
     throw new AuthError(401, 'SESSION_ENDED', 'This session has ended; sign in again');
   }
   if (!safeEqual(session.refreshHash, sha256(secret))) {
-    await repo.update({ id: session.id }, { revokedAt: now });
+    await serialized(db, () =>
+      db.transaction(async (tx) => {
+        await tx.getRepository(Session).update({ id: session.id }, { revokedAt: now });
+        // A reused refresh token means it was copied: worth a line in the audit trail.
+        await appendToOutbox(tx, [{ kind: 'session.revoked', payload: { at: now.toISOString(), subject: session.userId, sessionId: session.id, decidedBy: 'refresh-token-reuse' } }], now);
+      }),
+    );
     throw new AuthError(401, 'REFRESH_TOKEN_REUSED', 'This refresh token was already used; the session is revoked');
   }
   const next = randomToken();
@@ -74,7 +86,14 @@ export async function refreshSession(db: DataSource, refreshToken: unknown, key:
 }
 
 export async function endSession(db: DataSource, sessionId: string, now = new Date()): Promise<void> {
-  await db.getRepository(Session).update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: now });
+  await serialized(db, () =>
+    db.transaction(async (tx) => {
+      const ended = await tx.getRepository(Session).update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: now });
+      if (!ended.affected) return;
+      const session = await tx.getRepository(Session).findOneByOrFail({ id: sessionId });
+      await appendToOutbox(tx, [{ kind: 'session.ended', payload: { at: now.toISOString(), subject: session.userId, sessionId } }], now);
+    }),
+  );
 }
 
 /** The user and session behind an access token, if both are still valid. */

@@ -29,6 +29,7 @@ import type { DataSource } from 'typeorm';
 import { IsNull } from 'typeorm';
 import { z } from 'zod';
 import { serialized } from '../../common/database';
+import { appendToOutbox } from '../../ledger/outbox';
 import { newId } from '../../common/ids';
 import type { Logger } from '../../common/logger';
 import { authenticate } from './authenticate';
@@ -198,6 +199,13 @@ export function webauthnRoutes(db: DataSource, sessionKey: KeyObject, config: We
           createdAt: new Date(),
           lastUsedAt: null,
         });
+        const at = new Date();
+        await appendToOutbox(tx, [
+          ...(challenge.codeHash
+            ? [{ kind: 'user.enrolled', payload: { at: at.toISOString(), subject: owner.id, role: owner.role, institutionId: owner.institutionId, patientId: owner.patientId, practitionerId: owner.practitionerId } }]
+            : []),
+          { kind: 'passkey.registered', payload: { at: at.toISOString(), subject: owner.id, passkeyId: credential.id } },
+        ], at);
         return owner;
       }));
       log.info({ userId: user.id, passkey: credential.id }, 'passkey registered');

@@ -9,6 +9,7 @@ import type { DataSource } from 'typeorm';
 import { In } from 'typeorm';
 import { publicKeyFromRaw, verifyBatch } from '../../common/device-signature';
 import { serialized } from '../../common/database';
+import { actorFields, appendToOutbox, type EventActor } from '../../ledger/outbox';
 import { badInput, notFound, userError } from '../../common/errors';
 import { newId } from '../../common/ids';
 import { Device, DeviceReading } from './entities';
@@ -38,7 +39,7 @@ export interface IngestInput {
   signature: string;
 }
 
-export async function ingestReadings(db: DataSource, input: IngestInput, now = new Date()): Promise<IngestResult> {
+export async function ingestReadings(db: DataSource, input: IngestInput, actor: EventActor, now = new Date()): Promise<IngestResult> {
   const { readings } = input;
   if (readings.length === 0) throw badInput('A batch needs at least one reading', 'readings');
   if (readings.length > MAX_BATCH) throw badInput(`A batch holds at most ${MAX_BATCH} readings`, 'readings');
@@ -107,6 +108,12 @@ export async function ingestReadings(db: DataSource, input: IngestInput, now = n
         )
         .execute();
     }
-    return { device, accepted: fresh.length, duplicates: readings.length - fresh.length };
+    const result = { device, accepted: fresh.length, duplicates: readings.length - fresh.length };
+    // Counts and ids only: the readings themselves are clinical values and stay here.
+    await appendToOutbox(tx, [{
+      kind: 'readings.ingested',
+      payload: { at: now.toISOString(), ...actorFields(actor), patientId: device.ownerPatientId, deviceId: device.id, sequence: input.sequence, acceptedCount: result.accepted, duplicateCount: result.duplicates, category: 'DEVICES', action: 'write' },
+    }], now);
+    return result;
   }));
 }

@@ -6,6 +6,8 @@
 import { publicKeyFromRaw } from '../../common/device-signature';
 import { badInput, userError } from '../../common/errors';
 import { newId } from '../../common/ids';
+import { serialized } from '../../common/database';
+import { actorFields, appendToOutbox } from '../../ledger/outbox';
 import type { SubgraphContext } from '../kit/context';
 import { Device } from './entities';
 import type { DeviceKind } from './metrics';
@@ -37,6 +39,15 @@ export async function registerDevice(ctx: SubgraphContext, input: NewDevice): Pr
     publicKey: input.publicKey,
     lastSequence: 0,
   };
-  await repo.insert(device);
+  const now = new Date();
+  await serialized(ctx.db, () =>
+    ctx.db.transaction(async (tx) => {
+      await tx.getRepository(Device).insert(device);
+      await appendToOutbox(tx, [{
+        kind: 'device.registered',
+        payload: { at: now.toISOString(), ...actorFields(ctx.identity), patientId: device.ownerPatientId, deviceId: device.id, category: 'DEVICES', action: 'write' },
+      }], now);
+    }),
+  );
   return device;
 }

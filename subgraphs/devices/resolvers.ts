@@ -37,7 +37,7 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
   },
 
   Mutation: {
-    ingestReadings: (_: unknown, { input }: { input: IngestInput }, ctx: Ctx) => ingestReadings(ctx.db, input),
+    ingestReadings: (_: unknown, { input }: { input: IngestInput }, ctx: Ctx) => ingestReadings(ctx.db, input, ctx.identity),
     registerDevice: (_: unknown, { input }: { input: NewDevice }, ctx: Ctx) => registerDevice(ctx, input),
   },
 

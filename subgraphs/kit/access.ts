@@ -90,6 +90,9 @@ export class Access {
           requestId: identity.requestId,
           subject: identity.subject,
           role: identity.role,
+          // Who the recipient is, for the accounting of disclosures (ids only; absent when null).
+          ...(identity.institutionId ? { institutionId: identity.institutionId } : {}),
+          ...(identity.practitionerId ? { practitionerId: identity.practitionerId } : {}),
           patientId: d.patientId,
           category: d.category,
           action: d.action,

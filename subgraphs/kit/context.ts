@@ -20,6 +20,8 @@ export interface SubgraphContext {
   consent: { engine: ConsentEngine; notifier: ConsentNotifier };
   requestId: string;
   log: Logger;
+  /** What the subgraph opened besides its database (SubgraphDefinition.resources). */
+  resources: Record<string, unknown>;
   /** A request-scoped DataLoader, created on first use under `key`. */
   loader<K, V>(key: string, create: () => DataLoader<K, V>): DataLoader<K, V>;
 }
@@ -30,6 +32,7 @@ export function createContext(
   identity: Identity,
   consent: { engine: ConsentEngine; notifier: ConsentNotifier },
   service: string,
+  resources: Record<string, unknown> = {},
 ): SubgraphContext {
   const loaders = new Map<string, DataLoader<unknown, unknown>>();
   return {
@@ -38,6 +41,7 @@ export function createContext(
     access: new Access(consent.engine, identity, service),
     consent,
     requestId: identity.requestId,
+    resources,
     log: log.child({ requestId: identity.requestId, subject: identity.subject }),
     loader<K, V>(key: string, create: () => DataLoader<K, V>): DataLoader<K, V> {
       let loader = loaders.get(key);

@@ -40,6 +40,16 @@ export interface SubgraphDefinition {
   /** What each field is, for the consent gate (see gate.ts). */
   access: AccessRules;
   database: Omit<DatabaseSpec, 'name'>;
+  /**
+   * What else the subgraph reads besides its own database (the audit subgraph: the
+   * ledger), opened at start, handed to every resolver as `ctx.resources`, closed at stop.
+   */
+  resources?: (env: Env, log: Logger) => Promise<SubgraphResources>;
+}
+
+export interface SubgraphResources {
+  values: Record<string, unknown>;
+  close(): Promise<void>;
 }
 
 /** A subgraph's database: its own tables, plus the outbox every subgraph has. */
@@ -76,6 +86,7 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
   const engine = new ConsentEngine(consentDb);
   const notifier = new ConsentNotifier(env.REDIS_URL, log);
   const listener = listenForConsentChanges(env.REDIS_URL, log, (change) => engine.evict(change.patientId));
+  const resources = def.resources ? await def.resources(env, log) : { values: {}, close: async () => {} };
 
   const schema = buildSubgraphSchema({ typeDefs: parse(readSubgraphSdl(def.name)), resolvers: def.resolvers as GraphQLResolverMap<unknown> });
   if (env.CONSENT_GATE === 'off') {
@@ -110,7 +121,7 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
     express.json({ limit: '2mb' }),
     trustGatewayOnly(identityKey),
     expressMiddleware(apollo, {
-      context: async ({ req }) => createContext(db, log, req.identity!, { engine, notifier }, def.name),
+      context: async ({ req }) => createContext(db, log, req.identity!, { engine, notifier }, def.name, resources.values),
     }),
   );
 
@@ -132,6 +143,7 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
       await apollo.stop();
       await listener.close();
       await notifier.close();
+      await resources.close();
       await db.destroy();
       await consentDb.destroy();
     },

@@ -5,6 +5,7 @@
  */
 
 import { serialized } from '../../common/database';
+import { actorFields, appendToOutbox } from '../../ledger/outbox';
 import { userError } from '../../common/errors';
 import { newId } from '../../common/ids';
 import { PURPOSES, type Purpose } from '../../common/identity';
@@ -146,7 +147,7 @@ export const consentResolvers = {
         exceptions: (input.exceptions ?? []).map((e) => ({ categories: e.categories ?? undefined, loincClass: e.loincClass, dataFrom: e.dataFrom, dataUntil: e.dataUntil })),
       };
       try {
-        const { consent, version } = await grantConsent(ctx.consent.engine.db, grant, ctx.identity.subject);
+        const { consent, version } = await grantConsent(ctx.consent.engine.db, grant, ctx.identity);
         ctx.consent.engine.evict(input.patientId);
         await ctx.consent.notifier.announce({ patientId: input.patientId, version });
         return view(ctx, consent);
@@ -160,7 +161,7 @@ export const consentResolvers = {
       const db = ctx.consent.engine.db;
       const existing = await db.getRepository(Consent).findOneBy({ id });
       if (!existing || existing.parentId) throw userError('NOT_FOUND', `Consent ${JSON.stringify(id)} does not exist`);
-      const result = await revokeConsent(db, existing.patientId, id);
+      const result = await revokeConsent(db, existing.patientId, id, ctx.identity);
       ctx.consent.engine.evict(existing.patientId);
       await ctx.consent.notifier.announce({ patientId: existing.patientId, version: result!.version });
       return view(ctx, result!.consent);
@@ -193,7 +194,10 @@ export const consentResolvers = {
       const version = await serialized(consentDb, () =>
         consentDb.transaction(async (tx) => {
           await tx.getRepository(BreakGlass).insert(row);
-          return bumpVersion(tx, args.patientId);
+          const version = await bumpVersion(tx, args.patientId);
+          // The justification is free text: the ledger commits to it only through payloadDigest.
+          await appendToOutbox(tx, [{ kind: 'breakglass.started', payload: { at: now.toISOString(), ...actorFields(identity), patientId: row.patientId, breakGlassId: row.id, validUntil: row.expiresAt.toISOString(), consentVersion: version, justification } }], now);
+          return version;
         }),
       );
       ctx.consent.engine.evict(args.patientId);
@@ -207,8 +211,15 @@ export const consentResolvers = {
       const repo = ctx.consent.engine.db.getRepository(BreakGlass);
       const row = await repo.findOneBy({ id: args.id });
       if (!row) throw userError('NOT_FOUND', `No break-the-glass access ${JSON.stringify(args.id)}`);
-      Object.assign(row, { reviewedAt: new Date(), reviewedBy: ctx.identity.subject, reviewNote: args.note.trim() });
-      await serialized(ctx.consent.engine.db, () => repo.update({ id: row.id }, { reviewedAt: row.reviewedAt, reviewedBy: row.reviewedBy, reviewNote: row.reviewNote }));
+      const now = new Date();
+      Object.assign(row, { reviewedAt: now, reviewedBy: ctx.identity.subject, reviewNote: args.note.trim() });
+      const db = ctx.consent.engine.db;
+      await serialized(db, () =>
+        db.transaction(async (tx) => {
+          await tx.getRepository(BreakGlass).update({ id: row.id }, { reviewedAt: row.reviewedAt, reviewedBy: row.reviewedBy, reviewNote: row.reviewNote });
+          await appendToOutbox(tx, [{ kind: 'breakglass.reviewed', payload: { at: now.toISOString(), ...actorFields(ctx.identity), patientId: row.patientId, breakGlassId: row.id, note: row.reviewNote } }], now);
+        }),
+      );
       return row;
     },
   },

@@ -55,9 +55,9 @@ test('a consent permits; a later denial overrides it; revoking the denial restor
   const { consent: deny, version: v2 } = await grant({ grantee: { kind: 'role', id: 'clinician@inst_2' }, effect: 'deny' });
   expect(v2).toBe(v1 + 1);
   expect(await engine.may(req({}))).toMatchObject({ allowed: false, decidedBy: `consent:${deny.id}`, version: v2 });
-  await revokeConsent(db, 'pat_a', deny.id);
+  await revokeConsent(db, 'pat_a', deny.id, 'usr_patient');
   expect((await engine.may(req({}))).allowed).toBe(true);
-  await revokeConsent(db, 'pat_a', permit.id);
+  await revokeConsent(db, 'pat_a', permit.id, 'usr_patient');
   expect((await engine.may(req({}))).allowed).toBe(false);
 });
 

@@ -1,0 +1,136 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { badInput, userError } from '../../common/errors';
+import { parsePage, toConnection, type PageArgs } from '../../common/pagination';
+import { DateTime } from '../../common/scalars';
+import { CATEGORIES, PURPOSES } from '../../policies/vocabulary';
+import { encodeBase64 } from '../../ledger/encoding';
+import type { SubgraphContext } from '../kit/context';
+import { disclosures, disclosuresCsv, type Recipient } from './disclosures';
+import { checkpointFor, findLeaves, inclusionOf, ledgerOf, type AuditLeaf, type TrailFilter } from './ledger-reader';
+
+type Ctx = SubgraphContext;
+
+interface Period {
+  from?: Date | null;
+  to?: Date | null;
+}
+
+function checkPeriod({ from, to }: Period): void {
+  if (from && to && to <= from) throw badInput('`to` must be after `from`', 'to');
+}
+
+/** The page's cursor is the last leaf index shown; the next page starts below it. */
+async function page(ctx: Ctx, filter: TrailFilter, args: PageArgs) {
+  const { limit, after } = parsePage(args, 1);
+  const before = after ? Number(after[0]) : undefined;
+  if (before !== undefined && (!Number.isSafeInteger(before) || before < 0)) throw badInput('Malformed cursor', 'after');
+  const leaves = await findLeaves(ledgerOf(ctx), filter, limit + 1, before);
+  return toConnection(leaves, limit, (leaf) => [leaf.index]);
+}
+
+const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const oneOf = <T extends string>(v: unknown, allowed: readonly T[]): T | null => (typeof v === 'string' && (allowed as readonly string[]).includes(v) ? (v as T) : null);
+
+function actorOf(event: Record<string, unknown>): Recipient | null {
+  const userId = text(event.subject);
+  return userId ? { userId, role: text(event.role), institutionId: text(event.institutionId), practitionerId: text(event.practitionerId) } : null;
+}
+
+function requireCompliance(ctx: Ctx, what: string): void {
+  if (ctx.identity.role !== 'compliance') throw userError('FORBIDDEN', `${what} is for the compliance role`);
+  if (ctx.identity.purpose !== 'OPERATIONS') throw userError('FORBIDDEN', `${what} needs X-Purpose-Of-Use: OPERATIONS`);
+}
+
+const DECISIONS = { PERMIT: 'permit', DENY: 'deny' } as const;
+
+export const resolvers: GraphQLResolverMap<Ctx> = {
+  DateTime,
+
+  Query: {
+    async auditTrail(
+      _: unknown,
+      args: PageArgs & Period & { patientId?: string | null; actor?: string | null; category?: string | null; decision?: 'PERMIT' | 'DENY' | null; kind?: string | null },
+      ctx: Ctx,
+    ) {
+      requireCompliance(ctx, 'The audit trail');
+      checkPeriod(args);
+      if (args.kind && !/^[a-z][a-z0-9._-]{0,63}$/.test(args.kind)) throw badInput('kind is an event kind such as access.decision', 'kind');
+      const connection = await page(
+        ctx,
+        {
+          patientId: args.patientId,
+          subject: args.actor,
+          category: args.category,
+          decision: args.decision ? DECISIONS[args.decision] : null,
+          kind: args.kind,
+          from: args.from,
+          to: args.to,
+        },
+        args,
+      );
+      // Reading a patient's trail is itself an access (AUDIT, recorded like any other):
+      // should a policy ever deny it, the patient's events are left out of the page.
+      const patients = [...new Set(connection.nodes.map((l) => text(l.event.patientId)).filter((p): p is string => p !== null))];
+      const allowed = new Set(await ctx.access.allowed(patients, 'AUDIT'));
+      const visible = (leaf: AuditLeaf) => {
+        const p = text(leaf.event.patientId);
+        return p === null || allowed.has(p);
+      };
+      return { ...connection, edges: connection.edges.filter((e) => visible(e.node)), nodes: connection.nodes.filter(visible) };
+    },
+
+    async disclosures(_: unknown, args: { patientId: string; from: Date; to?: Date | null }, ctx: Ctx) {
+      const to = args.to ?? new Date();
+      checkPeriod({ from: args.from, to });
+      const lines = await disclosures(ledgerOf(ctx), args.patientId, args.from, to);
+      return { patientId: args.patientId, from: args.from, to, lines, csv: disclosuresCsv(lines) };
+    },
+
+    ledgerCheckpoint: (_: unknown, __: unknown, ctx: Ctx) => checkpointFor(ctx),
+  },
+
+  Patient: {
+    __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
+    accessLog(patient: { id: string }, args: PageArgs & Period & { includeOwn?: boolean | null }, ctx: Ctx) {
+      checkPeriod(args);
+      return page(
+        ctx,
+        {
+          patientId: patient.id,
+          kind: 'access.decision',
+          notSubject: args.includeOwn ? null : ctx.identity.subject,
+          from: args.from,
+          to: args.to,
+        },
+        args,
+      );
+    },
+  },
+
+  AuditEvent: {
+    id: (leaf: AuditLeaf) => leaf.event.id,
+    kind: (leaf: AuditLeaf) => leaf.event.kind,
+    at: (leaf: AuditLeaf) => new Date(String(leaf.event.at)),
+    patientId: (leaf: AuditLeaf) => text(leaf.event.patientId),
+    actor: (leaf: AuditLeaf) => actorOf(leaf.event),
+    category: (leaf: AuditLeaf) => oneOf(leaf.event.category, CATEGORIES),
+    action: (leaf: AuditLeaf) => oneOf(leaf.event.action, ['read', 'write'] as const)?.toUpperCase() ?? null,
+    purpose: (leaf: AuditLeaf) => oneOf(leaf.event.purpose, PURPOSES),
+    decision: (leaf: AuditLeaf) => oneOf(leaf.event.decision, ['permit', 'deny'] as const)?.toUpperCase() ?? null,
+    decidedBy: (leaf: AuditLeaf) => text(leaf.event.decidedBy),
+    service: (leaf: AuditLeaf) => text(leaf.event.service),
+    requestId: (leaf: AuditLeaf) => text(leaf.event.requestId),
+    ledger: (leaf: AuditLeaf) => leaf,
+  },
+
+  AuditActor: {
+    practitioner: (actor: Recipient) => (actor.practitionerId ? { __typename: 'Practitioner', id: actor.practitionerId } : null),
+    institution: (actor: Recipient) => (actor.institutionId ? { __typename: 'Institution', id: actor.institutionId } : null),
+  },
+
+  LedgerPosition: {
+    leafData: (leaf: AuditLeaf) => encodeBase64(Buffer.from(leaf.leafData, 'utf8')),
+    inclusion: (leaf: AuditLeaf, _: unknown, ctx: Ctx) => inclusionOf(ctx, leaf.index),
+  },
+};
+
