@@ -3,6 +3,8 @@
  * database the worker appends to:
  *
  *   GET /ledger/checkpoint                      latest C2SP signed checkpoint (text)
+ *   GET /ledger/checkpoints?limit=L[&before=N]  stored checkpoints, newest first (sizes < N)
+ *   GET /ledger/checkpoints?since=M[&limit=L]   stored checkpoints of size ≥ M, oldest first
  *   GET /ledger/key                             the note verifier key
  *   GET /ledger/proof/inclusion?index=I&treeSize=N
  *   GET /ledger/proof/consistency?from=M&to=N
@@ -15,7 +17,9 @@ import type { KeyObject } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../common/logger';
-import { latestCheckpoint } from '../ledger/checkpoints';
+import { checkpointsSince, latestCheckpoint, type StoredCheckpoint } from '../ledger/checkpoints';
+import { exclusive } from '../ledger/database';
+import { LedgerCheckpoint } from '../ledger/entities';
 import { entry, ledgerTree } from '../ledger/entries';
 import { encodeBase64 } from '../ledger';
 import { authenticate } from './identity/authenticate';
@@ -31,6 +35,18 @@ function count(req: Request, name: string): number | null {
   if (typeof raw !== 'string' || !/^(0|[1-9]\d{0,15})$/.test(raw)) return null;
   const n = Number(raw);
   return Number.isSafeInteger(n) ? n : null;
+}
+
+const MAX_CHECKPOINT_PAGE = 100;
+
+/** Stored checkpoints of size below `before` (all when undefined), newest first. */
+function checkpointsBefore(db: DataSource, before: number | undefined, limit: number): Promise<StoredCheckpoint[]> {
+  return exclusive(db, async () => {
+    const query = db.manager.createQueryBuilder(LedgerCheckpoint, 'c').orderBy('c.size', 'DESC').limit(limit);
+    if (before !== undefined) query.where('c.size < :before', { before });
+    const rows = await query.getMany();
+    return rows.map((r) => ({ size: Number(r.size), root: r.root, note: r.note, publishedAt: r.publishedAt }));
+  });
 }
 
 export function ledgerRoutes(ledgerDb: DataSource, verifierKey: string, identityDb: DataSource, sessionKey: KeyObject, log: Logger): Router {
@@ -49,6 +65,37 @@ export function ledgerRoutes(ledgerDb: DataSource, verifierKey: string, identity
       const latest = await latestCheckpoint(ledgerDb);
       if (!latest) return refuse(res, 503, 'NO_CHECKPOINT', 'No checkpoint has been published yet');
       res.type('text/plain; charset=utf-8').send(latest.note);
+    }),
+  );
+
+  // Checkpoint history: every published checkpoint is kept, so a verifier can fetch the
+  // ones it missed (since) or browse back from the latest (before). JSON, one page.
+  router.get(
+    '/checkpoints',
+    guard(async (req, res) => {
+      const has = (name: string) => req.query[name] !== undefined;
+      const limit = has('limit') ? count(req, 'limit') : 20;
+      const since = has('since') ? count(req, 'since') : undefined;
+      const before = has('before') ? count(req, 'before') : undefined;
+      if (limit === null || limit < 1 || limit > MAX_CHECKPOINT_PAGE) {
+        return refuse(res, 400, 'BAD_REQUEST', `limit must be an integer from 1 to ${MAX_CHECKPOINT_PAGE}`);
+      }
+      if (since === null || before === null) return refuse(res, 400, 'BAD_REQUEST', 'since and before must be non-negative integers');
+      if (since !== undefined && before !== undefined) return refuse(res, 400, 'BAD_REQUEST', 'give since or before, not both');
+      let page: StoredCheckpoint[];
+      let next: Record<string, number> | null = null;
+      if (since !== undefined) {
+        page = await checkpointsSince(ledgerDb, since, limit + 1);
+        if (page.length > limit) next = { since: page[limit]!.size };
+      } else {
+        page = await checkpointsBefore(ledgerDb, before, limit + 1);
+        if (page.length > limit) next = { before: page[limit - 1]!.size };
+      }
+      page = page.slice(0, limit);
+      res.json({
+        checkpoints: page.map((c) => ({ size: c.size, root: c.root, note: c.note, publishedAt: c.publishedAt.toISOString() })),
+        next,
+      });
     }),
   );
 

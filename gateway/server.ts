@@ -38,6 +38,7 @@ import { loadLedgerNoteKey } from '../ledger/note-key';
 import { ledgerRoutes } from './ledger-routes';
 import { scopePlugin } from './scopes';
 import { SubgraphClient } from './subgraph-client';
+import { webRoutes } from './web/router';
 
 export interface RunningGateway {
   url: string;
@@ -101,6 +102,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   });
   app.get('/metrics', metricsHandler());
   app.use('/ledger', ledgerRoutes(ledgerDb, ledgerKey, db, sessionPublicKey, log));
+  app.use(webRoutes()); // the web portal: / and /app/…
   app.use('/auth', webauthnRoutes(db, sessionKey, { rpId: env.RP_ID, rpName: 'Custodian', origin: env.ORIGIN }, log));
   app.use(
     '/graphql',
