@@ -3,8 +3,10 @@
  * supplies DATA_DIR, DATABASE_URL and REDIS_URL). Validated once, so a typo stops the
  * process at start-up.
  */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { z } from 'zod';
-import { SUBGRAPH_NAMES } from '../common/config';
+import { readEnv, SUBGRAPH_NAMES, type Env } from '../common/config';
 import { isValidKeyName } from './note';
 
 const ms = z.coerce.number().int().positive();
@@ -14,7 +16,12 @@ const LedgerEnvSchema = z.object({
   LEDGER_ORIGIN: z.string().refine(isValidKeyName, 'LEDGER_ORIGIN must be non-empty, without white space or "+"').default('custodian.local/ledger'),
   /** PRIVATE+KEY+<name>+<id>+<key>; else DATA_DIR/keys/ledger-note.key, generated on first use. */
   LEDGER_NOTE_KEY: z.string().optional(),
-  LEDGER_QUEUE: z.string().regex(/^[A-Za-z0-9_-]+$/, 'LEDGER_QUEUE must be a plain name').default('ledger'),
+  /**
+   * The BullMQ queue between relay and worker. By default named after the databases it
+   * serves, so two hubs sharing one Redis (two test runs, a reset `.data/`) never append
+   * each other's events to their ledgers.
+   */
+  LEDGER_QUEUE: z.string().regex(/^[A-Za-z0-9_-]+$/, 'LEDGER_QUEUE must be a plain name').optional(),
   /** Events per database transaction. */
   LEDGER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
   LEDGER_RELAY_INTERVAL_MS: ms.default(500),
@@ -30,7 +37,12 @@ const LedgerEnvSchema = z.object({
     .transform((list) => list.split(',').map((s) => s.trim()).filter(Boolean)),
 });
 
-export type LedgerEnv = z.infer<typeof LedgerEnvSchema>;
+export type LedgerEnv = z.infer<typeof LedgerEnvSchema> & { LEDGER_QUEUE: string };
+
+/** `ledger-<first 12 hex of SHA-256 of DATABASE_URL, or of DATA_DIR>`. */
+export function defaultQueueName(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): string {
+  return `ledger-${createHash('sha256').update(env.DATABASE_URL ?? path.resolve(env.DATA_DIR)).digest('hex').slice(0, 12)}`;
+}
 
 export function readLedgerEnv(source: NodeJS.ProcessEnv = process.env): LedgerEnv {
   const parsed = LedgerEnvSchema.safeParse(source);
@@ -38,5 +50,5 @@ export function readLedgerEnv(source: NodeJS.ProcessEnv = process.env): LedgerEn
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid ledger configuration:\n${lines.join('\n')}`);
   }
-  return parsed.data;
+  return { ...parsed.data, LEDGER_QUEUE: parsed.data.LEDGER_QUEUE ?? defaultQueueName(readEnv(source)) };
 }

@@ -91,7 +91,7 @@ describe('the hub, end to end', () => {
     );
     // patients twice (the page, then the principal investigators' names), every other
     // subgraph once — for 50 patients, as it would be for 5.
-    expect(requests).toEqual({ patients: 2, labs: 1, devices: 1, research: 1 });
+    expect(requests).toEqual({ patients: 2, labs: 1, devices: 1, research: 1, audit: 0 });
     const statements = Object.fromEntries(
       SUBGRAPH_NAMES.map((n, i) => [
         n,
@@ -103,7 +103,7 @@ describe('the hub, end to end', () => {
     // institutions, the investigators; labs: the results page and counts; devices: the
     // devices and the readings page; research: the enrolments and their projects; and
     // in each, one write of the request's consent decisions to its outbox.
-    expect(statements).toEqual({ patients: 5, labs: 3, devices: 3, research: 3 });
+    expect(statements).toEqual({ patients: 5, labs: 3, devices: 3, research: 3, audit: 0 });
   });
 
   test('a research cohort summary joins research enrolments with lab results', async () => {

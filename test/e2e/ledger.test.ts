@@ -41,6 +41,17 @@ async function waitForSize(atLeast: number, ms = 20_000): Promise<number> {
   }
 }
 
+/** Polls until `probe` returns something, for the pipeline's few seconds. */
+async function waitForValue<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 beforeAll(async () => {
   hub = await startHub();
   const users = hub.cli('users', '--role', 'clinician', '--limit', '1').split(/\s+/);
@@ -96,6 +107,64 @@ describe('the published ledger', () => {
     expect(second.notes.join('\n')).toMatch(new RegExp(`consistent with the saved checkpoint of size ${before}`));
   });
 
+  test('the audit trail through the gateway: the patient sees who read their record, compliance proves it, consent changes are ledgered too', async () => {
+    const gateway = `${hub.gateway}/graphql`;
+    const [, , practitionerId, institutionId] = hub.cli('users', '--role', 'clinician', '--limit', '1').split(/\s+/);
+    const patientLine = hub.cli('users', '--role', 'patient').split('\n').map((l) => l.trim().split(/\s+/)).find((cols) => cols[3] === institutionId)!;
+    const [patientUser, , patientId] = patientLine;
+    const patient = { authorization: `Bearer ${hub.token(patientUser!)}` };
+    const complianceAuth = { authorization: `Bearer ${compliance}` };
+    const clinicianId = (await gql(gateway, '{ me { id } }', undefined, clinician)).data.me.id;
+
+    // The clinician reads the patient's record (their institution: base policy, TREATMENT).
+    const read = await gql(gateway, 'query($id: ID!) { patient(id: $id) { name { text } labResults(first: 1) { totalCount } } }', { id: patientId }, clinician);
+    expect(read.errors).toBeUndefined();
+
+    // The patient sees it, with the clinician's name resolved from the patients subgraph.
+    const ACCESS_LOG = '{ me { patient { id accessLog(first: 50) { nodes { actor { userId role practitioner { id name { text } } } category decision purpose } } } } }';
+    const log = await waitForValue('the read in the patient\'s access log', async () => {
+      const res = await gql(gateway, ACCESS_LOG, undefined, patient);
+      const nodes = res.data?.me?.patient?.accessLog?.nodes ?? [];
+      return nodes.some((n: any) => n.actor.userId === clinicianId && n.category === 'LABS') ? nodes : undefined;
+    });
+    const labs = log.find((n: any) => n.actor.userId === clinicianId && n.category === 'LABS');
+    expect(labs).toMatchObject({ decision: 'PERMIT', purpose: 'TREATMENT', actor: { role: 'clinician', practitioner: { id: practitionerId } } });
+    expect(labs.actor.practitioner.name.text.length).toBeGreaterThan(0);
+
+    // Compliance finds the same event in the trail, and checks its proof like an outsider.
+    const TRAIL = 'query($p: ID, $a: ID, $k: String) { auditTrail(patientId: $p, actor: $a, kind: $k, first: 20) { nodes { id kind actor { userId } ledger { index leafData inclusion { treeSize hashes checkpoint } } } } }';
+    const proven = await waitForValue('a proof for the read', async () => {
+      const res = await gql(gateway, TRAIL, { p: patientId, a: clinicianId }, complianceAuth);
+      return res.data?.auditTrail?.nodes.find((n: any) => n.ledger.inclusion);
+    });
+    const key = parseVerifierKey((await (await fetch(`${hub.gateway}/ledger/key`)).text()).trim());
+    const { checkpoint } = openCheckpoint(proven.ledger.inclusion.checkpoint, [key]);
+    const data = decodeBase64Strict(proven.ledger.leafData)!;
+    expect(JSON.parse(data.toString('utf8'))).toMatchObject({ id: proven.id, patientId, subject: clinicianId });
+    verifyInclusion(proven.ledger.index, checkpoint.size, leafHash(data), proven.ledger.inclusion.hashes.map((h: string) => decodeBase64Strict(h)!), checkpoint.rootHash);
+    // A clinician cannot read the trail.
+    expect((await gql(gateway, TRAIL, { p: patientId }, clinician)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+    // The patient's consent change goes through the consent database's outbox to the ledger.
+    const granted = await gql(
+      gateway,
+      'mutation($p: ID!, $g: ID!) { grantConsent(input: { patientId: $p, grantee: { kind: PRACTITIONER, id: $g }, categories: [LABS], purposes: [RESEARCH] }) { id } }',
+      { p: patientId, g: practitionerId },
+      patient,
+    );
+    expect(granted.errors).toBeUndefined();
+    const consentEvent = await waitForValue('the grant in the trail', async () => {
+      const res = await gql(gateway, TRAIL, { p: patientId, k: 'consent.granted' }, complianceAuth);
+      return res.data?.auditTrail?.nodes.find((n: any) => JSON.parse(decodeBase64Strict(n.ledger.leafData)!.toString('utf8')).consentId === granted.data.grantConsent.id);
+    });
+    expect(consentEvent.actor.userId).not.toBe(clinicianId);
+
+    // The accounting of disclosures names the clinician; the patient may download it.
+    const report = await gql(gateway, 'query($p: ID!, $from: DateTime!) { disclosures(patientId: $p, from: $from) { lines { recipient { userId } category accesses } csv } }', { p: patientId, from: new Date(Date.now() - 3_600_000).toISOString() }, patient);
+    expect(report.data.disclosures.lines).toEqual(expect.arrayContaining([expect.objectContaining({ recipient: { userId: clinicianId }, category: 'LABS' })]));
+    expect(report.data.disclosures.csv).toContain(`${clinicianId},clinician,`);
+  });
+
   describe('tampering is caught', () => {
     let ledger: import('typeorm').DataSource;
     beforeAll(async () => {
@@ -105,13 +174,14 @@ describe('the published ledger', () => {
     const repo = () => ledger.getRepository(LedgerLeaf);
 
     test('an edited leaf', async () => {
-      const leaf = await repo().findOneByOrFail({ leafIndex: 2 });
+      // An access decision (the ledger also holds token, session and consent events).
+      const leaf = (await repo().find({ order: { leafIndex: 'ASC' }, take: 50 })).find((l) => l.leafData.includes('"decision":'))!;
       const forged = leaf.leafData.replace(/"decision":"(permit|deny)"/, (_m, d) => `"decision":"${d === 'permit' ? 'deny' : 'permit'}"`);
       expect(forged).not.toBe(leaf.leafData);
       // The forger even fixes up the leaf hash; only the signed root can tell.
-      await repo().update({ leafIndex: 2 }, { leafData: forged, leafHash: leafHash(Buffer.from(forged)).toString('base64') });
+      await repo().update({ leafIndex: leaf.leafIndex }, { leafData: forged, leafHash: leafHash(Buffer.from(forged)).toString('base64') });
       const report = await verifyLedger({ url: hub.gateway, token: compliance });
-      await repo().update({ leafIndex: 2 }, { leafData: leaf.leafData, leafHash: leaf.leafHash });
+      await repo().update({ leafIndex: leaf.leafIndex }, { leafData: leaf.leafData, leafHash: leaf.leafHash });
       expect(report.ok).toBe(false);
       expect(report.problems.join('\n')).toMatch(/root recomputed .* differs from the signed root/);
     });

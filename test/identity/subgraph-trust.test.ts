@@ -34,6 +34,7 @@ const PROBE: Record<string, string> = {
   labs: '{ _entities(representations: [{__typename: "Patient", id: "x"}]) { ... on Patient { labResults { totalCount } } } }',
   devices: '{ _entities(representations: [{__typename: "Patient", id: "x"}]) { ... on Patient { devices { id } } } }',
   research: '{ researchProjects { totalCount nodes { title } } }',
+  audit: '{ ledgerCheckpoint { size root } }',
 };
 
 async function expired(query: string) {

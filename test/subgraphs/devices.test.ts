@@ -82,6 +82,20 @@ describe('devices subgraph', () => {
     ]);
   });
 
+  test('an accepted batch writes its ledger event in the same transaction; a refused one writes none', async () => {
+    const ingested = () => t.subgraph.db.getRepository(OutboxEvent).find({ where: { kind: 'readings.ingested' } });
+    const before = (await ingested()).length;
+    const batch = signed(watch.id, [{ metric: 'HEART_RATE', value: 88, recordedAt: at(30) }, { metric: 'SPO2', value: 96, recordedAt: at(30) }]);
+    ok(await t.gql(INGEST, { input: batch }));
+    expect(codes(await t.gql(INGEST, { input: batch }))).toEqual(['CONFLICT']);
+    const rows = await ingested();
+    expect(rows).toHaveLength(before + 1);
+    const payload = JSON.parse(rows.at(-1)!.payload);
+    expect(payload).toMatchObject({ deviceId: watch.id, patientId: watch.ownerPatientId, sequence: batch.sequence, acceptedCount: 2, duplicateCount: 0, category: 'DEVICES', action: 'write' });
+    // Counts and ids only: no reading value reaches the ledger's input.
+    expect(rows.at(-1)!.payload).not.toMatch(/\b(88|96)\b/);
+  });
+
   test('refuses a bad batch whole: nothing of it is written', async () => {
     const before = await readingCount(cgm.id);
     const good = { metric: 'GLUCOSE', value: 110, recordedAt: at(10) };
