@@ -14,7 +14,8 @@
  */
 import type { DataSource } from 'typeorm';
 import type { Queue } from 'bullmq';
-import { ledgerEventFromOutbox, type LedgerEvent } from './leaf';
+import { createHash } from 'node:crypto';
+import { ledgerEventFromOutbox, redactFields, type LedgerEvent } from './leaf';
 import { ledgerJobOptions, type LedgerJobData } from './queue';
 
 export interface OutboxSource {
@@ -39,7 +40,7 @@ export interface OutboxRelayOptions {
   now?: () => Date;
 }
 
-interface OutboxRow {
+export interface OutboxRow {
   id: string;
   kind: string;
   payload: string;
@@ -64,8 +65,6 @@ export class OutboxRelay {
   private running = false;
   /** The last error of each failing source, so a lasting failure is logged once. */
   private readonly failing = new Map<string, string>();
-  /** Rows that cannot become events, already reported. */
-  private readonly reportedRows = new Set<string>();
 
   constructor(
     sources: readonly (OutboxSource | DataSource)[],
@@ -156,19 +155,17 @@ export class OutboxRelay {
       try {
         events.push(ledgerEventFromOutbox({ id: row.id, kind: row.kind, payload: row.payload, createdAt: row.created_at }));
       } catch (err) {
-        // Left pending and reported (once): marking it relayed would silently drop an event.
-        if (!this.reportedRows.has(row.id)) {
-          this.reportedRows.add(row.id);
-          this.log?.error({ err, source: source.name, eventId: row.id }, 'outbox row cannot become a ledger event');
-        }
+        // Neither dropped nor left to block the rows behind it: the ledger records that
+        // this row existed, committing to its exact content through payloadDigest.
+        this.log?.error({ err, source: source.name, eventId: row.id }, 'outbox row cannot become a ledger event; ledgered as outbox.rejected');
+        events.push(rejectedRowEvent(source.name, row, this.now()));
       }
     }
-    if (events.length === 0) return { relayed: 0, more: false };
 
     await this.addWithTimeout(events);
     await sql(source.db, 'UPDATE outbox SET relayed_at = :now WHERE id IN (:...ids) AND relayed_at IS NULL', {
       now: this.now().toISOString(),
-      ids: events.map((e) => e.id),
+      ids: rows.map((r) => r.id),
     });
     return { relayed: events.length, more: rows.length === this.batchSize };
   }
@@ -203,4 +200,14 @@ export class OutboxRelay {
 function sql<T = unknown>(db: DataSource, text: string, params: Record<string, unknown>): Promise<T> {
   const [query, parameters] = db.driver.escapeQueryWithParameters(text, params);
   return db.query(query, parameters) as Promise<T>;
+}
+
+/**
+ * The stand-in for an outbox row that is not a valid event (a malformed id, kind or
+ * instant): kind `outbox.rejected`, an id derived from the source and row id (so relaying
+ * it twice is still one leaf), and the row's fields folded into payloadDigest.
+ */
+export function rejectedRowEvent(source: string, row: OutboxRow, now: Date): LedgerEvent {
+  const id = `evt_rej_${createHash('sha256').update(`${source}\n${row.id}`).digest('hex').slice(0, 24)}`;
+  return redactFields(id, 'outbox.rejected', { service: source, rowId: row.id, rowKind: row.kind, rowPayload: row.payload, rowCreatedAt: row.created_at }, now.toISOString());
 }

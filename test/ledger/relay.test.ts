@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import { IsNull, Not } from 'typeorm';
 import type { Queue } from 'bullmq';
 import { appendToOutbox, OutboxEvent } from '../../ledger/outbox';
-import { OutboxRelay } from '../../ledger/relay';
+import { OutboxRelay, rejectedRowEvent } from '../../ledger/relay';
 import { createLedgerQueue, type LedgerJobData } from '../../ledger/queue';
 import { freshDatabase, type TestDatabase } from '../helpers/database';
 import { REDIS_URL, obliterateQueue, openOutboxDatabase, uniqueQueueName } from './pipeline';
@@ -117,16 +117,31 @@ describe('OutboxRelay', () => {
     await broken.destroy();
   });
 
-  test('a row that cannot become a ledger event stays pending and is reported once; the rest go on', async () => {
-    await sourceB.getRepository(OutboxEvent).insert({ id: 'evt_bad', kind: 'not a kind', payload: '{}', createdAt: new Date(), relayedAt: null });
+  test('a row that cannot become a ledger event is ledgered as outbox.rejected, committing to its content, and blocks nothing behind it', async () => {
+    const bad = (i: number) => ({ id: `evt_bad${i}`, kind: 'not a kind', payload: `{"i":${i}}`, createdAt: new Date(Date.now() - 60_000 + i), relayedAt: null });
+    // More bad rows than one batch holds, ahead of a good one.
+    await sourceB.getRepository(OutboxEvent).insert([bad(1), bad(2), bad(3)]);
     await appendToOutbox(sourceB, [{ kind: 'next', payload: {} }]);
     const errors: object[] = [];
-    const relay = new OutboxRelay([sourceB], queue, { log: { warn: () => undefined, error: (o) => errors.push(o) } });
-    expect(await relay.tick()).toBe(1);
-    expect(await relay.tick()).toBe(0);
-    expect(errors).toEqual([expect.objectContaining({ eventId: 'evt_bad' })]);
-    expect(await pending(sourceB)).toBe(1);
-    await sourceB.getRepository(OutboxEvent).delete({ id: 'evt_bad' });
+    const relay = new OutboxRelay([{ name: 'b', db: sourceB }], queue, { batchSize: 2, log: { warn: () => undefined, error: (o) => errors.push(o) } });
+    expect(await relay.tick()).toBe(4);
+    expect(await pending(sourceB)).toBe(0);
+    expect(errors.map((e: any) => e.eventId)).toEqual(['evt_bad1', 'evt_bad2', 'evt_bad3']);
+
+    const jobs = await queuedJobs();
+    const stand = jobs.map((j) => j.data.event).filter((e) => e.kind === 'outbox.rejected');
+    expect(stand).toHaveLength(3);
+    const first = stand.find((e) => e.id === rejectedRowEvent('b', { id: 'evt_bad1', kind: 'not a kind', payload: '{"i":1}', created_at: '' }, new Date()).id)!;
+    expect(first).toMatchObject({ service: 'b' });
+    // The digest commits to the row as it was: another payload gives another digest.
+    const row = await sourceB.query("SELECT created_at FROM outbox WHERE id = 'evt_bad1'");
+    expect(first.payloadDigest).toBe(
+      rejectedRowEvent('b', { id: 'evt_bad1', kind: 'not a kind', payload: '{"i":1}', created_at: row[0].created_at }, new Date()).payloadDigest,
+    );
+    expect(first.payloadDigest).not.toBe(
+      rejectedRowEvent('b', { id: 'evt_bad1', kind: 'not a kind', payload: '{"i":2}', created_at: row[0].created_at }, new Date()).payloadDigest,
+    );
+    await sourceB.getRepository(OutboxEvent).delete({ kind: 'not a kind' });
   });
 
   test('start() relays on its interval until stop()', async () => {
