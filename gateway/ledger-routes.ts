@@ -49,7 +49,11 @@ function checkpointsBefore(db: DataSource, before: number | undefined, limit: nu
   });
 }
 
-export function ledgerRoutes(ledgerDb: DataSource, verifierKey: string, identityDb: DataSource, sessionKey: KeyObject, log: Logger): Router {
+/**
+ * `verifierKey` says which key to serve: a pinned one (LEDGER_VERIFIER_KEY), or the one
+ * the worker recorded in the ledger database — the gateway never holds the signer key.
+ */
+export function ledgerRoutes(ledgerDb: DataSource, verifierKey: () => Promise<string | null>, identityDb: DataSource, sessionKey: KeyObject, log: Logger): Router {
   const router = express.Router();
   const tree = ledgerTree(ledgerDb);
   const guard = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response) =>
@@ -99,9 +103,14 @@ export function ledgerRoutes(ledgerDb: DataSource, verifierKey: string, identity
     }),
   );
 
-  router.get('/key', (_req, res) => {
-    res.type('text/plain; charset=utf-8').send(verifierKey + '\n');
-  });
+  router.get(
+    '/key',
+    guard(async (_req, res) => {
+      const key = await verifierKey();
+      if (!key) return refuse(res, 503, 'NO_CHECKPOINT_YET', 'The ledger has not signed a checkpoint yet; try again in a few seconds');
+      res.type('text/plain; charset=utf-8').send(key + '\n');
+    }),
+  );
 
   router.get(
     '/proof/inclusion',

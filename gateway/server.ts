@@ -34,7 +34,7 @@ import { PURPOSE_HEADER, resolvePurpose } from './identity/purpose';
 import { webauthnRoutes } from './identity/webauthn';
 import { readLedgerEnv } from '../ledger/config';
 import { openLedgerDatabase } from '../ledger/database';
-import { loadLedgerNoteKey } from '../ledger/note-key';
+import { currentVerifierKey } from '../ledger/checkpoints';
 import { ledgerRoutes } from './ledger-routes';
 import { scopePlugin } from './scopes';
 import { SubgraphClient } from './subgraph-client';
@@ -64,14 +64,16 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     SUBGRAPH_NAMES.map((name) => [name, options.subgraphUrls?.[name] ?? subgraphUrl(name, env)]),
   ) as Record<SubgraphName, string>;
 
+  const ledgerEnv = readLedgerEnv(); // first: a bad setting stops start-up before anything is opened
   const sessionKey = loadPrivateKey('session', env.DATA_DIR);
   const sessionPublicKey = createPublicKey(sessionKey);
   const identityKey = loadPrivateKey('identity', env.DATA_DIR);
   const db = await openIdentityDatabase(env);
-  const ledgerEnv = readLedgerEnv();
   const ledgerDb = await openLedgerDatabase(env);
-  // Only the public half is used here; the worker signs.
-  const ledgerKey = loadLedgerNoteKey({ dataDir: env.DATA_DIR, name: ledgerEnv.LEDGER_ORIGIN, signerKey: ledgerEnv.LEDGER_NOTE_KEY }).verifierKey;
+  // The worker signs and records its verifier key in the ledger database; the gateway
+  // serves that (or a pinned one) and never reads the signer key.
+  const pinnedKey = ledgerEnv.LEDGER_VERIFIER_KEY;
+  const ledgerKey = pinnedKey ? async () => pinnedKey : () => currentVerifierKey(ledgerDb);
 
   const accountsSchema = buildSubgraphSchema({
     typeDefs: parse(fs.readFileSync(ACCOUNTS_SDL_PATH, 'utf8')),

@@ -14,7 +14,7 @@ import { signCheckpoint } from './checkpoint';
 import { encodeBase64 } from './encoding';
 import { MerkleTree } from './tree';
 import { DbNodeStore, readSize } from './db-node-store';
-import { LedgerCheckpoint } from './entities';
+import { LedgerCheckpoint, LedgerVerifierKey } from './entities';
 import { exclusive } from './database';
 import type { LedgerNoteKey } from './note-key';
 
@@ -43,6 +43,11 @@ export function publishCheckpoint(db: DataSource, key: LedgerNoteKey, origin: st
     if (latest && latest.size >= size) return null;
     // The manager, not the DataSource: a DataSource store would wait for this very turn.
     const rootHash = await new MerkleTree(new DbNodeStore(db.manager)).rootHash(size);
+    // Readers learn the verifier key from here, before any checkpoint it signs exists.
+    const keys = db.manager.getRepository(LedgerVerifierKey);
+    if (!(await keys.existsBy({ verifierKey: key.verifierKey }))) {
+      await db.createQueryBuilder().insert().into(LedgerVerifierKey).values({ verifierKey: key.verifierKey, firstUsedAt: now() }).orIgnore().execute();
+    }
     const row: StoredCheckpoint = {
       size,
       root: encodeBase64(rootHash),
@@ -180,4 +185,15 @@ export class CheckpointPublisher {
       this.opts.log?.error({ err }, 'could not publish the final checkpoint');
     }
   }
+}
+
+/**
+ * The verifier key of the newest signer, as the worker recorded it — what GET
+ * /ledger/key serves. Null before the first checkpoint.
+ */
+export function currentVerifierKey(db: DataSource): Promise<string | null> {
+  return exclusive(db, async () => {
+    const row = await db.manager.getRepository(LedgerVerifierKey).findOne({ where: {}, order: { firstUsedAt: 'DESC', verifierKey: 'ASC' } });
+    return row?.verifierKey ?? null;
+  });
 }

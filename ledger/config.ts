@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { readEnv, SUBGRAPH_NAMES, type Env } from '../common/config';
-import { isValidKeyName } from './note';
+import { isValidKeyName, parseVerifierKey } from './note';
 
 const ms = z.coerce.number().int().positive();
 
@@ -16,6 +16,18 @@ const LedgerEnvSchema = z.object({
   LEDGER_ORIGIN: z.string().refine(isValidKeyName, 'LEDGER_ORIGIN must be non-empty, without white space or "+"').default('custodian.local/ledger'),
   /** PRIVATE+KEY+<name>+<id>+<key>; else DATA_DIR/keys/ledger-note.key, generated on first use. */
   LEDGER_NOTE_KEY: z.string().optional(),
+  /** What GET /ledger/key serves, when pinned (`<name>+<id>+<key>`); else the key the worker recorded. */
+  LEDGER_VERIFIER_KEY: z
+    .string()
+    .refine((k) => {
+      try {
+        parseVerifierKey(k);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'LEDGER_VERIFIER_KEY must be a note verifier key <name>+<hex id>+<base64 key>')
+    .optional(),
   /**
    * The BullMQ queue between relay and worker. By default named after the databases it
    * serves, so two hubs sharing one Redis (two test runs, a reset `.data/`) never append

@@ -5,6 +5,8 @@
  * - ledger_node        the perfect-subtree hashes the Merkle tree reads (see node-store.ts)
  * - ledger_state       one row: the committed tree size, the compare-and-set target
  * - ledger_checkpoint  every signed checkpoint ever published, by size
+ * - ledger_key         every note verifier key that has signed a checkpoint, so readers
+ *                      (the gateway's GET /ledger/key) never need the signer's secret
  * - ledger_leaf_index  what the audit trail searches by (kind, time, patient, actor,
  *                      category, decision), read out of each leaf's data and written in
  *                      the same transaction as the leaf; never hashed, rebuildable
@@ -108,4 +110,14 @@ export class LedgerLeafIndex {
   decision!: string | null;
 }
 
-export const ledgerEntities = [LedgerLeaf, LedgerNode, LedgerState, LedgerCheckpoint, LedgerLeafIndex];
+/** A verifier key (`<name>+<hex id>+<base64>`), recorded by the worker before it first signs with it. */
+@Entity({ name: 'ledger_key' })
+export class LedgerVerifierKey {
+  @PrimaryColumn({ name: 'verifier_key', type: 'varchar', length: 200 })
+  verifierKey!: string;
+
+  @Column({ name: 'first_used_at', type: 'varchar', length: 24, transformer: isoInstant })
+  firstUsedAt!: Date;
+}
+
+export const ledgerEntities = [LedgerLeaf, LedgerNode, LedgerState, LedgerCheckpoint, LedgerLeafIndex, LedgerVerifierKey];

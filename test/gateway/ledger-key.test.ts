@@ -1,0 +1,76 @@
+/**
+ * GET /ledger/key without the signer's secret: the worker records each verifier key in
+ * the ledger database before it first signs, and the gateway serves the newest — or a
+ * key the operator pinned. The gateway never reads or creates the note signer key.
+ */
+import fs from 'node:fs';
+import type { DataSource } from 'typeorm';
+import { startGateway, type RunningGateway } from '../../gateway/server';
+import { appendEvents } from '../../ledger/append';
+import { openCheckpoint } from '../../ledger/checkpoint';
+import { publishCheckpoint } from '../../ledger/checkpoints';
+import { openLedgerDatabase } from '../../ledger/database';
+import { loadLedgerNoteKey, noteKeyPath } from '../../ledger/note-key';
+import { generateNoteKey, parseVerifierKey } from '../../ledger/note';
+import { freshDatabase, type TestDatabase } from '../helpers/database';
+import { testEvent } from '../ledger/pipeline';
+
+const ORIGIN = 'custodian.test/key';
+let database: TestDatabase;
+let gateway: RunningGateway;
+let ledger: DataSource;
+
+beforeAll(async () => {
+  database = await freshDatabase();
+  gateway = await startGateway({ env: database.env, port: 0 });
+  ledger = await openLedgerDatabase(database.env);
+}, 60_000);
+afterAll(async () => {
+  await ledger?.destroy();
+  await gateway?.close();
+  await database?.drop();
+});
+
+const key = async () => {
+  const res = await fetch(`${gateway.url}/ledger/key`);
+  return { status: res.status, text: (await res.text()).trim() };
+};
+
+test('before the first checkpoint there is no key to serve (503), and the gateway made none', async () => {
+  expect((await key()).status).toBe(503);
+  expect(fs.existsSync(noteKeyPath(database.env.DATA_DIR))).toBe(false);
+});
+
+test("the worker's key, once it signs; a rotated key replaces it for new checkpoints", async () => {
+  const signerKeyFile = fs.mkdtempSync(`${database.env.DATA_DIR}-worker`);
+  const first = loadLedgerNoteKey({ dataDir: signerKeyFile, name: ORIGIN });
+  await appendEvents(ledger, [testEvent(1)]);
+  await publishCheckpoint(ledger, first, ORIGIN);
+  const served = await key();
+  expect(served).toEqual({ status: 200, text: first.verifierKey });
+  const note = await (await fetch(`${gateway.url}/ledger/checkpoint`)).text();
+  expect(openCheckpoint(note, [parseVerifierKey(served.text)]).checkpoint.size).toBe(1);
+
+  const pair = generateNoteKey(ORIGIN);
+  const rotated = loadLedgerNoteKey({ dataDir: signerKeyFile, name: ORIGIN, signerKey: pair.signerKey });
+  await new Promise((r) => setTimeout(r, 5)); // a later first use
+  await appendEvents(ledger, [testEvent(2)]);
+  await publishCheckpoint(ledger, rotated, ORIGIN);
+  expect((await key()).text).toBe(pair.verifierKey);
+  expect(fs.existsSync(noteKeyPath(database.env.DATA_DIR))).toBe(false);
+  fs.rmSync(signerKeyFile, { recursive: true, force: true });
+});
+
+test('an operator can pin the key; a malformed pin stops the gateway at start', async () => {
+  const pinned = generateNoteKey(ORIGIN).verifierKey;
+  process.env.LEDGER_VERIFIER_KEY = pinned;
+  const other = await startGateway({ env: database.env, port: 0 });
+  try {
+    expect((await (await fetch(`${other.url}/ledger/key`)).text()).trim()).toBe(pinned);
+  } finally {
+    await other.close();
+  }
+  process.env.LEDGER_VERIFIER_KEY = 'not a key';
+  await expect(startGateway({ env: database.env, port: 0 })).rejects.toThrow(/LEDGER_VERIFIER_KEY/);
+  delete process.env.LEDGER_VERIFIER_KEY;
+});
