@@ -204,12 +204,14 @@ export function errorsAt(errors, path) {
 }
 
 /**
- * Why data at a path is missing, if consent hid it: the FORBIDDEN error there.
+ * Why data at a path is missing, if consent hid it: the FORBIDDEN error there (or, unless
+ * `exact`, below it).
  * @param {GraphQLError[] | undefined} errors
  * @param {ReadonlyArray<string | number>} path
+ * @param {{ exact?: boolean }} [options]
  */
-export function forbiddenAt(errors, path) {
-  return errorsAt(errors, path).find((e) => e.extensions?.code === 'FORBIDDEN');
+export function forbiddenAt(errors, path, options = {}) {
+  return errorsAt(errors, path).find((e) => e.extensions?.code === 'FORBIDDEN' && (!options.exact || e.path?.length === path.length));
 }
 
 /**

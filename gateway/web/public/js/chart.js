@@ -35,7 +35,7 @@ export function rangeChart(rows, title) {
   const span = hi - lo || 1;
   const width = 640;
   const labelWidth = 0;
-  const rowHeight = 56;
+  const rowHeight = 64;
   const pad = 16;
   const height = pad * 2 + rows.length * rowHeight + 20;
   const x = (/** @type {number} */ v) => pad + labelWidth + ((v - lo) / span) * (width - 2 * pad - labelWidth);
@@ -50,13 +50,13 @@ export function rangeChart(rows, title) {
     const top = pad + i * rowHeight;
     svg.append(s('text', { x: pad, y: top + 14, class: 'chart-label' }, r.label));
     if (r.hidden || r.min === null || r.max === null || r.count === 0) {
-      svg.append(s('text', { x: pad, y: top + 36, class: 'chart-hidden' }, r.hidden ? `🔒 hidden — ${r.hidden}` : 'no results'));
+      svg.append(s('text', { x: pad, y: top + 36, class: 'chart-hidden' }, r.hidden ? `hidden — ${r.hidden}` : 'no results'));
       return;
     }
     const y = top + 30;
     svg.append(s('rect', { x: x(r.min), y: y - 6, width: Math.max(2, x(r.max) - x(r.min)), height: 12, rx: 3, class: 'chart-range' }));
     if (r.mean !== null) svg.append(s('rect', { x: x(r.mean) - 2, y: y - 11, width: 4, height: 22, class: 'chart-mean' }));
-    svg.append(s('text', { x: Math.min(x(r.max) + 6, width - 150), y: y + 4, class: 'chart-value' }, `n=${r.count}, mean ${num(r.mean)}`));
+    svg.append(s('text', { x: x(r.min), y: y + 22, class: 'chart-value' }, `n=${r.count} · ${num(r.min)}–${num(r.max)}, mean ${num(r.mean)} ${r.unit ?? ''}`));
   });
   const axis = pad + rows.length * rowHeight + 12;
   svg.append(s('line', { x1: x(lo), x2: x(hi), y1: axis - 8, y2: axis - 8, class: 'chart-axis' }));

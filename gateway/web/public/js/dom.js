@@ -104,7 +104,7 @@ export function select(attrs, options) {
  * @param {string} [why]
  */
 export function hiddenBadge(what, why) {
-  return h('span', { class: 'hidden-data', role: 'note' }, h('span', { 'aria-hidden': 'true' }, '🔒 '), `${what} hidden`, why ? h('span', { class: 'why' }, ` — ${why}`) : null);
+  return h('span', { class: 'hidden-data', role: 'note' }, `${what} hidden`, why ? h('span', { class: 'why' }, ` — ${why}`) : null);
 }
 
 /**

@@ -114,7 +114,7 @@ export async function renderPatientPage(main, patientId, me) {
  * @param {() => void} opened
  */
 function breakGlassForm(patientId, opened) {
-  const reason = h('textarea', { name: 'justification', required: true, minlength: 10, rows: 3 });
+  const reason = h('textarea', { name: 'justification', required: true, minlength: 20, rows: 3 });
   const minutes = h('input', { type: 'number', name: 'minutes', min: 1, max: 240, value: 60, required: true });
   const status = h('div', { class: 'form-status', 'aria-live': 'polite' });
   const submit = h('button', { type: 'submit', class: 'danger' }, 'Break the glass');
@@ -143,7 +143,7 @@ function breakGlassForm(patientId, opened) {
         },
       },
       h('p', {}, 'In an emergency you may see this patient’s clinical data without their consent, for a limited time. Your justification is recorded and reviewed by compliance.'),
-      field('Justification', reason),
+      field('Justification', reason, 'At least 20 characters: what the emergency is.'),
       field('Minutes (at most 240)', minutes),
       submit,
       status,

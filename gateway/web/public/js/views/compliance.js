@@ -78,7 +78,7 @@ async function renderAudit(target) {
       field('From', from),
       field('Until (exclusive)', to),
     ),
-    h('datalist', { id: 'event-kinds' }, ['access.decision', 'consent.granted', 'consent.revoked', 'readings.ingested', 'device.registered'].map((k) => h('option', { value: k }))),
+    h('datalist', { id: 'event-kinds' }, ['access.decision', 'consent.granted', 'consent.revoked', 'breakglass.started', 'breakglass.reviewed', 'user.enrolled', 'passkey.registered', 'session.started', 'session.ended', 'apitoken.created', 'apitoken.revoked', 'device.registered', 'readings.ingested'].map((k) => h('option', { value: k }))),
     search,
   );
   replace(target, h('h2', {}, 'Audit trail'), form, results);

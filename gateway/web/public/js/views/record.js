@@ -4,25 +4,25 @@
  * server's reason and, on request, which consent or policy decides — never silently left
  * out. Used by the patient's own page and by clinicians and researchers.
  */
-import { errorsAt, forbiddenAt, graphql, readable } from '../api.js';
+import { forbiddenAt, graphql, readable } from '../api.js';
 import { busy, h, hiddenBadge, notice, replace } from '../dom.js';
 import { categoryLabel, day, num, when } from '../format.js';
 
+/**
+ * One root field per category: a category consent hides is null with a FORBIDDEN error
+ * there, and — the lists being non-null in the schema — would otherwise take the whole
+ * patient with it. (Query.patient itself needs DEMOGRAPHICS.)
+ */
 export const RECORD_QUERY = `query Record($id: ID!) {
-  patient(id: $id) {
-    id
-    name { text }
-    birthDate
-    sex
-    institution { id name }
-    identifiers { system value }
+  demographics: patient(id: $id) { id name { text } birthDate sex institution { id name } identifiers { system value } }
+  labs: patient(id: $id) {
     labResults(first: 20) {
       totalCount
       nodes { id code { code display } value unit interpretation status effectiveAt referenceRange { low high } }
     }
-    devices { id kind model serial readings(first: 3) { totalCount nodes { metric value unit recordedAt } } }
-    researchProjects { status enrolledAt pseudonym project { id title } }
   }
+  devices: patient(id: $id) { devices { id kind model serial readings(first: 3) { totalCount nodes { metric value unit recordedAt } } } }
+  research: patient(id: $id) { researchProjects { status enrolledAt pseudonym project { id title } } }
 }`;
 
 /**
@@ -88,9 +88,9 @@ export async function renderRecord(target, patientId, options = {}) {
     return null;
   }
   const { data, errors } = result;
-  const p = data?.patient;
+  const p = data?.demographics;
   if (!p) {
-    const forbidden = forbiddenAt(errors, ['patient']);
+    const forbidden = forbiddenAt(errors, ['demographics']);
     replace(
       target,
       h(
@@ -106,12 +106,12 @@ export async function renderRecord(target, patientId, options = {}) {
     );
     return null;
   }
-  const other = errorsAt(errors, ['patient']).filter((e) => e.extensions?.code !== 'FORBIDDEN');
+  const other = (errors ?? []).filter((e) => e.extensions?.code !== 'FORBIDDEN');
   replace(
     target,
     h('h2', {}, options.heading ?? p.name?.text ?? 'Patient record'),
     other.length ? notice('error', readable(other[0])) : null,
-    section('Personal details', 'DEMOGRAPHICS', forbiddenAt(errors, ['patient', 'name']), () =>
+    section('Personal details', 'DEMOGRAPHICS', forbiddenAt(errors, ['demographics']), () =>
       h(
         'dl',
         { class: 'facts' },
@@ -121,9 +121,9 @@ export async function renderRecord(target, patientId, options = {}) {
         h('dt', {}, 'Cared for at'), h('dd', {}, p.institution?.name ?? '—'),
         (p.identifiers ?? []).map((/** @type {any} */ i) => [h('dt', {}, 'Record number'), h('dd', {}, i.value)]),
       ), ctx),
-    section('Lab results', 'LABS', forbiddenAt(errors, ['patient', 'labResults']), () => labs(p.labResults), ctx),
-    section('Devices and readings', 'DEVICES', forbiddenAt(errors, ['patient', 'devices']), () => devices(p.devices), ctx),
-    section('Research participation', 'RESEARCH', forbiddenAt(errors, ['patient', 'researchProjects']), () => research(p.researchProjects), ctx),
+    section('Lab results', 'LABS', forbiddenAt(errors, ['labs']), () => labs(data.labs?.labResults), ctx),
+    section('Devices and readings', 'DEVICES', forbiddenAt(errors, ['devices']), () => devices(data.devices?.devices), ctx),
+    section('Research participation', 'RESEARCH', forbiddenAt(errors, ['research']), () => research(data.research?.researchProjects), ctx),
   );
   return p;
 }
@@ -149,7 +149,7 @@ function labs(conn) {
               {},
               h('td', {}, r.code.display),
               h('td', { class: 'num' }, `${num(r.value)} ${r.unit}`),
-              h('td', { class: 'num' }, r.referenceRange ? `${num(r.referenceRange.low)}–${num(r.referenceRange.high)}` : '—'),
+              h('td', { class: 'num' }, range(r.referenceRange)),
               h('td', {}, h('span', { class: `flag flag-${String(r.interpretation).toLowerCase()}` }, String(r.interpretation).toLowerCase().replace('_', ' '))),
               h('td', {}, day(r.effectiveAt)),
             ),
@@ -158,6 +158,14 @@ function labs(conn) {
       ),
     ),
   ];
+}
+
+/** @param {{ low: number | null, high: number | null } | null} r */
+function range(r) {
+  if (!r || (r.low === null && r.high === null)) return '—';
+  if (r.low === null) return `≤ ${num(r.high)}`;
+  if (r.high === null) return `≥ ${num(r.low)}`;
+  return `${num(r.low)}–${num(r.high)}`;
 }
 
 /** @param {any[] | null} list */

@@ -73,7 +73,7 @@ export async function renderResearch(main) {
  * @param {import('../api.js').GraphQLError[] | undefined} errors
  */
 function cohortTable(p, i, errors) {
-  const hidden = forbiddenAt(errors, ['researchProjects', 'nodes', i, 'enrolments']);
+  const hidden = forbiddenAt(errors, ['researchProjects', 'nodes', i, 'enrolments'], { exact: true });
   if (hidden) return hiddenBadge('The cohort is', readable(hidden));
   const conn = p.enrolments;
   if (!conn || conn.totalCount === 0) return h('p', {}, 'No enrolments you may see.');
