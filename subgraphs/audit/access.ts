@@ -10,7 +10,16 @@ import type { AccessRules } from '../kit/gate';
 const byArgument = { category: 'AUDIT', patient: (_: unknown, args: { patientId: string }) => args.patientId } as const;
 
 export const access: AccessRules = {
-  Query: { fields: { auditTrail: 'PUBLIC', disclosures: byArgument, ledgerCheckpoint: 'PUBLIC' } },
+  // The resolvers admit the compliance role (OPERATIONS) only.
+  Query: { fields: { auditTrail: 'PUBLIC', disclosures: byArgument, ledgerCheckpoint: 'PUBLIC', breakGlassReviews: 'PUBLIC' } },
+  Mutation: { fields: { reviewBreakGlass: 'PUBLIC' } },
+  // By reference: compliance, or the clinician who opened it (checked in break-glass.ts).
+  BreakGlassAccess: {
+    reference: 'PUBLIC',
+    fields: Object.fromEntries(
+      ['id', 'patientId', 'userId', 'justification', 'startedAt', 'expiresAt', 'reviewedAt', 'reviewedBy', 'reviewNote', 'accesses'].map((f) => [f, 'VIA_PARENT']),
+    ),
+  },
   Patient: { patientOf: (p: { id: string }) => p.id, reference: 'PUBLIC', fields: { id: 'PUBLIC', accessLog: 'AUDIT' } },
   AuditEventConnection: { fields: { edges: 'VIA_PARENT', nodes: 'VIA_PARENT', pageInfo: 'VIA_PARENT' } },
   AuditEventEdge: { fields: { cursor: 'VIA_PARENT', node: 'VIA_PARENT' } },

@@ -5,6 +5,8 @@ import { DateTime } from '../../common/scalars';
 import { CATEGORIES, PURPOSES } from '../../policies/vocabulary';
 import { encodeBase64 } from '../../ledger/encoding';
 import type { SubgraphContext } from '../kit/context';
+import type { BreakGlass } from '../../policies/entities';
+import { accessesUnder, byId, review, reviewQueue } from './break-glass';
 import { disclosures, disclosuresCsv, type Recipient } from './disclosures';
 import { checkpointFor, findLeaves, inclusionOf, ledgerOf, type AuditLeaf, type TrailFilter } from './ledger-reader';
 
@@ -87,6 +89,26 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
     },
 
     ledgerCheckpoint: (_: unknown, __: unknown, ctx: Ctx) => checkpointFor(ctx),
+
+    breakGlassReviews(_: unknown, args: { pendingOnly?: boolean | null }, ctx: Ctx) {
+      requireCompliance(ctx, 'The break-the-glass review queue');
+      return reviewQueue(ctx, args.pendingOnly !== false);
+    },
+  },
+
+  Mutation: {
+    reviewBreakGlass(_: unknown, args: { id: string; note: string }, ctx: Ctx) {
+      requireCompliance(ctx, 'Reviewing a break-the-glass access');
+      return review(ctx, args.id, args.note);
+    },
+  },
+
+  BreakGlassAccess: {
+    __resolveReference: (ref: { id: string }, ctx: Ctx) => byId(ctx, ref.id),
+    accesses(row: BreakGlass, _: unknown, ctx: Ctx) {
+      requireCompliance(ctx, 'The accesses under a break-the-glass');
+      return accessesUnder(ctx, row);
+    },
   },
 
   Patient: {

@@ -15,8 +15,6 @@ export const access: AccessRules = {
       practitioner: 'PUBLIC',
       // Explains only the caller's own access.
       explainAccess: 'PUBLIC',
-      // The resolver admits the compliance role only; the queue names no clinical data.
-      breakGlassReviews: 'PUBLIC',
     },
   },
   Mutation: {
@@ -25,7 +23,6 @@ export const access: AccessRules = {
       revokeConsent: { category: 'CONSENT', action: 'write', patient: (_: unknown, args: { id: string }, ctx) => patientOfConsent(ctx, args.id) },
       // Its own rules (clinician, EMERGENCY, justification) are checked by the resolver.
       breakTheGlass: 'PUBLIC',
-      reviewBreakGlass: 'PUBLIC',
     },
   },
   Patient: {
@@ -58,7 +55,6 @@ export const access: AccessRules = {
   Grantee: { fields: { kind: VIA, id: VIA } },
   ConsentException: { fields: { categories: VIA, loincClass: VIA, dataFrom: VIA, dataUntil: VIA } },
   AccessExplanation: { fields: { allowed: VIA, decidedBy: VIA, reason: VIA, consent: VIA, consentVersion: VIA, exclusions: VIA } },
-  BreakGlassAccess: {
-    fields: Object.fromEntries(['id', 'patientId', 'userId', 'justification', 'startedAt', 'expiresAt', 'reviewedAt', 'reviewedBy', 'reviewNote'].map((f) => [f, VIA])),
-  },
+  // Only its id here: the audit subgraph serves (and guards) the rest.
+  BreakGlassAccess: { fields: { id: VIA } },
 };

@@ -120,12 +120,6 @@ export const consentResolvers = {
       };
     },
 
-    async breakGlassReviews(_: unknown, args: { pendingOnly?: boolean | null }, ctx: Ctx) {
-      if (ctx.identity.role !== 'compliance') throw userError('FORBIDDEN', 'The break-the-glass review queue is for the compliance role');
-      const repo = ctx.consent.engine.db.getRepository(BreakGlass);
-      const rows = await repo.find({ order: { startedAt: 'DESC' }, take: 500 });
-      return args.pendingOnly === false ? rows : rows.filter((r) => !r.reviewedAt);
-    },
   },
 
   Mutation: {
@@ -205,23 +199,6 @@ export const consentResolvers = {
       return row;
     },
 
-    async reviewBreakGlass(_: unknown, args: { id: string; note: string }, ctx: Ctx) {
-      if (ctx.identity.role !== 'compliance') throw userError('FORBIDDEN', 'Reviews are for the compliance role');
-      if (!args.note.trim()) throw userError('BAD_USER_INPUT', 'A review needs a note', { field: 'note' });
-      const repo = ctx.consent.engine.db.getRepository(BreakGlass);
-      const row = await repo.findOneBy({ id: args.id });
-      if (!row) throw userError('NOT_FOUND', `No break-the-glass access ${JSON.stringify(args.id)}`);
-      const now = new Date();
-      Object.assign(row, { reviewedAt: now, reviewedBy: ctx.identity.subject, reviewNote: args.note.trim() });
-      const db = ctx.consent.engine.db;
-      await serialized(db, () =>
-        db.transaction(async (tx) => {
-          await tx.getRepository(BreakGlass).update({ id: row.id }, { reviewedAt: row.reviewedAt, reviewedBy: row.reviewedBy, reviewNote: row.reviewNote });
-          await appendToOutbox(tx, [{ kind: 'breakglass.reviewed', payload: { at: now.toISOString(), ...actorFields(ctx.identity), patientId: row.patientId, breakGlassId: row.id, note: row.reviewNote } }], now);
-        }),
-      );
-      return row;
-    },
   },
 
   Patient: {

@@ -18,6 +18,9 @@ import { Consent, PatientHome, ProjectMember } from '../../policies/entities';
 import { SUBGRAPHS } from '../../subgraphs';
 import { startSubgraph, type RunningSubgraph } from '../../subgraphs/kit/server';
 import { OutboxEvent } from '../../ledger/outbox';
+import { appendEvents } from '../../ledger/append';
+import { LEDGER_DATABASE } from '../../ledger/database';
+import { ledgerEventFromOutbox } from '../../ledger/leaf';
 import { LabResult } from '../../subgraphs/labs/entities';
 import { Enrolment } from '../../subgraphs/research/entities';
 import { seed } from '../../seed/write';
@@ -31,6 +34,7 @@ let patients: RunningSubgraph;
 let labsA: RunningSubgraph;
 let labsB: RunningSubgraph;
 let research: RunningSubgraph;
+let audit: RunningSubgraph;
 let patientId: string;
 let patientUser: Identity;
 let outsider: Identity; // a clinician of another institution
@@ -60,7 +64,7 @@ beforeAll(async () => {
   const keys = gatewayKeys();
   key = keys.privateKey;
   const start = (name: keyof typeof SUBGRAPHS) => startSubgraph(SUBGRAPHS[name], { env: database.env, port: 0, identityKey: keys.publicKey });
-  [patients, labsA, labsB, research] = await Promise.all([start('patients'), start('labs'), start('labs'), start('research')]);
+  [patients, labsA, labsB, research, audit] = await Promise.all([start('patients'), start('labs'), start('labs'), start('research'), start('audit')]);
 
   const identityDb = await openDatabase(IDENTITY_DATABASE, database.env);
   const consentDb = await openConsentDatabase(database.env);
@@ -80,7 +84,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const s of [patients, labsA, labsB, research]) await s?.close();
+  for (const s of [patients, labsA, labsB, research, audit]) await s?.close();
   await database?.drop();
 });
 
@@ -276,7 +280,7 @@ describe('research', () => {
 });
 
 describe('break-the-glass', () => {
-  const BREAK = `mutation($p: ID!, $j: String!, $m: Int) { breakTheGlass(patientId: $p, justification: $j, minutes: $m) { id expiresAt } }`;
+  const BREAK = `mutation($p: ID!, $j: String!, $m: Int) { breakTheGlass(patientId: $p, justification: $j, minutes: $m) { id } }`;
 
   test('an outside clinician in an emergency gets time-boxed access, and compliance reviews it', async () => {
     const emergency = as(outsider, 'EMERGENCY');
@@ -287,18 +291,39 @@ describe('break-the-glass', () => {
     expect(codes(await call(patients, patientUser, BREAK, { p: patientId, j: 'Unconscious patient in the emergency room' }))).toEqual(['FORBIDDEN']);
 
     const glass = ok(await call(patients, emergency, BREAK, { p: patientId, j: 'Unconscious patient in the emergency room, no records', m: 30 })).breakTheGlass;
-    expect(new Date(glass.expiresAt).getTime() - Date.now()).toBeLessThanOrEqual(30 * 60_000);
+    // Its details come from the audit subgraph (through the gateway, the same query).
+    const REF = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on BreakGlassAccess { id justification expiresAt } } }';
+    const opened = ok(await call(audit, emergency, REF, { r: [{ __typename: 'BreakGlassAccess', id: glass.id }] }))._entities[0];
+    expect(new Date(opened.expiresAt).getTime() - Date.now()).toBeLessThanOrEqual(30 * 60_000);
     ok(await labsOf(labsB, emergency));
     // Only for EMERGENCY: the same clinician for TREATMENT is still refused.
     expect(codes(await labsOf(labsA, outsider))).toEqual(['FORBIDDEN']);
 
-    expect(codes(await call(patients, outsider, '{ breakGlassReviews { id } }'))).toEqual(['FORBIDDEN']);
-    const queue = ok(await call(patients, compliance, '{ breakGlassReviews { id patientId userId justification } }')).breakGlassReviews;
-    expect(queue).toContainEqual({ id: glass.id, patientId, userId: outsider.subject, justification: 'Unconscious patient in the emergency room, no records' });
-    const reviewed = ok(await call(patients, compliance, 'mutation($id: ID!) { reviewBreakGlass(id: $id, note: "Justified: ER admission") { reviewedBy } }', { id: glass.id }));
+    // The review queue lives in the audit subgraph, with what was read under each access:
+    // here the labs replica's decisions, appended to the ledger as the worker would.
+    const decisions = await labsB.db.getRepository(OutboxEvent).findBy({ kind: 'access.decision' });
+    const ledger = await openDatabase(LEDGER_DATABASE, database.env);
+    await appendEvents(ledger, decisions.map(ledgerEventFromOutbox));
+    await ledger.destroy();
+
+    expect(codes(await call(audit, outsider, '{ breakGlassReviews { id } }'))).toEqual(['FORBIDDEN']);
+    expect(codes(await call(audit, as(compliance, 'TREATMENT'), '{ breakGlassReviews { id } }'))).toEqual(['FORBIDDEN']);
+    const queue = ok(await call(audit, compliance, '{ breakGlassReviews { id patientId userId justification accesses { decidedBy category purpose actor { userId } } } }')).breakGlassReviews;
+    const mine = queue.find((g: any) => g.id === glass.id);
+    expect(mine).toMatchObject({ patientId, userId: outsider.subject, justification: 'Unconscious patient in the emergency room, no records' });
+    expect(mine.accesses).toEqual([{ decidedBy: `break-glass:${glass.id}`, category: 'LABS', purpose: 'EMERGENCY', actor: { userId: outsider.subject } }]);
+    // The clinician who opened it sees it by reference; another does not.
+    expect(ok(await call(audit, outsider, REF, { r: [{ __typename: 'BreakGlassAccess', id: glass.id }] }))._entities[0].id).toBe(glass.id);
+    expect(codes(await call(audit, researcher, REF, { r: [{ __typename: 'BreakGlassAccess', id: glass.id }] }))).toEqual(['FORBIDDEN']);
+
+    expect(codes(await call(audit, compliance, 'mutation($id: ID!) { reviewBreakGlass(id: $id, note: "   ") { id } }', { id: glass.id }))).toEqual(['BAD_USER_INPUT']);
+    const reviewed = ok(await call(audit, compliance, 'mutation($id: ID!) { reviewBreakGlass(id: $id, note: "Justified: ER admission") { reviewedBy } }', { id: glass.id }));
     expect(reviewed.reviewBreakGlass.reviewedBy).toBe(compliance.subject);
-    const pending = ok(await call(patients, compliance, '{ breakGlassReviews { id } }')).breakGlassReviews;
+    expect(codes(await call(audit, compliance, 'mutation($id: ID!) { reviewBreakGlass(id: $id, note: "Again") { id } }', { id: glass.id }))).toEqual(['CONFLICT']);
+    const pending = ok(await call(audit, compliance, '{ breakGlassReviews { id } }')).breakGlassReviews;
     expect(pending.map((g: any) => g.id)).not.toContain(glass.id);
+    const all = ok(await call(audit, compliance, '{ breakGlassReviews(pendingOnly: false) { id reviewNote } }')).breakGlassReviews;
+    expect(all).toContainEqual({ id: glass.id, reviewNote: 'Justified: ER admission' });
   });
 });
 

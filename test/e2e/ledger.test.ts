@@ -159,6 +159,16 @@ describe('the published ledger', () => {
     });
     expect(consentEvent.actor.userId).not.toBe(clinicianId);
 
+    // A clinician of another institution breaks the glass; the answer's details come from
+    // the audit subgraph (an entity join), and compliance finds it in the review queue.
+    const outsiderName = hub.cli('users', '--role', 'clinician').split('\n').map((l) => l.trim().split(/\s+/)).find((cols) => cols[3] !== institutionId)![0]!;
+    const emergency = { authorization: `Bearer ${hub.token(outsiderName)}`, 'x-purpose-of-use': 'EMERGENCY' };
+    const glass = await gql(gateway, 'mutation($p: ID!) { breakTheGlass(patientId: $p, justification: "Found unconscious, no records at hand", minutes: 15) { id patientId justification expiresAt } }', { p: patientId }, emergency);
+    expect(glass.errors).toBeUndefined();
+    expect(glass.data.breakTheGlass).toMatchObject({ patientId, justification: 'Found unconscious, no records at hand' });
+    const queue = await gql(gateway, '{ breakGlassReviews { id userId } }', undefined, complianceAuth);
+    expect(queue.data.breakGlassReviews.map((g: any) => g.id)).toContain(glass.data.breakTheGlass.id);
+
     // The accounting of disclosures names the clinician; the patient may download it.
     const report = await gql(gateway, 'query($p: ID!, $from: DateTime!) { disclosures(patientId: $p, from: $from) { lines { recipient { userId } category accesses } csv } }', { p: patientId, from: new Date(Date.now() - 3_600_000).toISOString() }, patient);
     expect(report.data.disclosures.lines).toEqual(expect.arrayContaining([expect.objectContaining({ recipient: { userId: clinicianId }, category: 'LABS' })]));
