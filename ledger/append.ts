@@ -23,6 +23,8 @@ export interface AppendResult extends AppendRange {
   readonly appended: readonly string[];
   /** Ids skipped because they were already in the ledger or repeated in the batch. */
   readonly skipped: readonly string[];
+  /** The leaf index of every event of the batch: new, repeated, or appended before. */
+  readonly leafIndexOf: ReadonlyMap<string, number>;
 }
 
 /** Rows per INSERT: 5 bind parameters each. */
@@ -52,12 +54,13 @@ async function appendInTransaction(tx: EntityManager, events: readonly LedgerEve
     }
   }
 
-  const present = new Set<string>();
+  const leafIndexOf = new Map<string, number>();
   for (let i = 0; i < unique.length; i += INSERT_ROWS) {
     const ids = unique.slice(i, i + INSERT_ROWS).map((e) => e.id);
-    const rows = await tx.createQueryBuilder(LedgerLeaf, 'l').select('l.eventId').where('l.eventId IN (:...ids)', { ids }).getMany();
-    for (const row of rows) present.add(row.eventId);
+    const rows = await tx.createQueryBuilder(LedgerLeaf, 'l').select(['l.eventId', 'l.leafIndex']).where('l.eventId IN (:...ids)', { ids }).getMany();
+    for (const row of rows) leafIndexOf.set(row.eventId, Number(row.leafIndex));
   }
+  const present = new Set(leafIndexOf.keys());
   const fresh = unique.filter((e) => {
     if (!present.has(e.id)) return true;
     skipped.push(e.id);
@@ -79,7 +82,8 @@ async function appendInTransaction(tx: EntityManager, events: readonly LedgerEve
     await tx.createQueryBuilder().insert().into(LedgerLeaf).values(chunk).execute();
     await tx.createQueryBuilder().insert().into(LedgerLeafIndex).values(chunk.map((r) => leafIndexRow(r.leafIndex, r.leafData))).execute();
   }
-  return { ...range, appended: fresh.map((e) => e.id), skipped };
+  fresh.forEach((e, i) => leafIndexOf.set(e.id, range.fromSize + i));
+  return { ...range, appended: fresh.map((e) => e.id), skipped, leafIndexOf };
 }
 
 /**

@@ -139,11 +139,10 @@ export class LedgerWorker {
     try {
       const result = await this.appendWithRetries(valid.map((v) => v.event));
       if (result.appended.length > 0) this.opts.onAppended?.(result);
-      // A job's result is the leaf index its batch gave the event, or null when the
-      // event was already in the ledger: either way the job is done.
-      const indexOf = new Map(result.appended.map((id, i) => [id, result.fromSize + i]));
+      // A job's result is its event's leaf index — appended by this batch or, for a job
+      // delivered again, by an earlier one: either way the job is done.
       for (const { job, event } of valid) {
-        await this.settle(job, () => job.moveToCompleted(indexOf.get(event.id) ?? null, this.token, false));
+        await this.settle(job, () => job.moveToCompleted(result.leafIndexOf.get(event.id) ?? null, this.token, false));
       }
     } catch (err) {
       this.opts.log?.error({ err, events: valid.length }, 'ledger batch failed; its jobs go back to the queue');
