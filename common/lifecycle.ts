@@ -17,3 +17,13 @@ export function stopOnSignals(close: () => Promise<void>): void {
   process.once('SIGTERM', stop);
   if (process.send) process.once('disconnect', stop);
 }
+
+/**
+ * Keep idle connections open longer than clients do (undici and most proxies close
+ * theirs after 4–60 s): otherwise the server may close a socket at the very moment a
+ * client sends the next request on it, and that request fails with "other side closed".
+ */
+export function keepConnectionsLonger(server: import('node:http').Server): void {
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+}

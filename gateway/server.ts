@@ -18,6 +18,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { DEFAULT_PORTS, readEnv, SUBGRAPH_NAMES, subgraphUrl, type Env, type SubgraphName } from '../common/config';
+import { keepConnectionsLonger } from '../common/lifecycle';
 import { makeFormatError, userError } from '../common/errors';
 import type { Identity } from '../common/identity';
 import { loadPrivateKey } from '../common/keys';
@@ -90,6 +91,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  keepConnectionsLonger(httpServer);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     includeStacktraceInErrorResponses: false,

@@ -37,6 +37,8 @@ const LedgerEnvSchema = z.object({
   /** Events per database transaction. */
   LEDGER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
   LEDGER_RELAY_INTERVAL_MS: ms.default(500),
+  /** How long a relayed event may be missing from the ledger before the relay queues it again (Redis lost it). */
+  LEDGER_CONFIRM_AFTER_MS: ms.default(30_000),
   /** The least time between two checkpoints. */
   LEDGER_CHECKPOINT_INTERVAL_MS: ms.default(1000),
   /** How long a killed worker's jobs stay locked before another worker takes them over. */

@@ -7,12 +7,18 @@
  * between "added" and "marked" re-adds the row under the same job id (a no-op while
  * Redis still knows it), and the worker skips events the ledger already holds.
  *
+ * Redis may also lose what it was given (a restart without persistence, a failover).
+ * So a relayed row is not done until the ledger holds its event: with the ledger
+ * database at hand, the relay confirms relayed rows — those the ledger holds are pruned
+ * from the outbox, those still missing after `confirmAfterMs` are queued again.
+ *
  * Run it in its own process, with its own connections to the subgraph databases. On
  * SQLite a subgraph process's DataSource is a single connection, so a relay sharing it
  * could read rows of a transaction that then rolls back — and ledger an event that
  * never happened.
  */
-import type { DataSource } from 'typeorm';
+import { In, type DataSource } from 'typeorm';
+import { LedgerLeaf } from './entities';
 import type { Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
 import { ledgerEventFromOutbox, redactFields, type LedgerEvent } from './leaf';
@@ -38,6 +44,10 @@ export interface OutboxRelayOptions {
   addTimeoutMs?: number;
   log?: RelayLogger;
   now?: () => Date;
+  /** The ledger database, to confirm relayed rows against (see above). Without it rows stay, marked relayed. */
+  ledger?: DataSource;
+  /** How long a relayed event may be missing from the ledger before it is queued again. */
+  confirmAfterMs?: number;
 }
 
 export interface OutboxRow {
@@ -58,6 +68,8 @@ export class OutboxRelay {
   private readonly addTimeoutMs: number;
   private readonly log: RelayLogger | undefined;
   private readonly now: () => Date;
+  private readonly ledger: DataSource | undefined;
+  private readonly confirmAfterMs: number;
   private ticking: Promise<number> = Promise.resolve(0);
   /** An add that timed out but may still complete: no new add until it settles. */
   private unsettledAdd: Promise<unknown> | null = null;
@@ -77,6 +89,8 @@ export class OutboxRelay {
     this.addTimeoutMs = opts.addTimeoutMs ?? 5_000;
     this.log = opts.log;
     this.now = opts.now ?? (() => new Date());
+    this.ledger = opts.ledger;
+    this.confirmAfterMs = opts.confirmAfterMs ?? 30_000;
   }
 
   /**
@@ -85,7 +99,11 @@ export class OutboxRelay {
    * hold up the others. Concurrent calls run one after the other.
    */
   tick(): Promise<number> {
-    const run = this.ticking.then(() => this.drain());
+    const run = this.ticking.then(async () => {
+      const relayed = await this.drain();
+      if (this.ledger) await this.confirm(this.ledger);
+      return relayed;
+    });
     this.ticking = run.catch(() => 0);
     return run;
   }
@@ -142,6 +160,44 @@ export class OutboxRelay {
     return relayed;
   }
 
+  /**
+   * For each source, one batch of rows relayed more than confirmAfterMs ago: those whose
+   * events the ledger holds are deleted, the others are queued again (same job ids, so a
+   * job Redis still has is not doubled) and get a new grace period.
+   */
+  private async confirm(ledger: DataSource): Promise<void> {
+    if (this.unsettledAdd) return;
+    const cutoff = new Date(this.now().getTime() - this.confirmAfterMs).toISOString();
+    for (const source of this.sources) {
+      try {
+        const rows = await sql<OutboxRow[]>(
+          source.db,
+          'SELECT id, kind, payload, created_at FROM outbox WHERE relayed_at IS NOT NULL AND relayed_at < :cutoff ORDER BY relayed_at, id LIMIT :limit',
+          { cutoff, limit: this.batchSize },
+        );
+        if (rows.length === 0) continue;
+        const events = rows.map((row) => eventOf(source.name, row, this.now()));
+        const held = new Set(
+          (await ledger.getRepository(LedgerLeaf).find({ select: { eventId: true }, where: { eventId: In(events.map((e) => e.id)) } })).map((l) => l.eventId),
+        );
+        const done = rows.filter((_, i) => held.has(events[i]!.id)).map((r) => r.id);
+        if (done.length) await sql(source.db, 'DELETE FROM outbox WHERE id IN (:...ids)', { ids: done });
+        const lost = events.filter((e) => !held.has(e.id));
+        if (lost.length) {
+          this.log?.warn({ source: source.name, events: lost.length }, 'relayed events are not in the ledger yet; queued again');
+          await this.addWithTimeout(lost);
+          await sql(source.db, 'UPDATE outbox SET relayed_at = :now WHERE id IN (:...ids)', {
+            now: this.now().toISOString(),
+            ids: rows.filter((_, i) => !held.has(events[i]!.id)).map((r) => r.id),
+          });
+        }
+      } catch (err) {
+        if (err instanceof QueueUnavailableError) return;
+        this.log?.error({ err, source: source.name }, 'cannot confirm relayed outbox rows');
+      }
+    }
+  }
+
   private async relayBatch(source: OutboxSource): Promise<{ relayed: number; more: boolean }> {
     const rows = await sql<OutboxRow[]>(
       source.db,
@@ -152,14 +208,9 @@ export class OutboxRelay {
 
     const events: LedgerEvent[] = [];
     for (const row of rows) {
-      try {
-        events.push(ledgerEventFromOutbox({ id: row.id, kind: row.kind, payload: row.payload, createdAt: row.created_at }));
-      } catch (err) {
-        // Neither dropped nor left to block the rows behind it: the ledger records that
-        // this row existed, committing to its exact content through payloadDigest.
-        this.log?.error({ err, source: source.name, eventId: row.id }, 'outbox row cannot become a ledger event; ledgered as outbox.rejected');
-        events.push(rejectedRowEvent(source.name, row, this.now()));
-      }
+      events.push(eventOf(source.name, row, this.now(), (err) =>
+        this.log?.error({ err, source: source.name, eventId: row.id }, 'outbox row cannot become a ledger event; ledgered as outbox.rejected'),
+      ));
     }
 
     await this.addWithTimeout(events);
@@ -200,6 +251,20 @@ export class OutboxRelay {
 function sql<T = unknown>(db: DataSource, text: string, params: Record<string, unknown>): Promise<T> {
   const [query, parameters] = db.driver.escapeQueryWithParameters(text, params);
   return db.query(query, parameters) as Promise<T>;
+}
+
+/**
+ * The ledger event of an outbox row. A row that is not a valid event is neither dropped
+ * nor left to block the rows behind it: its stand-in records that it existed,
+ * committing to its exact content through payloadDigest.
+ */
+function eventOf(source: string, row: OutboxRow, now: Date, onRejected?: (err: unknown) => void): LedgerEvent {
+  try {
+    return ledgerEventFromOutbox({ id: row.id, kind: row.kind, payload: row.payload, createdAt: row.created_at });
+  } catch (err) {
+    onRejected?.(err);
+    return rejectedRowEvent(source, row, now);
+  }
 }
 
 /**

@@ -37,13 +37,17 @@ export async function startRelay(env: Env, ledgerEnv: LedgerEnv, log: Logger): P
   const queue: Queue<LedgerJobData> = createLedgerQueue(ledgerEnv.LEDGER_QUEUE, env.REDIS_URL, (err) =>
     log.warn({ err: err.message }, 'ledger queue connection'),
   );
-  const relay = new OutboxRelay(sources, queue, { intervalMs: ledgerEnv.LEDGER_RELAY_INTERVAL_MS, log });
+  // Read only, to confirm relayed rows: the relay prunes what the ledger holds and
+  // queues again what Redis lost.
+  const ledger = await openLedgerDatabase(env);
+  const relay = new OutboxRelay(sources, queue, { intervalMs: ledgerEnv.LEDGER_RELAY_INTERVAL_MS, confirmAfterMs: ledgerEnv.LEDGER_CONFIRM_AFTER_MS, ledger, log });
   relay.start();
   return {
     async close() {
       await relay.stop();
       await queue.close();
       for (const { db } of sources) await db.destroy();
+      await ledger.destroy();
     },
   };
 }

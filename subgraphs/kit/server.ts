@@ -19,7 +19,7 @@ import type { DataSource } from 'typeorm';
 import { type Env, readEnv, DEFAULT_PORTS, type SubgraphName } from '../../common/config';
 import { openDatabase, type DatabaseSpec } from '../../common/database';
 import { makeFormatError } from '../../common/errors';
-import { stopOnSignals } from '../../common/lifecycle';
+import { keepConnectionsLonger, stopOnSignals } from '../../common/lifecycle';
 import { loadPublicKey } from '../../common/keys';
 import { metricsHandler } from '../../common/metrics';
 import { createLogger, type Logger } from '../../common/logger';
@@ -98,6 +98,7 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  keepConnectionsLonger(httpServer);
   const apollo = new ApolloServer<SubgraphContext>({
     schema,
     includeStacktraceInErrorResponses: false,

@@ -4,7 +4,9 @@
  * Redis unreachable they stay pending until a later tick can deliver them.
  */
 import type { DataSource } from 'typeorm';
-import { IsNull, Not } from 'typeorm';
+import { In, IsNull, Not } from 'typeorm';
+import { appendEvents } from '../../ledger/append';
+import { openLedgerDatabase } from '../../ledger/database';
 import type { Queue } from 'bullmq';
 import { appendToOutbox, OutboxEvent } from '../../ledger/outbox';
 import { OutboxRelay, rejectedRowEvent } from '../../ledger/relay';
@@ -142,6 +144,40 @@ describe('OutboxRelay', () => {
       rejectedRowEvent('b', { id: 'evt_bad1', kind: 'not a kind', payload: '{"i":2}', created_at: row[0].created_at }, new Date()).payloadDigest,
     );
     await sourceB.getRepository(OutboxEvent).delete({ kind: 'not a kind' });
+  });
+
+  test('relayed rows are confirmed against the ledger: held ones pruned, ones Redis lost queued again', async () => {
+    const ledger = await openLedgerDatabase(database.env);
+    try {
+      await appendToOutbox(sourceA, [{ kind: 'confirm.one', payload: { count: 1 } }, { kind: 'confirm.two', payload: { count: 2 } }]);
+      let clock = Date.now();
+      const relay = new OutboxRelay([sourceA], queue, { ledger, confirmAfterMs: 10_000, now: () => new Date(clock) });
+      expect(await relay.tick()).toBe(2);
+      const ids = (await sourceA.getRepository(OutboxEvent).findBy({ kind: In(['confirm.one', 'confirm.two']) })).map((r) => r.id).sort();
+      expect(ids).toHaveLength(2);
+
+      // Redis loses everything (a restart without persistence); the worker saw nothing.
+      await queue.obliterate({ force: true });
+      // Within the grace period nothing happens...
+      await relay.tick();
+      expect(await queue.getJob(ids[0]!)).toBeUndefined();
+      // ...after it, both are queued again, under the same job ids.
+      clock += 11_000;
+      await relay.tick();
+      // (So are the earlier tests' rows: no worker ever appended them either.)
+      const ours = async () => (await queuedJobs()).filter((j) => ids.includes(j.id!));
+      expect((await ours()).map((j) => j.id).sort()).toEqual(ids);
+
+      // The worker appends one of them; the next confirmation prunes it and only it.
+      const [first] = await ours();
+      await appendEvents(ledger, [first!.data.event]);
+      clock += 11_000;
+      await relay.tick();
+      const left = (await sourceA.getRepository(OutboxEvent).findBy({ kind: In(['confirm.one', 'confirm.two']) })).map((r) => r.id);
+      expect(left).toEqual(ids.filter((id) => id !== first!.id));
+    } finally {
+      await ledger.destroy();
+    }
   });
 
   test('start() relays on its interval until stop()', async () => {
