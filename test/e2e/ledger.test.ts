@@ -166,6 +166,15 @@ describe('the published ledger', () => {
     const glass = await gql(gateway, 'mutation($p: ID!) { breakTheGlass(patientId: $p, justification: "Found unconscious, no records at hand", minutes: 15) { id patientId justification expiresAt } }', { p: patientId }, emergency);
     expect(glass.errors).toBeUndefined();
     expect(glass.data.breakTheGlass).toMatchObject({ patientId, justification: 'Found unconscious, no records at hand' });
+    // Breaking the glass does not reach research data: that one field is refused, typed,
+    // and the rest of the answer stays usable.
+    const record = await gql(gateway, 'query($id: ID!) { patient(id: $id) { name { text } labResults(first: 1) { totalCount } devices { id } researchProjects { project { id } } } }', { id: patientId }, emergency);
+    expect(record.data.patient.name.text.length).toBeGreaterThan(0);
+    expect(record.data.patient.labResults.totalCount).toBeGreaterThanOrEqual(0);
+    expect(Array.isArray(record.data.patient.devices)).toBe(true);
+    expect(record.data.patient.researchProjects).toBeNull();
+    expect(record.errors).toEqual([expect.objectContaining({ path: ['patient', 'researchProjects'], extensions: expect.objectContaining({ code: 'FORBIDDEN' }) })]);
+
     const queue = await gql(gateway, '{ breakGlassReviews { id userId } }', undefined, complianceAuth);
     expect(queue.data.breakGlassReviews.map((g: any) => g.id)).toContain(glass.data.breakTheGlass.id);
 
