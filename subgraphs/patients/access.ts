@@ -7,7 +7,8 @@ const VIA = 'VIA_PARENT' as const;
 export const access: AccessRules = {
   Query: {
     fields: {
-      patient: { category: 'DEMOGRAPHICS', patient: (_: unknown, args: { id: string }) => args.id },
+      // Reachable with consent to any category (checked in the resolver); each field has its own.
+      patient: 'PUBLIC',
       // Filtered inside the query to the patients this requester may see (visibility.ts).
       patients: 'PUBLIC',
       institution: 'PUBLIC',
@@ -29,7 +30,8 @@ export const access: AccessRules = {
     patientOf: (p: { id: string }) => p.id,
     reference: { category: 'DEMOGRAPHICS', patient: (ref: { id: string }) => ref.id },
     fields: {
-      id: 'DEMOGRAPHICS',
+      // Every way to a Patient is gated (patient, patients, the reference): its id is no news.
+      id: 'VIA_PARENT',
       institution: 'DEMOGRAPHICS',
       name: 'DEMOGRAPHICS',
       birthDate: 'DEMOGRAPHICS',

@@ -3,6 +3,8 @@ import { notFound, badInput } from '../../common/errors';
 import { keysetPredicate, parsePage, toConnection, type SortColumn } from '../../common/pagination';
 import { CalendarDate, DateTime } from '../../common/scalars';
 import type { SubgraphContext } from '../kit/context';
+import { forbidden } from '../kit/gate';
+import { GRANTABLE } from '../../policies/vocabulary';
 import { byId, groupedBy } from '../kit/loaders';
 import { consentResolvers } from './consent-resolvers';
 import { Institution, Patient, PatientIdentifier, Practitioner } from './entities';
@@ -36,7 +38,15 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
 
   Query: {
     ...consentResolvers.Query,
-    patient: (_: unknown, { id }: Ref, ctx: Ctx) => required(patientLoader(ctx).load(id), 'Patient', id),
+    async patient(_: unknown, { id }: Ref, ctx: Ctx) {
+      // DEMOGRAPHICS first (the usual case: one decision), then the other categories in
+      // turn, stopping at the first permit — so a clinician granted LABS only can still
+      // reach this patient's labs through patient(id).
+      for (const category of GRANTABLE) {
+        if ((await ctx.access.check(id, category)).allowed) return required(patientLoader(ctx).load(id), 'Patient', id);
+      }
+      throw forbidden(`No consent covers any data of this patient for ${ctx.identity.purpose}`, { patientId: id, purpose: ctx.identity.purpose });
+    },
 
     async patients(_: unknown, args: { institutionId?: string | null; first?: number; after?: string | null }, ctx: Ctx) {
       const page = parsePage(args, PATIENT_ORDER.length);

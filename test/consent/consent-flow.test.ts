@@ -106,6 +106,11 @@ describe('granting and revoking', () => {
 
   test('by default a clinician of another institution sees nothing of the patient', async () => {
     expect(codes(await labsOf(labsA, outsider))).toEqual(['FORBIDDEN']);
+    // Not even that the patient exists: the same answer as for an unknown id.
+    for (const id of [patientId, 'pat_does_not_exist']) {
+      const res = await call(patients, outsider, 'query($p: ID!) { patient(id: $p) { id } }', { p: id });
+      expect([res.data?.patient ?? null, codes(res)]).toEqual([null, ['FORBIDDEN']]);
+    }
     const explained = ok(
       await call(patients, outsider, 'query($p: ID!) { explainAccess(patientId: $p, category: LABS) { allowed decidedBy reason } }', { p: patientId }),
     ).explainAccess;
@@ -125,8 +130,11 @@ describe('granting and revoking', () => {
       const res = ok(await labsOf(replica, outsider));
       expect(res._entities[0].labResults.totalCount).toBeGreaterThan(0);
     }
-    // Still nothing else: demographics were not granted, nor another purpose.
-    expect(codes(await call(patients, outsider, 'query($p: ID!) { patient(id: $p) { name { text } } }', { p: patientId }))).toEqual(['FORBIDDEN']);
+    // Still nothing else: demographics were not granted, nor another purpose. The patient
+    // is reachable (for their labs, through the gateway), their name is not.
+    const record = await call(patients, outsider, 'query($p: ID!) { patient(id: $p) { id name { text } birthDate } }', { p: patientId });
+    expect(record.data.patient).toEqual({ id: patientId, name: null, birthDate: null });
+    expect(codes(record)).toEqual(['FORBIDDEN', 'FORBIDDEN']);
     expect(codes(await labsOf(labsA, as(outsider, 'OPERATIONS')))).toEqual(['FORBIDDEN']);
     const explained = ok(
       await call(patients, outsider, 'query($p: ID!) { explainAccess(patientId: $p, category: LABS) { allowed decidedBy consent { id } consentVersion } }', { p: patientId }),
