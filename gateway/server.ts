@@ -98,7 +98,40 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     formatError: makeFormatError(log),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), scopePlugin],
   });
-  await apollo.start();
+  // The accounts subgraph over HTTP as well, at the URL the supergraph names, so another
+  // router (Apollo Router, Hive Gateway) serving supergraph.graphql can reach it; it
+  // authenticates the caller's own bearer token exactly as /graphql does.
+  const accounts = new ApolloServer<GatewayContext>({
+    schema: accountsSchema,
+    includeStacktraceInErrorResponses: false,
+    formatError: makeFormatError(log),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), scopePlugin],
+  });
+  await Promise.all([apollo.start(), accounts.start()]);
+
+  /** Who is calling, and the identity their request carries to subgraphs. */
+  const requestContext = async (req: express.Request): Promise<GatewayContext> => {
+    const given = req.header('x-request-id');
+    const requestId = given && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+    try {
+      const principal = await authenticate(db, req.header('authorization'), sessionPublicKey);
+      const { user } = principal;
+      const identity: Identity = {
+        subject: user.id,
+        role: user.role,
+        institutionId: user.institutionId,
+        patientId: user.patientId,
+        practitionerId: user.practitionerId,
+        purpose: resolvePurpose(user.role, req.header(PURPOSE_HEADER)),
+        scopes: principal.scopes,
+        requestId,
+      };
+      return { requestId, principal, identity, db };
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      throw userError(AUTH_STATUS[err.status] as 'UNAUTHENTICATED', err.message, { reason: err.code, http: { status: err.status } });
+    }
+  };
 
   app.get('/healthz', async (_req, res) => {
     const health = await checkSubgraphs(urls);
@@ -108,34 +141,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   app.use('/ledger', ledgerRoutes(ledgerDb, ledgerKey, db, sessionPublicKey, log));
   app.use(webRoutes()); // the web portal: / and /app/…
   app.use('/auth', webauthnRoutes(db, sessionKey, { rpId: env.RP_ID, rpName: 'Custodian', origin: env.ORIGIN }, log));
-  app.use(
-    '/graphql',
-    express.json({ limit: '2mb' }),
-    expressMiddleware(apollo, {
-      context: async ({ req }): Promise<GatewayContext> => {
-        const given = req.header('x-request-id');
-        const requestId = given && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
-        try {
-          const principal = await authenticate(db, req.header('authorization'), sessionPublicKey);
-          const { user } = principal;
-          const identity: Identity = {
-            subject: user.id,
-            role: user.role,
-            institutionId: user.institutionId,
-            patientId: user.patientId,
-            practitionerId: user.practitionerId,
-            purpose: resolvePurpose(user.role, req.header(PURPOSE_HEADER)),
-            scopes: principal.scopes,
-            requestId,
-          };
-          return { requestId, principal, identity, db };
-        } catch (err) {
-          if (!(err instanceof AuthError)) throw err;
-          throw userError(AUTH_STATUS[err.status] as 'UNAUTHENTICATED', err.message, { reason: err.code, http: { status: err.status } });
-        }
-      },
-    }),
-  );
+  app.use('/graphql', express.json({ limit: '2mb' }), expressMiddleware(apollo, { context: ({ req }) => requestContext(req) }));
+  app.use('/accounts/graphql', express.json({ limit: '2mb' }), expressMiddleware(accounts, { context: ({ req }) => requestContext(req) }));
 
   const port = options.port ?? env.PORT ?? DEFAULT_PORTS.gateway;
   await new Promise<void>((resolve, reject) => {
@@ -151,6 +158,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     db,
     async close() {
       await apollo.stop();
+      await accounts.stop();
       await db.destroy();
       await ledgerDb.destroy();
     },

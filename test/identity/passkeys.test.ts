@@ -277,6 +277,20 @@ describe('API tokens', () => {
     expect([refused.status, codes(refused)]).toEqual([401, ['UNAUTHENTICATED']]);
   });
 
+  test('the accounts subgraph is also served at the URL the supergraph names, for other routers, under the same rules', async () => {
+    const { device } = await register('router.user');
+    const session = (await login('router.user', device)).body;
+    const minted = await graphql('mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { token } }', session.token, { input: { name: 'ro', scopes: ['READ'], expiresInDays: 1 } });
+    const readOnly: string = ok(minted).createApiToken.token;
+    const direct = (query: string, token?: string) => gql(`${gateway.url}/accounts/graphql`, query, undefined, token ? { authorization: `Bearer ${token}` } : {});
+    expect(ok(await direct('{ me { username authenticatedWith } }', session.token)).me).toEqual({ username: 'router.user', authenticatedWith: 'PASSKEY_SESSION' });
+    expect(ok(await direct('{ _service { sdl } }', session.token))._service.sdl).toContain('type Account');
+    const anonymous = await direct('{ me { username } }');
+    expect([anonymous.status, codes(anonymous)]).toEqual([401, ['UNAUTHENTICATED']]);
+    const write = await direct('mutation { createApiToken(input: { name: "x", scopes: [READ], expiresInDays: 1 }) { token } }', readOnly);
+    expect([write.status, codes(write)]).toEqual([403, ['FORBIDDEN']]);
+  });
+
   test('tokens expire, and bad requests for tokens are typed errors', async () => {
     const { device } = await register('careful.scripter');
     const session = (await login('careful.scripter', device)).body;
