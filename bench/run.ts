@@ -8,12 +8,17 @@
  *                cost of one subgraph with no gateway, planning or entity fetches.
  *  4. ungated  — (2) again on a hub started with CONSENT_GATE=off: the consent gate's cost
  *                is the ratio of (2) to (4).
+ *  5. consent   — the consent engine at 1,000,000 consents (consent-engine.ts).
+ *  6. ledger    — the outbox → BullMQ → worker → checkpoint pipeline end to end, beside
+ *                BullMQ alone on the same Redis, commit-to-checkpoint latency, and
+ *                inclusion proofs at 1,000,000 leaves (ledger/index.ts).
  *
  * The caller is a clinician asking about patients of their own institution, for
  * TREATMENT: every answer is permitted, by the base policy, through the full gate.
  *
  * Prints a table and writes bench/results/<date>.json and bench/results/latest.json.
- * Loopback only, bounded in time (about a minute in all).
+ * Loopback only, bounded in time (about two and a half minutes in all; the first run
+ * builds the 1,000,000-leaf ledger, about 80 s more, and caches it under .data/bench/).
  */
 import 'reflect-metadata';
 import fs from 'node:fs';
@@ -29,6 +34,7 @@ import { User } from '../gateway/identity/entities';
 import { loadPrivateKey } from '../common/keys';
 import { seed } from '../seed/write';
 import { consentEngineBench } from './consent-engine';
+import { ledgerBench, ledgerTable } from './ledger';
 import { load, type BenchRequest, type LoadResult } from './load';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -131,6 +137,7 @@ async function main(): Promise<void> {
   }
 
   const consent = await consentEngineBench();
+  const ledger = await ledgerBench();
   const [through, floor, ungated] = results as [LoadResult, LoadResult, LoadResult];
   console.log('\n' + table([
     ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'non-2xx'],
@@ -140,6 +147,12 @@ async function main(): Promise<void> {
   const gateRatio = through.rps / ungated.rps;
   console.log(`\ngateway / floor throughput: ${ratio.toFixed(2)}  (p50 ${through.p50} ms vs ${floor.p50} ms)`);
   console.log(`gate on / gate off throughput: ${gateRatio.toFixed(2)}  (p50 ${through.p50} ms vs ${ungated.p50} ms)`);
+  console.log('\n' + table(ledgerTable(ledger)));
+  console.log(
+    `\nledger end to end / BullMQ alone (Worker, concurrency 1): ${ledger.ratios.pipelineOverRawBullmq.toFixed(2)}; ` +
+      `/ LedgerWorker's fetch loop without a database: ${ledger.ratios.pipelineOverFetchLoop.toFixed(2)}; ` +
+      `proofs over HTTP / in process: ${ledger.ratios.httpOverInProcessProofs.toFixed(2)}`,
+  );
   console.log(`seed: ${SEED_PATIENTS} patients, ${seeded.rows} rows in ${seeded.seconds.toFixed(1)} s`);
 
   const report = {
@@ -148,7 +161,8 @@ async function main(): Promise<void> {
     seed: { patients: SEED_PATIENTS, rows: seeded.rows, seconds: seeded.seconds },
     load: results,
     consentEngine: consent,
-    ratios: { gatewayOverFloorThroughput: ratio, gateOnOverGateOffThroughput: gateRatio },
+    ledger,
+    ratios: { gatewayOverFloorThroughput: ratio, gateOnOverGateOffThroughput: gateRatio, ...ledger.ratios },
   };
   const dir = path.join(projectRoot(), 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
