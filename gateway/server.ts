@@ -12,6 +12,7 @@ import express from 'express';
 import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
@@ -105,7 +106,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     schema: accountsSchema,
     includeStacktraceInErrorResponses: false,
     formatError: makeFormatError(log),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), scopePlugin],
+    // No Apollo Studio: inline traces would only cost time and expose timings.
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled(), scopePlugin],
   });
   await Promise.all([apollo.start(), accounts.start()]);
 
