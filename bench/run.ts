@@ -4,12 +4,18 @@
  *  1. seed     — 10,000 patients into a fresh embedded database (the seed's speed).
  *  2. gateway  — the cross-subgraph patient query (demographics, latest labs, devices with
  *                readings, research projects) through the gateway, under concurrent load.
- *  3. floor    — the patients subgraph's share of that query sent straight to it: the
+ *  3. peer     — (2) through a second, independent gateway on the same hub: Hive Gateway
+ *                serving the same supergraph.graphql, with a plugin that authenticates and
+ *                signs identities as ours does (peer/hive-gateway.ts, a benchmark peer
+ *                only). Its answers must equal ours before it is timed; then ours and Hive
+ *                are timed in interleaved slices, since order alone moves the figures more
+ *                than the difference between them (peer/compare.ts).
+ *  4. floor    — the patients subgraph's share of that query sent straight to it: the
  *                cost of one subgraph with no gateway, planning or entity fetches.
- *  4. ungated  — (2) again on a hub started with CONSENT_GATE=off: the consent gate's cost
- *                is the ratio of (2) to (4).
- *  5. consent   — the consent engine at 1,000,000 consents (consent-engine.ts).
- *  6. ledger    — the outbox → BullMQ → worker → checkpoint pipeline end to end, beside
+ *  5. ungated  — (2) again on a hub started with CONSENT_GATE=off: the consent gate's cost
+ *                is the ratio of (2) to (5).
+ *  6. consent   — the consent engine at 1,000,000 consents (consent-engine.ts).
+ *  7. ledger    — the outbox → BullMQ → worker → checkpoint pipeline end to end, beside
  *                BullMQ alone on the same Redis, commit-to-checkpoint latency, and
  *                inclusion proofs at 1,000,000 leaves (ledger/index.ts).
  *
@@ -17,7 +23,7 @@
  * TREATMENT: every answer is permitted, by the base policy, through the full gate.
  *
  * Prints a table and writes bench/results/<date>.json and bench/results/latest.json.
- * Loopback only, bounded in time (about two and a half minutes in all; the first run
+ * Loopback only, bounded in time (about three and a quarter minutes in all; the first run
  * builds the 1,000,000-leaf ledger, about 80 s more, and caches it under .data/bench/).
  */
 import 'reflect-metadata';
@@ -36,6 +42,8 @@ import { seed } from '../seed/write';
 import { consentEngineBench } from './consent-engine';
 import { ledgerBench, ledgerTable } from './ledger';
 import { load, type BenchRequest, type LoadResult } from './load';
+import { comparePeer, peerVersions, type PeerComparison } from './peer/compare';
+import { spawnHivePeer, type HivePeerProcess } from './peer/hive-gateway';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -92,10 +100,12 @@ async function main(): Promise<void> {
   };
 
   const results: LoadResult[] = [];
-  const runHub = async (gate: 'on' | 'off', scenarios: ('gateway' | 'floor')[]) => {
+  let paired: PeerComparison | undefined;
+  const runHub = async (gate: 'on' | 'off', scenarios: ('gateway' | 'peer' | 'floor')[]) => {
     const subgraphPorts = {} as Record<SubgraphName, number>;
     for (const name of SUBGRAPH_NAMES) subgraphPorts[name] = await freePort();
     const hub = await spawnHub({ gateway: await freePort(), subgraphs: subgraphPorts }, { DATA_DIR: dataDir, LOG_LEVEL: 'error', CONSENT_GATE: gate });
+    let peer: HivePeerProcess | undefined;
     try {
       const gateway = `${hub.gateway}/graphql`;
       const auth = { authorization: `Bearer ${hub.token(clinician.username, 'read')}` };
@@ -115,8 +125,14 @@ async function main(): Promise<void> {
       await post(gateway, PATIENT_VIEW, { id: ids[0] }, auth);
       await post(hub.subgraphs.patients, PATIENT_FLOOR, { id: ids[0] }, (await direct())[0]!.headers);
       for (const scenario of scenarios) {
-        const name =
-          scenario === 'floor' ? 'floor: patients subgraph direct' : `gateway: cross-subgraph patient view, gate ${gate}`;
+        if (scenario === 'peer') {
+          peer = await spawnHivePeer(await freePort(), hub.subgraphs, hub.gateway, { DATA_DIR: dataDir, LOG_LEVEL: 'error' });
+          paired = await comparePeer({ subgraphs: hub.subgraphs, ours: gateway, hive: peer.url, requests: throughGateway, seconds: SECONDS, connections: CONNECTIONS });
+          results.push(paired.ours, paired.hive);
+          await peer.stop();
+          continue;
+        }
+        const name = scenario === 'floor' ? 'floor: patients subgraph direct' : `gateway: cross-subgraph patient view, gate ${gate}`;
         const url = scenario === 'floor' ? hub.subgraphs.patients : gateway;
         const requests = async () => (scenario === 'floor' ? direct() : throughGateway);
         await load(name, url, await requests(), 2, CONNECTIONS); // warm-up, not recorded
@@ -126,11 +142,12 @@ async function main(): Promise<void> {
         results.push(r);
       }
     } finally {
+      await peer?.stop();
       await hub.stop();
     }
   };
   try {
-    await runHub('on', ['gateway', 'floor']);
+    await runHub('on', ['gateway', 'peer', 'floor']);
     await runHub('off', ['gateway']);
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -138,15 +155,31 @@ async function main(): Promise<void> {
 
   const consent = await consentEngineBench();
   const ledger = await ledgerBench();
-  const [through, floor, ungated] = results as [LoadResult, LoadResult, LoadResult];
+  const byName = (prefix: string) => results.find((r) => r.name.startsWith(prefix))!;
+  const through = byName('gateway: cross-subgraph patient view, gate on');
+  const floor = byName('floor:');
+  const ungated = byName('gateway: cross-subgraph patient view, gate off');
+  const peer = paired!;
   console.log('\n' + table([
-    ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'non-2xx'],
-    ...results.map((r) => [r.name, Math.round(r.rps), r.p50, r.p90, r.p99, r.errors, r.non2xx]),
+    ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'non-2xx', 'GraphQL errors'],
+    ...results.map((r) => [r.name, Math.round(r.rps), r.p50, r.p90, r.p99, r.errors, r.non2xx, r.graphqlErrors]),
   ]));
   const ratio = through.rps / floor.rps;
   const gateRatio = through.rps / ungated.rps;
   console.log(`\ngateway / floor throughput: ${ratio.toFixed(2)}  (p50 ${through.p50} ms vs ${floor.p50} ms)`);
   console.log(`gate on / gate off throughput: ${gateRatio.toFixed(2)}  (p50 ${through.p50} ms vs ${ungated.p50} ms)`);
+  const { ours, hive } = peer;
+  const spread = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+  console.log(
+    `ours / Hive Gateway, same query, same subgraphs, interleaved: throughput ${peer.throughputRatio.toFixed(2)} ` +
+      `(per pair of slices ${spread(peer.pairThroughputRatios)}), p50 ${peer.p50Ratio.toFixed(2)}  ` +
+      `(${Math.round(ours.rps)} vs ${Math.round(hive.rps)} req/s; p50 ${ours.p50} ms vs ${hive.p50} ms; p99 ${ours.p99} ms vs ${hive.p99} ms)`,
+  );
+  console.log(
+    `  the same work: answers equal ours for ${peer.answersCompared} patients before timing; SQL statements in the subgraphs per request ` +
+      `${peer.statementsPerRequest.ours.toFixed(1)} (ours) vs ${peer.statementsPerRequest.hive.toFixed(1)} (Hive)` +
+      (peer.errorFree ? '' : '\n  WARNING: errors under load (see the table): this comparison is not valid'),
+  );
   console.log('\n' + table(ledgerTable(ledger)));
   console.log(
     `\nledger end to end / BullMQ alone (Worker, concurrency 1): ${ledger.ratios.pipelineOverRawBullmq.toFixed(2)}; ` +
@@ -160,9 +193,16 @@ async function main(): Promise<void> {
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, database: env.DATABASE_URL ? 'postgres' : 'sqlite' },
     seed: { patients: SEED_PATIENTS, rows: seeded.rows, seconds: seeded.seconds },
     load: results,
+    peer: { name: 'Hive Gateway', versions: peerVersions(), ...peer },
     consentEngine: consent,
     ledger,
-    ratios: { gatewayOverFloorThroughput: ratio, gateOnOverGateOffThroughput: gateRatio, ...ledger.ratios },
+    ratios: {
+      gatewayOverFloorThroughput: ratio,
+      gateOnOverGateOffThroughput: gateRatio,
+      oursOverHiveThroughput: peer.throughputRatio,
+      oursOverHiveP50: peer.p50Ratio,
+      ...ledger.ratios,
+    },
   };
   const dir = path.join(projectRoot(), 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
