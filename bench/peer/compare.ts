@@ -2,9 +2,10 @@
  * Our gateway beside Hive Gateway (hive-gateway.ts) on the same hub, same query, same load.
  *
  * Order matters more than either gateway here: on 2 cores the hub keeps getting faster for
- * a minute or more after it starts (JIT in six processes, SQLite's page cache, the consent
- * engine's enforcers), so whichever gateway is timed first looks 20–35 % slower (measured:
- * run back to back, 10 s each, the second was the faster whichever it was). So:
+ * a minute or more after it starts (measured, our gateway alone, 10 s runs back to back on a
+ * fresh hub: 118, 170, 187 req/s, and 196, 203 a minute later), so whichever gateway is
+ * timed first looks 20–35 % slower (timed back to back, 10 s each, after 2 s warm-ups, the
+ * second was the faster in either order). So:
  *  1. Hive's answers must equal ours, byte for byte and without errors, for the first
  *     patients of the list, before anything is timed;
  *  2. Hive is warmed up as long as ours was before its own timed run (2 s + SECONDS);
