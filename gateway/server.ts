@@ -4,7 +4,7 @@
  * is calling (gateway/identity/authenticate.ts) and why (X-Purpose-Of-Use), enforces
  * token scopes, and forwards to each subgraph an identity signed for that operation.
  */
-import { createPublicKey, randomUUID } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,7 +21,6 @@ import type { DataSource } from 'typeorm';
 import { DEFAULT_PORTS, readEnv, SUBGRAPH_NAMES, subgraphUrl, type Env, type SubgraphName } from '../common/config';
 import { keepConnectionsLonger } from '../common/lifecycle';
 import { makeFormatError, userError } from '../common/errors';
-import type { Identity } from '../common/identity';
 import { loadPrivateKey } from '../common/keys';
 import { metricsHandler } from '../common/metrics';
 import { createLogger, type Logger } from '../common/logger';
@@ -29,10 +28,10 @@ import { resolvers as accountsResolvers } from './accounts/resolvers';
 import { ACCOUNTS_SDL_PATH, readSupergraph } from './compose';
 import type { GatewayContext } from './context';
 import { checkSubgraphs } from './health';
-import { authenticate } from './identity/authenticate';
+import { identify, requestIdFrom } from './identity/authenticate';
 import { openIdentityDatabase } from './identity/database';
 import { AuthError } from './identity/errors';
-import { PURPOSE_HEADER, resolvePurpose } from './identity/purpose';
+import { PURPOSE_HEADER } from './identity/purpose';
 import { webauthnRoutes } from './identity/webauthn';
 import { readLedgerEnv } from '../ledger/config';
 import { openLedgerDatabase } from '../ledger/database';
@@ -113,21 +112,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
 
   /** Who is calling, and the identity their request carries to subgraphs. */
   const requestContext = async (req: express.Request): Promise<GatewayContext> => {
-    const given = req.header('x-request-id');
-    const requestId = given && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+    const requestId = requestIdFrom(req.header('x-request-id'));
     try {
-      const principal = await authenticate(db, req.header('authorization'), sessionPublicKey);
-      const { user } = principal;
-      const identity: Identity = {
-        subject: user.id,
-        role: user.role,
-        institutionId: user.institutionId,
-        patientId: user.patientId,
-        practitionerId: user.practitionerId,
-        purpose: resolvePurpose(user.role, req.header(PURPOSE_HEADER)),
-        scopes: principal.scopes,
-        requestId,
-      };
+      const { principal, identity } = await identify(db, { authorization: req.header('authorization'), purpose: req.header(PURPOSE_HEADER), requestId }, sessionPublicKey);
       return { requestId, principal, identity, db };
     } catch (err) {
       if (!(err instanceof AuthError)) throw err;

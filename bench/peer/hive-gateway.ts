@@ -27,7 +27,7 @@
  * `hive peer ready <url>` once it listens.
  */
 import 'reflect-metadata';
-import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -42,10 +42,10 @@ import { loadPrivateKey } from '../../common/keys';
 import { keepConnectionsLonger, stopOnSignals } from '../../common/lifecycle';
 import { projectRoot } from '../../common/paths';
 import { readSupergraph } from '../../gateway/compose';
-import { authenticate, type Principal } from '../../gateway/identity/authenticate';
+import { identify, requestIdFrom, type Principal } from '../../gateway/identity/authenticate';
 import { openIdentityDatabase } from '../../gateway/identity/database';
 import { AuthError } from '../../gateway/identity/errors';
-import { PURPOSE_HEADER, resolvePurpose } from '../../gateway/identity/purpose';
+import { PURPOSE_HEADER } from '../../gateway/identity/purpose';
 import { allows, requiredScope } from '../../gateway/scopes';
 
 const AUTH_STATUS: Record<number, string> = { 400: 'BAD_USER_INPUT', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN' };
@@ -80,27 +80,15 @@ function headerObject(headers: unknown): Record<string, string> {
 export function custodianIdentityPlugin(options: CustodianPluginOptions): GatewayPlugin<CustodianContext> {
   const { db, sessionPublicKey, identityKey, accountsUrl } = options;
   return {
-    // gateway/server.ts `requestContext`, line for line: who is calling, and the identity
-    // their request carries to subgraphs.
+    // As gateway/server.ts `requestContext`: who is calling, and the identity their
+    // request carries to subgraphs (gateway/identity/authenticate.ts `identify`).
     async onContextBuilding({ context, extendContext }) {
       const request = context.request;
-      const given = request.headers.get('x-request-id');
-      const requestId = given && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+      const requestId = requestIdFrom(request.headers.get('x-request-id'));
       const authorization = request.headers.get('authorization') ?? undefined;
       const purposeHeader = request.headers.get(PURPOSE_HEADER);
       try {
-        const principal = await authenticate(db, authorization, sessionPublicKey);
-        const { user } = principal;
-        const identity: Identity = {
-          subject: user.id,
-          role: user.role,
-          institutionId: user.institutionId,
-          patientId: user.patientId,
-          practitionerId: user.practitionerId,
-          purpose: resolvePurpose(user.role, purposeHeader ?? undefined),
-          scopes: principal.scopes,
-          requestId,
-        };
+        const { principal, identity } = await identify(db, { authorization, purpose: purposeHeader, requestId }, sessionPublicKey);
         extendContext({ custodian: { requestId, principal, identity, authorization: authorization!, purposeHeader } });
       } catch (err) {
         if (!(err instanceof AuthError)) throw err;

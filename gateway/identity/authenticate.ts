@@ -2,9 +2,10 @@
  * Who is calling: `Authorization: Bearer <access token | API token>` → a Principal, or
  * a 401. Sessions carry every scope; an API token only those it was minted with.
  */
-import type { KeyObject } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { SCOPES, type Scope } from '../../common/identity';
+import { SCOPES, type Identity, type Scope } from '../../common/identity';
+import { resolvePurpose } from './purpose';
 import { looksLikeApiToken, verifyApiToken } from './api-tokens';
 import { AuthError } from './errors';
 import type { User } from './entities';
@@ -27,4 +28,34 @@ export async function authenticate(db: DataSource, authorization: string | undef
   }
   const { user, sessionId } = await verifyAccessToken(db, bearer, sessionKey);
   return { user, scopes: [...SCOPES], via: 'session', sessionId };
+}
+
+/** A caller's request id: theirs if it is a plain token, else a new one. */
+export function requestIdFrom(given: string | null | undefined): string {
+  return given && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+}
+
+/**
+ * The identity a request carries to the subgraphs: the authenticated caller, the purpose
+ * they claim (checked against their role), the token's scopes, the request id. Throws
+ * AuthError (401/403) like authenticate and resolvePurpose.
+ */
+export async function identify(
+  db: DataSource,
+  request: { authorization?: string | null; purpose?: string | null; requestId: string },
+  sessionKey: KeyObject,
+): Promise<{ principal: Principal; identity: Identity }> {
+  const principal = await authenticate(db, request.authorization ?? undefined, sessionKey);
+  const { user } = principal;
+  const identity: Identity = {
+    subject: user.id,
+    role: user.role,
+    institutionId: user.institutionId,
+    patientId: user.patientId,
+    practitionerId: user.practitionerId,
+    purpose: resolvePurpose(user.role, request.purpose ?? undefined),
+    scopes: principal.scopes,
+    requestId: request.requestId,
+  };
+  return { principal, identity };
 }
