@@ -3,7 +3,10 @@
  *
  *  1. seed     — 10,000 patients into a fresh embedded database (the seed's speed).
  *  2. gateway  — the cross-subgraph patient query (demographics, latest labs, devices with
- *                readings, research projects) through the gateway, under concurrent load.
+ *                readings, research projects) through the gateway, under concurrent load;
+ *                timed side by side with (4) and (5) in interleaved slices on two hubs
+ *                running at once (interleave.ts): on 2 cores a hub keeps getting faster
+ *                for a minute after it starts, so back-to-back runs favour the later one.
  *  3. peer     — (2) through a second, independent gateway on the same hub: Hive Gateway
  *                serving the same supergraph.graphql, with a plugin that authenticates and
  *                signs identities as ours does (peer/hive-gateway.ts, a benchmark peer
@@ -12,8 +15,8 @@
  *                than the difference between them (peer/compare.ts).
  *  4. floor    — the patients subgraph's share of that query sent straight to it: the
  *                cost of one subgraph with no gateway, planning or entity fetches.
- *  5. ungated  — (2) again on a hub started with CONSENT_GATE=off: the consent gate's cost
- *                is the ratio of (2) to (5).
+ *  5. ungated  — (2) on a second hub, started with CONSENT_GATE=off: the consent gate's
+ *                cost is the ratio of (2) to (5).
  *  6. consent   — the consent engine at 1,000,000 consents (consent-engine.ts).
  *  7. ledger    — the outbox → BullMQ → worker → checkpoint pipeline end to end, beside
  *                BullMQ alone on the same Redis, commit-to-checkpoint latency, and
@@ -41,11 +44,16 @@ import { loadPrivateKey } from '../common/keys';
 import { seed } from '../seed/write';
 import { consentEngineBench } from './consent-engine';
 import { ledgerBench, ledgerTable } from './ledger';
-import { load, type BenchRequest, type LoadResult } from './load';
+import { interleave, type Interleaved, type Scenario } from './interleave';
+import type { BenchRequest, LoadResult } from './load';
 import { comparePeer, peerVersions, type PeerComparison } from './peer/compare';
 import { spawnHivePeer, type HivePeerProcess } from './peer/hive-gateway';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+/** Gate on, gate off and the floor: warm-up each, then rounds of ABC CBA slices. */
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 6);
+const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 4);
+const SLICE_ROUNDS = Number(process.env.BENCH_SLICE_ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SEED_PATIENTS = Number(process.env.BENCH_SEED_PATIENTS ?? 10_000);
 
@@ -101,55 +109,59 @@ async function main(): Promise<void> {
 
   const results: LoadResult[] = [];
   let paired: PeerComparison | undefined;
-  const runHub = async (gate: 'on' | 'off', scenarios: ('gateway' | 'peer' | 'floor')[]) => {
+  let sideBySide: Interleaved | undefined;
+  // Two hubs at once on the same data, one with the gate and one without, so that gate on,
+  // gate off and the floor are timed side by side in interleaved slices (interleave.ts)
+  // rather than one after the other on hubs of different ages.
+  const startHub = async (gate: 'on' | 'off') => {
     const subgraphPorts = {} as Record<SubgraphName, number>;
     for (const name of SUBGRAPH_NAMES) subgraphPorts[name] = await freePort();
-    const hub = await spawnHub({ gateway: await freePort(), subgraphs: subgraphPorts }, { DATA_DIR: dataDir, LOG_LEVEL: 'error', CONSENT_GATE: gate });
-    let peer: HivePeerProcess | undefined;
-    try {
-      const gateway = `${hub.gateway}/graphql`;
-      const auth = { authorization: `Bearer ${hub.token(clinician.username, 'read')}` };
-      const ids: string[] = (await post(gateway, '{ patients(first: 100) { nodes { id } } }', {}, auth)).patients.nodes.map((n: { id: string }) => n.id);
-      const throughGateway: BenchRequest[] = ids.map((id) => ({ body: JSON.stringify({ query: PATIENT_VIEW, variables: { id } }), headers: auth }));
-      // Straight to the subgraph, each request carries an identity token signed for it with
-      // the gateway's key, as the gateway would send it: the floor pays for verification too.
-      const identityKey = loadPrivateKey('identity', dataDir);
-      const direct = async (): Promise<BenchRequest[]> =>
-        Promise.all(
-          ids.map(async (id) => ({
-            body: JSON.stringify({ query: PATIENT_FLOOR, variables: { id } }),
-            headers: { authorization: `Bearer ${await signIdentity(asSeen, operationDigest(PATIENT_FLOOR, { id }), identityKey)}` },
-          })),
-        );
-      // Each query must succeed before it is timed.
-      await post(gateway, PATIENT_VIEW, { id: ids[0] }, auth);
-      await post(hub.subgraphs.patients, PATIENT_FLOOR, { id: ids[0] }, (await direct())[0]!.headers);
-      for (const scenario of scenarios) {
-        if (scenario === 'peer') {
-          peer = await spawnHivePeer(await freePort(), hub.subgraphs, hub.gateway, { DATA_DIR: dataDir, LOG_LEVEL: 'error' });
-          paired = await comparePeer({ subgraphs: hub.subgraphs, ours: gateway, hive: peer.url, requests: throughGateway, seconds: SECONDS, connections: CONNECTIONS });
-          results.push(paired.ours, paired.hive);
-          await peer.stop();
-          continue;
-        }
-        const name = scenario === 'floor' ? 'floor: patients subgraph direct' : `gateway: cross-subgraph patient view, gate ${gate}`;
-        const url = scenario === 'floor' ? hub.subgraphs.patients : gateway;
-        const requests = async () => (scenario === 'floor' ? direct() : throughGateway);
-        await load(name, url, await requests(), 2, CONNECTIONS); // warm-up, not recorded
-        process.stdout.write(`load: ${name} (${SECONDS} s, ${CONNECTIONS} connections)... `);
-        const r = await load(name, url, await requests(), SECONDS, CONNECTIONS);
-        console.log(`${Math.round(r.rps)} req/s`);
-        results.push(r);
-      }
-    } finally {
-      await peer?.stop();
-      await hub.stop();
-    }
+    return spawnHub({ gateway: await freePort(), subgraphs: subgraphPorts }, { DATA_DIR: dataDir, LOG_LEVEL: 'error', CONSENT_GATE: gate });
   };
+  const gated = await startHub('on');
+  let ungatedHub: Awaited<ReturnType<typeof startHub>> | undefined;
+  let hivePeer: HivePeerProcess | undefined;
   try {
-    await runHub('on', ['gateway', 'peer', 'floor']);
-    await runHub('off', ['gateway']);
+    ungatedHub = await startHub('off');
+    const gateway = `${gated.gateway}/graphql`;
+    const auth = { authorization: `Bearer ${gated.token(clinician.username, 'read')}` };
+    const ids: string[] = (await post(gateway, '{ patients(first: 100) { nodes { id } } }', {}, auth)).patients.nodes.map((n: { id: string }) => n.id);
+    const throughGateway: BenchRequest[] = ids.map((id) => ({ body: JSON.stringify({ query: PATIENT_VIEW, variables: { id } }), headers: auth }));
+    // Straight to the subgraph, each request carries an identity token signed for it with
+    // the gateway's key, as the gateway would send it: the floor pays for verification too.
+    // Signed afresh for every slice: the tokens live 60 s.
+    const identityKey = loadPrivateKey('identity', dataDir);
+    const direct = async (): Promise<BenchRequest[]> =>
+      Promise.all(
+        ids.map(async (id) => ({
+          body: JSON.stringify({ query: PATIENT_FLOOR, variables: { id } }),
+          headers: { authorization: `Bearer ${await signIdentity(asSeen, operationDigest(PATIENT_FLOOR, { id }), identityKey)}` },
+        })),
+      );
+    // Each query must succeed before it is timed.
+    await post(gateway, PATIENT_VIEW, { id: ids[0] }, auth);
+    await post(`${ungatedHub.gateway}/graphql`, PATIENT_VIEW, { id: ids[0] }, auth);
+    await post(gated.subgraphs.patients, PATIENT_FLOOR, { id: ids[0] }, (await direct())[0]!.headers);
+
+    const scenarios: Scenario[] = [
+      { name: 'gateway: cross-subgraph patient view, gate on', url: gateway, requests: () => throughGateway },
+      { name: 'gateway: cross-subgraph patient view, gate off', url: `${ungatedHub.gateway}/graphql`, requests: () => throughGateway },
+      { name: 'floor: patients subgraph direct', url: gated.subgraphs.patients, requests: direct },
+    ];
+    process.stdout.write(`load: gate on, gate off and the floor, ${WARMUP_SECONDS} s warm-up each, then ${SLICE_ROUNDS * 2 * scenarios.length} interleaved slices of ${SLICE_SECONDS} s (${CONNECTIONS} connections)... `);
+    sideBySide = await interleave(scenarios, { sliceSeconds: SLICE_SECONDS, rounds: SLICE_ROUNDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS });
+    console.log(sideBySide.results.map((r) => `${Math.round(r.rps)}`).join(' / ') + ' req/s');
+    results.push(...sideBySide.results);
+    await ungatedHub.stop();
+    ungatedHub = undefined;
+
+    hivePeer = await spawnHivePeer(await freePort(), gated.subgraphs, gated.gateway, { DATA_DIR: dataDir, LOG_LEVEL: 'error' });
+    paired = await comparePeer({ subgraphs: gated.subgraphs, ours: gateway, hive: hivePeer.url, requests: throughGateway, seconds: SECONDS, connections: CONNECTIONS });
+    results.push(paired.ours, paired.hive);
   } finally {
+    await hivePeer?.stop();
+    await ungatedHub?.stop();
+    await gated.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 
@@ -167,7 +179,10 @@ async function main(): Promise<void> {
   const ratio = through.rps / floor.rps;
   const gateRatio = through.rps / ungated.rps;
   console.log(`\ngateway / floor throughput: ${ratio.toFixed(2)}  (p50 ${through.p50} ms vs ${floor.p50} ms)`);
-  console.log(`gate on / gate off throughput: ${gateRatio.toFixed(2)}  (p50 ${through.p50} ms vs ${ungated.p50} ms)`);
+  const gateRounds = sideBySide!.rounds.map((r) => r[0]! / r[1]!);
+  console.log(
+    `gate on / gate off throughput: ${gateRatio.toFixed(2)}  (p50 ${through.p50} ms vs ${ungated.p50} ms; per round ${gateRounds.map((x) => x.toFixed(2)).join(', ')})`,
+  );
   const { ours, hive } = peer;
   const spread = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
   console.log(
@@ -193,6 +208,7 @@ async function main(): Promise<void> {
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, database: env.DATABASE_URL ? 'postgres' : 'sqlite' },
     seed: { patients: SEED_PATIENTS, rows: seeded.rows, seconds: seeded.seconds },
     load: results,
+    sideBySide: { scenarios: sideBySide!.results.map((r) => r.name), sliceSeconds: sideBySide!.sliceSeconds, order: sideBySide!.order, roundThroughputs: sideBySide!.rounds },
     peer: { name: 'Hive Gateway', versions: peerVersions(), ...peer },
     consentEngine: consent,
     ledger,
