@@ -26,7 +26,7 @@
  * TREATMENT: every answer is permitted, by the base policy, through the full gate.
  *
  * Prints a table and writes bench/results/<date>.json and bench/results/latest.json.
- * Loopback only, bounded in time (about three and a quarter minutes in all; the first run
+ * Loopback only, bounded in time (about three and a half minutes in all; the first run
  * builds the 1,000,000-leaf ledger, about 80 s more, and caches it under .data/bench/).
  */
 import 'reflect-metadata';
