@@ -80,7 +80,8 @@ async function appendInTransaction(tx: EntityManager, events: readonly LedgerEve
   for (let i = 0; i < rows.length; i += INSERT_ROWS) {
     const chunk = rows.slice(i, i + INSERT_ROWS);
     await tx.createQueryBuilder().insert().into(LedgerLeaf).values(chunk).execute();
-    await tx.createQueryBuilder().insert().into(LedgerLeafIndex).values(chunk.map((r) => leafIndexRow(r.leafIndex, r.leafData))).execute();
+    // From the events themselves: their leaf data is their canonical JSON, no need to parse it back.
+    await tx.createQueryBuilder().insert().into(LedgerLeafIndex).values(chunk.map((r, j) => leafIndexRow(r.leafIndex, fresh[i + j]!))).execute();
   }
   fresh.forEach((e, i) => leafIndexOf.set(e.id, range.fromSize + i));
   return { ...range, appended: fresh.map((e) => e.id), skipped, leafIndexOf };

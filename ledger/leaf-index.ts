@@ -7,14 +7,19 @@ import type { LedgerLeafIndex } from './entities';
 
 const text = (value: unknown): string | null => (typeof value === 'string' && value.length <= 100 ? value : null);
 
-export function leafIndexRow(leafIndex: number, leafData: string): LedgerLeafIndex {
-  let event: Record<string, unknown> = {};
+/** What a leaf's bytes say, as an object; `{}` for data that is not a JSON object. */
+export function parseLeaf(leafData: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(leafData);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) event = parsed as Record<string, unknown>;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
   } catch {
     // Not JSON (only hand-made test leaves): indexed by position alone.
   }
+  return {};
+}
+
+/** The search columns of the leaf at `leafIndex` holding `event` (the event appended, or parseLeaf of its data). */
+export function leafIndexRow(leafIndex: number, event: Readonly<Record<string, unknown>>): LedgerLeafIndex {
   const at = typeof event.at === 'string' ? new Date(event.at) : new Date(NaN);
   return {
     leafIndex,

@@ -10,6 +10,7 @@ import { openLedgerDatabase } from '../../ledger/database';
 import { latestCheckpoint, type StoredCheckpoint } from '../../ledger/checkpoints';
 import { LedgerLeaf, LedgerLeafIndex } from '../../ledger/entities';
 import { encodeBase64 } from '../../ledger/encoding';
+import { parseLeaf } from '../../ledger/leaf-index';
 import { ledgerTree } from '../../ledger/entries';
 import type { SubgraphContext } from '../kit/context';
 import type { SubgraphResources } from '../kit/server';
@@ -66,16 +67,7 @@ export async function findLeaves(db: DataSource, filter: TrailFilter, limit: num
   if (filter.to) qb.andWhere('i.at < :to', { to: filter.to.toISOString() });
   if (beforeIndex !== undefined) qb.andWhere('i.leafIndex < :before', { before: beforeIndex });
   const rows: { leaf_index: number | string; leaf_data: string; leaf_hash: string }[] = await qb.orderBy('i.leafIndex', 'DESC').limit(limit).getRawMany();
-  return rows.map((r) => ({ index: Number(r.leaf_index), leafData: r.leaf_data, leafHash: r.leaf_hash, event: parseEvent(r.leaf_data) }));
-}
-
-function parseEvent(text: string): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(text);
-    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
+  return rows.map((r) => ({ index: Number(r.leaf_index), leafData: r.leaf_data, leafHash: r.leaf_hash, event: parseLeaf(r.leaf_data) }));
 }
 
 /** The latest published checkpoint, read once per request. */
