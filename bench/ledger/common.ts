@@ -11,7 +11,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { Queue } from 'bullmq';
 import { readEnv, type Env } from '../../common/config';
-import type { AppendRange, NodeKey, NodeRun, NodeStore } from '../../ledger/node-store';
 import { generateNoteKey } from '../../ledger/note';
 import { loadLedgerNoteKey, type LedgerNoteKey } from '../../ledger/note-key';
 
@@ -126,28 +125,6 @@ export function summarize(samples: readonly number[]): Summary {
   return { n: sorted.length, p50: round(at(50)), p99: round(at(99)), max: round(sorted[sorted.length - 1] ?? NaN), mean: round(mean) };
 }
 
-/** Wraps a store and counts what the tree asks of it. */
-export class CountingStore implements NodeStore {
-  sizeCalls = 0;
-  getNodesCalls = 0;
-  nodesRead = 0;
-  constructor(private readonly inner: NodeStore) {}
-  reset(): void {
-    this.sizeCalls = this.getNodesCalls = this.nodesRead = 0;
-  }
-  size(): Promise<number> {
-    this.sizeCalls++;
-    return this.inner.size();
-  }
-  getNodes(keys: readonly NodeKey[]): Promise<Map<string, Buffer>> {
-    this.getNodesCalls++;
-    this.nodesRead += keys.length;
-    return this.inner.getNodes(keys);
-  }
-  putNodes(runs: readonly NodeRun[], range: AppendRange): Promise<void> {
-    return this.inner.putNodes(runs, range);
-  }
-}
 
 /** A wall-clock instant in ms, comparable across worker threads (performance.now() is per thread). */
 export const wallMs = (): number => performance.timeOrigin + performance.now();

@@ -42,7 +42,8 @@ import { leafHash } from '../../ledger/hashing';
 import type { LedgerEvent } from '../../ledger/leaf';
 import { verifyInclusion } from '../../ledger/verify';
 import { ledgerRoutes } from '../../gateway/ledger-routes';
-import { CountingStore, ORIGIN, benchNoteKey, decisionPayload, postgresAdmin, postgresUrl, summarize, type Summary } from './common';
+import { CountingStore } from '../../ledger/counting-store';
+import { ORIGIN, benchNoteKey, decisionPayload, postgresAdmin, postgresUrl, summarize, type Summary } from './common';
 
 const LEAVES = Number(process.env.BENCH_LEDGER_LEAVES ?? 1_000_000);
 const BUILD_BATCH = 65_536;

@@ -16,7 +16,8 @@ import { nodesCompletedByAppend } from '../../ledger/subtrees';
 import { leafHash } from '../../ledger/hashing';
 import { verifyConsistency, verifyInclusion } from '../../ledger/verify';
 import { freshDatabase, type TestDatabase } from '../helpers/database';
-import { CountingStore, ReferenceTree, leafData, seededRandom } from './helpers';
+import { CountingStore } from '../../ledger/counting-store';
+import { ReferenceTree, leafData, seededRandom } from './helpers';
 
 const SIZE = 700;
 const log2ceil = (n: number) => Math.ceil(Math.log2(Math.max(n, 2)));

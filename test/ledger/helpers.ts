@@ -1,12 +1,11 @@
 /**
  * Test support for the ledger: a seeded PRNG, an independent RFC 6962 reference written
  * straight from the RFC's recursive definitions (sharing no code with ledger/), the
- * shared test vectors, and a NodeStore wrapper that counts reads.
+ * shared test vectors (the read-counting store is ledger/counting-store.ts).
  */
 import { hash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { AppendRange, NodeKey, NodeRun, NodeStore } from '../../ledger/node-store';
 
 export const TESTDATA_DIR = path.resolve(__dirname, '../../../shared/testdata');
 
@@ -155,31 +154,6 @@ export function loadReferenceTree(): ReferenceTreeVectors {
 
 export const b64 = (text: string): Buffer => Buffer.from(text, 'base64');
 
-/** Wraps a store and counts what the tree asks of it. */
-export class CountingStore implements NodeStore {
-  getNodesCalls = 0;
-  nodesRead = 0;
-  sizeCalls = 0;
-  putNodesCalls = 0;
-  constructor(private readonly inner: NodeStore) {}
-
-  reset(): void {
-    this.getNodesCalls = this.nodesRead = this.sizeCalls = this.putNodesCalls = 0;
-  }
-  size(): Promise<number> {
-    this.sizeCalls++;
-    return this.inner.size();
-  }
-  getNodes(keys: readonly NodeKey[]): Promise<Map<string, Buffer>> {
-    this.getNodesCalls++;
-    this.nodesRead += keys.length;
-    return this.inner.getNodes(keys);
-  }
-  putNodes(runs: readonly NodeRun[], range: AppendRange): Promise<void> {
-    this.putNodesCalls++;
-    return this.inner.putNodes(runs, range);
-  }
-}
 
 /** Flips one bit of one hash in a copy of the list. */
 export function flipBit(hashes: readonly Buffer[], which: number, bit: number): Buffer[] {

@@ -7,7 +7,8 @@ import { createCipheriv } from 'node:crypto';
 import { InMemoryNodeStore } from '../../ledger/memory-node-store';
 import { MerkleTree } from '../../ledger/tree';
 import { verifyConsistency, verifyInclusion } from '../../ledger/verify';
-import { CountingStore, refNodeHash, seededRandom } from './helpers';
+import { CountingStore } from '../../ledger/counting-store';
+import { refNodeHash, seededRandom } from './helpers';
 
 const SIZE = 1_000_003; // not a power of two, so the right edge has ephemeral nodes
 const BATCH = 1 << 16;

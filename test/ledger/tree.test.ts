@@ -9,7 +9,8 @@ import { ConcurrentAppendError, MissingNodeError, nodesOfRun, type NodeKey, type
 import { nodesCompletedByAppend } from '../../ledger/subtrees';
 import { MerkleTree, TreeRangeError } from '../../ledger/tree';
 import { ProofError, verifyConsistency, verifyInclusion } from '../../ledger/verify';
-import { CountingStore, ReferenceTree, flipBit, leafData, refLeafHash, seededRandom } from './helpers';
+import { CountingStore } from '../../ledger/counting-store';
+import { ReferenceTree, flipBit, leafData, refLeafHash, seededRandom } from './helpers';
 
 const hexList = (hashes: readonly Buffer[]) => hashes.map((h) => h.toString('hex'));
 
