@@ -11,22 +11,28 @@ export interface Scenario {
   url: string;
   /** Called before each slice: requests may carry short-lived tokens. */
   requests: () => Promise<BenchRequest[]> | BenchRequest[];
+  /** Warm-up before the first slice, when not the common one (0: already warm). */
+  warmupSeconds?: number;
 }
 
 export interface Interleaved {
+  /** Each scenario's slices merged. */
   results: LoadResult[];
+  /** Each scenario's slices, in the order they ran. */
+  slices: LoadResult[][];
   sliceSeconds: number;
   /** Scenario indexes in the order their slices ran. */
   order: number[];
-  /** Per round (one pass in each direction), each scenario's throughput: for the spread of a ratio. */
-  rounds: number[][];
 }
 
 export async function interleave(
   scenarios: readonly Scenario[],
   opts: { sliceSeconds: number; rounds: number; warmupSeconds: number; connections: number; around?: (index: number, slice: () => Promise<LoadResult>) => Promise<LoadResult> },
 ): Promise<Interleaved> {
-  for (const s of scenarios) await load(s.name, s.url, await s.requests(), opts.warmupSeconds, opts.connections); // not recorded
+  for (const s of scenarios) {
+    const seconds = s.warmupSeconds ?? opts.warmupSeconds;
+    if (seconds > 0) await load(s.name, s.url, await s.requests(), seconds, opts.connections); // not recorded
+  }
   const forward = scenarios.map((_, i) => i);
   const order: number[] = [];
   for (let r = 0; r < opts.rounds; r++) order.push(...forward, ...[...forward].reverse());
@@ -38,9 +44,13 @@ export async function interleave(
     const slice = () => load(s.name, s.url, requests, opts.sliceSeconds, opts.connections, latencies[i]);
     slices[i]!.push(await (opts.around ? opts.around(i, slice) : slice()));
   }
-  const perRound = 2;
-  const rounds = Array.from({ length: opts.rounds }, (_, r) => slices.map((runs) => mean(runs.slice(r * perRound, (r + 1) * perRound).map((x) => x.rps))));
-  return { results: scenarios.map((s, i) => mergeRuns(s.name, slices[i]!, latencies[i]!)), sliceSeconds: opts.sliceSeconds, order, rounds };
+  return { results: scenarios.map((s, i) => mergeRuns(s.name, slices[i]!, latencies[i]!)), slices, sliceSeconds: opts.sliceSeconds, order };
+}
+
+/** Per round (one pass each way: two slices of each scenario), each scenario's mean throughput. */
+export function roundThroughputs(run: Interleaved): number[][] {
+  const rounds = run.slices[0]!.length / 2;
+  return Array.from({ length: rounds }, (_, r) => run.slices.map((runs) => mean(runs.slice(2 * r, 2 * r + 2).map((x) => x.rps))));
 }
 
 function mean(xs: number[]): number {

@@ -44,7 +44,7 @@ import { loadPrivateKey } from '../common/keys';
 import { seed } from '../seed/write';
 import { consentEngineBench } from './consent-engine';
 import { ledgerBench, ledgerTable } from './ledger';
-import { interleave, type Interleaved, type Scenario } from './interleave';
+import { interleave, roundThroughputs, type Interleaved, type Scenario } from './interleave';
 import type { BenchRequest, LoadResult } from './load';
 import { comparePeer, peerVersions, type PeerComparison } from './peer/compare';
 import { spawnHivePeer, type HivePeerProcess } from './peer/hive-gateway';
@@ -179,7 +179,8 @@ async function main(): Promise<void> {
   const ratio = through.rps / floor.rps;
   const gateRatio = through.rps / ungated.rps;
   console.log(`\ngateway / floor throughput: ${ratio.toFixed(2)}  (p50 ${through.p50} ms vs ${floor.p50} ms)`);
-  const gateRounds = sideBySide!.rounds.map((r) => r[0]! / r[1]!);
+  const rounds = roundThroughputs(sideBySide!);
+  const gateRounds = rounds.map((r) => r[0]! / r[1]!);
   console.log(
     `gate on / gate off throughput: ${gateRatio.toFixed(2)}  (p50 ${through.p50} ms vs ${ungated.p50} ms; per round ${gateRounds.map((x) => x.toFixed(2)).join(', ')})`,
   );
@@ -208,7 +209,7 @@ async function main(): Promise<void> {
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, database: env.DATABASE_URL ? 'postgres' : 'sqlite' },
     seed: { patients: SEED_PATIENTS, rows: seeded.rows, seconds: seeded.seconds },
     load: results,
-    sideBySide: { scenarios: sideBySide!.results.map((r) => r.name), sliceSeconds: sideBySide!.sliceSeconds, order: sideBySide!.order, roundThroughputs: sideBySide!.rounds },
+    sideBySide: { scenarios: sideBySide!.results.map((r) => r.name), sliceSeconds: sideBySide!.sliceSeconds, order: sideBySide!.order, roundThroughputs: rounds },
     peer: { name: 'Hive Gateway', versions: peerVersions(), ...peer },
     consentEngine: consent,
     ledger,

@@ -9,9 +9,9 @@
  *  1. Hive's answers must equal ours, byte for byte and without errors, for the first
  *     patients of the list, before anything is timed;
  *  2. Hive is warmed up as long as ours was before its own timed run (2 s + SECONDS);
- *  3. the two are timed in interleaved slices, ours/Hive/Hive/ours twice (ABBA ABBA), so a
- *     steady drift weighs on both alike; each side's slices are merged (requests over
- *     time; latencies merged exactly, not averaged);
+ *  3. the two are timed in interleaved slices, ours/Hive/Hive/ours twice (ABBA ABBA, by
+ *     ../interleave.ts), so a steady drift weighs on both alike; each side's slices are
+ *     merged (requests over time; latencies merged exactly, not averaged);
  *  4. every answer under load is checked for GraphQL errors, and the subgraphs' SQL
  *     statements per request are counted for each side: the same work, not just the same
  *     status codes.
@@ -20,7 +20,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { SubgraphName } from '../../common/config';
 import { projectRoot } from '../../common/paths';
-import { load, mergeRuns, type BenchRequest, type LoadResult } from '../load';
+import { interleave } from '../interleave';
+import type { BenchRequest, LoadResult } from '../load';
 
 export interface PeerComparison {
   ours: LoadResult;
@@ -38,7 +39,9 @@ export interface PeerComparison {
   errorFree: boolean;
 }
 
-const ORDER: ('ours' | 'hive')[] = ['ours', 'hive', 'hive', 'ours', 'ours', 'hive', 'hive', 'ours'];
+const SIDES = ['ours', 'hive'] as const;
+/** Rounds of ours/Hive/Hive/ours. */
+const ROUNDS = 2;
 
 /** The versions the peer runs with, as installed (package.json pins them). */
 export function peerVersions(): Record<string, string> {
@@ -90,20 +93,30 @@ export async function comparePeer(options: {
   }
 
   const warmupSeconds = 2 + seconds;
-  process.stdout.write(`load: ${label.hive}: warm-up ${warmupSeconds} s, as ours had... `);
-  await load(label.hive, url.hive, requests, warmupSeconds, connections);
   const sliceSeconds = seconds / 2;
-  process.stdout.write(`then ${ORDER.length} slices of ${sliceSeconds} s (${ORDER.join(' ')})... `);
-  const slices = { ours: [] as LoadResult[], hive: [] as LoadResult[] };
-  const latencies = { ours: [] as number[], hive: [] as number[] };
+  process.stdout.write(`load: ${label.hive}: warm-up ${warmupSeconds} s, as ours had... then ${ROUNDS * 4} slices of ${sliceSeconds} s (ours hive hive ours, ${ROUNDS} times)... `);
   const statements = { ours: 0, hive: 0 };
-  for (const who of ORDER) {
-    const before = await subgraphStatements(subgraphs);
-    slices[who].push(await load(label[who], url[who], requests, sliceSeconds, connections, latencies[who]));
-    statements[who] += (await subgraphStatements(subgraphs)) - before;
-  }
-  const ours = mergeRuns(label.ours, slices.ours, latencies.ours);
-  const hive = mergeRuns(label.hive, slices.hive, latencies.hive);
+  const run = await interleave(
+    [
+      // Ours is warm: it was timed already on this hub.
+      { name: label.ours, url: url.ours, requests: () => requests, warmupSeconds: 0 },
+      { name: label.hive, url: url.hive, requests: () => requests, warmupSeconds },
+    ],
+    {
+      sliceSeconds,
+      rounds: ROUNDS,
+      warmupSeconds,
+      connections,
+      async around(i, slice) {
+        const before = await subgraphStatements(subgraphs);
+        const result = await slice();
+        statements[SIDES[i]!] += (await subgraphStatements(subgraphs)) - before;
+        return result;
+      },
+    },
+  );
+  const [ours, hive] = run.results as [LoadResult, LoadResult];
+  const [oursSlices, hiveSlices] = run.slices as [LoadResult[], LoadResult[]];
   console.log(`${Math.round(ours.rps)} vs ${Math.round(hive.rps)} req/s`);
   return {
     ours,
@@ -111,9 +124,9 @@ export async function comparePeer(options: {
     throughputRatio: ours.rps / hive.rps,
     p50Ratio: ours.p50 / hive.p50,
     // The i-th slice of each side sit next to each other in ABBA order.
-    pairThroughputRatios: slices.ours.map((o, i) => o.rps / slices.hive[i]!.rps),
+    pairThroughputRatios: oursSlices.map((o, i) => o.rps / hiveSlices[i]!.rps),
     sliceSeconds,
-    order: ORDER,
+    order: run.order.map((i) => SIDES[i]!),
     warmupSeconds,
     answersCompared: compared.length,
     statementsPerRequest: { ours: statements.ours / ours.requests, hive: statements.hive / hive.requests },
