@@ -31,6 +31,11 @@ export class OutboxEvent {
 /** Rows per INSERT statement (bind-parameter limits). */
 export const OUTBOX_INSERT_ROWS = 500;
 
+/**
+ * Writes events to the outbox, in the caller's transaction when given one. An event
+ * happened at `now` (the row's created_at, which the ledger event takes as its `at`)
+ * unless its payload says otherwise, as access decisions do with the request's instant.
+ */
 export async function appendToOutbox(db: DataSource | EntityManager, events: { kind: string; payload: object }[], now = new Date()): Promise<void> {
   if (!events.length) return;
   const rows = events.map((e) => ({ id: newId('evt'), kind: e.kind, payload: JSON.stringify(e.payload), createdAt: now, relayedAt: null }));

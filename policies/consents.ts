@@ -137,15 +137,14 @@ export async function grantConsent(db: DataSource, input: GrantInput, actor: Con
       });
     }
     const version = await bumpVersion(tx, input.patientId);
-    await appendToOutbox(tx, [{ kind: 'consent.granted', payload: consentEvent(consent, actor, version, now, input.exceptions?.length ?? 0) }], now);
+    await appendToOutbox(tx, [{ kind: 'consent.granted', payload: consentEvent(consent, actor, version, input.exceptions?.length ?? 0) }], now);
     return { consent, version };
   }));
 }
 
 /** What the ledger says of a consent change: ids, vocabulary words and instants only. */
-function consentEvent(consent: Consent, actor: ConsentActor, version: number, now: Date, exceptionCount?: number): Record<string, unknown> {
+function consentEvent(consent: Consent, actor: ConsentActor, version: number, exceptionCount?: number): Record<string, unknown> {
   return {
-    at: now.toISOString(),
     ...actorFields(typeof actor === 'string' ? { subject: actor } : actor),
     patientId: consent.patientId,
     consentId: consent.id,
@@ -175,7 +174,7 @@ export async function revokeConsent(db: DataSource, patientId: string, consentId
       consent.revokedAt = now;
     }
     const version = await bumpVersion(tx, patientId);
-    await appendToOutbox(tx, [{ kind: 'consent.revoked', payload: consentEvent(consent, actor, version, now) }], now);
+    await appendToOutbox(tx, [{ kind: 'consent.revoked', payload: consentEvent(consent, actor, version) }], now);
     return { consent, version };
   }));
 }

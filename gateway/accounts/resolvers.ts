@@ -70,7 +70,7 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
           if (mine.length === 1) throw userError('CONFLICT', 'This is your last passkey: add another before removing it');
           await repo.delete({ id, userId });
           const now = new Date();
-          await appendToOutbox(tx, [{ kind: 'passkey.removed', payload: { at: now.toISOString(), subject: userId, passkeyId: id } }], now);
+          await appendToOutbox(tx, [{ kind: 'passkey.removed', payload: { subject: userId, passkeyId: id } }], now);
         }),
       );
       return account(ctx);

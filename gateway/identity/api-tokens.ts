@@ -52,7 +52,7 @@ export async function createApiToken(db: DataSource, userId: string, input: NewT
   await serialized(db, () =>
     db.transaction(async (tx) => {
       await tx.getRepository(ApiToken).insert(record);
-      await appendToOutbox(tx, [{ kind: 'apitoken.created', payload: { at: now.toISOString(), subject: userId, tokenId: id, scopes: record.scopes, validUntil: record.expiresAt.toISOString() } }], now);
+      await appendToOutbox(tx, [{ kind: 'apitoken.created', payload: { subject: userId, tokenId: id, scopes: record.scopes, validUntil: record.expiresAt.toISOString() } }], now);
     }),
   );
   return { token: `cus_${id}_${secret}`, record };
@@ -71,7 +71,7 @@ export async function revokeApiToken(db: DataSource, userId: string, id: string,
     await serialized(db, () =>
       db.transaction(async (tx) => {
         await tx.getRepository(ApiToken).update({ id }, { revokedAt: now });
-        await appendToOutbox(tx, [{ kind: 'apitoken.revoked', payload: { at: now.toISOString(), subject: userId, tokenId: id } }], now);
+        await appendToOutbox(tx, [{ kind: 'apitoken.revoked', payload: { subject: userId, tokenId: id } }], now);
       }),
     );
   }

@@ -52,7 +52,7 @@ export async function startSession(db: DataSource, user: User, key: KeyObject, n
         expiresAt: new Date(now.getTime() + SESSION_TTL_DAYS * 86_400_000),
         revokedAt: null,
       });
-      await appendToOutbox(tx, [{ kind: 'session.started', payload: { at: now.toISOString(), subject: user.id, role: user.role, sessionId: id } }], now);
+      await appendToOutbox(tx, [{ kind: 'session.started', payload: { subject: user.id, role: user.role, sessionId: id } }], now);
     }),
   );
   return { token: await accessToken(user, id, key), refreshToken: `rt_${id}_${secret}`, expiresIn: ACCESS_TTL_SECONDS, tokenType: 'Bearer' };
@@ -72,7 +72,7 @@ export async function refreshSession(db: DataSource, refreshToken: unknown, key:
       db.transaction(async (tx) => {
         await tx.getRepository(Session).update({ id: session.id }, { revokedAt: now });
         // A reused refresh token means it was copied: worth a line in the audit trail.
-        await appendToOutbox(tx, [{ kind: 'session.revoked', payload: { at: now.toISOString(), subject: session.userId, sessionId: session.id, decidedBy: 'refresh-token-reuse' } }], now);
+        await appendToOutbox(tx, [{ kind: 'session.revoked', payload: { subject: session.userId, sessionId: session.id, decidedBy: 'refresh-token-reuse' } }], now);
       }),
     );
     throw new AuthError(401, 'REFRESH_TOKEN_REUSED', 'This refresh token was already used; the session is revoked');
@@ -91,7 +91,7 @@ export async function endSession(db: DataSource, sessionId: string, now = new Da
       const ended = await tx.getRepository(Session).update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: now });
       if (!ended.affected) return;
       const session = await tx.getRepository(Session).findOneByOrFail({ id: sessionId });
-      await appendToOutbox(tx, [{ kind: 'session.ended', payload: { at: now.toISOString(), subject: session.userId, sessionId } }], now);
+      await appendToOutbox(tx, [{ kind: 'session.ended', payload: { subject: session.userId, sessionId } }], now);
     }),
   );
 }

@@ -199,13 +199,12 @@ export function webauthnRoutes(db: DataSource, sessionKey: KeyObject, config: We
           createdAt: new Date(),
           lastUsedAt: null,
         });
-        const at = new Date();
         await appendToOutbox(tx, [
           ...(challenge.codeHash
-            ? [{ kind: 'user.enrolled', payload: { at: at.toISOString(), subject: owner.id, role: owner.role, institutionId: owner.institutionId, patientId: owner.patientId, practitionerId: owner.practitionerId } }]
+            ? [{ kind: 'user.enrolled', payload: { subject: owner.id, role: owner.role, institutionId: owner.institutionId, patientId: owner.patientId, practitionerId: owner.practitionerId } }]
             : []),
-          { kind: 'passkey.registered', payload: { at: at.toISOString(), subject: owner.id, passkeyId: credential.id } },
-        ], at);
+          { kind: 'passkey.registered', payload: { subject: owner.id, passkeyId: credential.id } },
+        ]);
         return owner;
       }));
       log.info({ userId: user.id, passkey: credential.id }, 'passkey registered');

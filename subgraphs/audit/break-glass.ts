@@ -36,7 +36,7 @@ export async function review(ctx: SubgraphContext, id: string, note: string): Pr
       Object.assign(row, { reviewedAt: now, reviewedBy: ctx.identity.subject, reviewNote: text });
       await tx.getRepository(BreakGlass).update({ id, reviewedAt: IsNull() }, { reviewedAt: now, reviewedBy: row.reviewedBy, reviewNote: text });
       // The note is free text: the ledger commits to it through payloadDigest only.
-      await appendToOutbox(tx, [{ kind: 'breakglass.reviewed', payload: { at: now.toISOString(), ...actorFields(ctx.identity), patientId: row.patientId, breakGlassId: row.id, note: text } }], now);
+      await appendToOutbox(tx, [{ kind: 'breakglass.reviewed', payload: { ...actorFields(ctx.identity), patientId: row.patientId, breakGlassId: row.id, note: text } }], now);
       return row;
     }),
   );

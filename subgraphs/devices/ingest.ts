@@ -112,7 +112,7 @@ export async function ingestReadings(db: DataSource, input: IngestInput, actor: 
     // Counts and ids only: the readings themselves are clinical values and stay here.
     await appendToOutbox(tx, [{
       kind: 'readings.ingested',
-      payload: { at: now.toISOString(), ...actorFields(actor), patientId: device.ownerPatientId, deviceId: device.id, sequence: input.sequence, acceptedCount: result.accepted, duplicateCount: result.duplicates, category: 'DEVICES', action: 'write' },
+      payload: { ...actorFields(actor), patientId: device.ownerPatientId, deviceId: device.id, sequence: input.sequence, acceptedCount: result.accepted, duplicateCount: result.duplicates, category: 'DEVICES', action: 'write' },
     }], now);
     return result;
   }));

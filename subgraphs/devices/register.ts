@@ -45,7 +45,7 @@ export async function registerDevice(ctx: SubgraphContext, input: NewDevice): Pr
       await tx.getRepository(Device).insert(device);
       await appendToOutbox(tx, [{
         kind: 'device.registered',
-        payload: { at: now.toISOString(), ...actorFields(ctx.identity), patientId: device.ownerPatientId, deviceId: device.id, category: 'DEVICES', action: 'write' },
+        payload: { ...actorFields(ctx.identity), patientId: device.ownerPatientId, deviceId: device.id, category: 'DEVICES', action: 'write' },
       }], now);
     }),
   );

@@ -190,7 +190,7 @@ export const consentResolvers = {
           await tx.getRepository(BreakGlass).insert(row);
           const version = await bumpVersion(tx, args.patientId);
           // The justification is free text: the ledger commits to it only through payloadDigest.
-          await appendToOutbox(tx, [{ kind: 'breakglass.started', payload: { at: now.toISOString(), ...actorFields(identity), patientId: row.patientId, breakGlassId: row.id, validUntil: row.expiresAt.toISOString(), consentVersion: version, justification } }], now);
+          await appendToOutbox(tx, [{ kind: 'breakglass.started', payload: { ...actorFields(identity), patientId: row.patientId, breakGlassId: row.id, validUntil: row.expiresAt.toISOString(), consentVersion: version, justification } }], now);
           return version;
         }),
       );

@@ -79,6 +79,8 @@ describe('consent changes', () => {
     const leaf = ledgerEventFromOutbox(granted!);
     expect(leaf.payloadDigest).toBeUndefined();
     expect(leaf).toMatchObject({ kind: 'consent.granted', consentId: consent.id, categories: 'DEVICES|LABS' });
+    // It happened when it was committed: the row's instant is the event's.
+    expect(leaf.at).toBe(granted!.createdAt.toISOString());
 
     const revoked = await revokeConsent(consentDb, 'pat_m', consent.id, ACTOR);
     const [event] = await events(consentDb, 'consent.revoked');
