@@ -309,8 +309,11 @@ test('every path that takes an id answers an unknown id exactly as a hidden one'
     const clinician = byName('clinician/TREATMENT');
     const otherPatient = [...oracle.patients.keys()].sort().find((p) => !oracle.patientVisible(patient, p))!;
     const otherConsent = [...oracle.consents.values()].find((c) => c.patientId !== patient.user.patientId && !c.parentId)!.id;
-    const hiddenDevice = [...oracle.devices.values()].find((d) => !oracle.deviceVisible(clinician, d))!.id;
-    const hiddenFromClinician = [...oracle.patients.keys()].sort().find((p) => !oracle.patientVisible(clinician, p))!;
+    // Hidden for writing too: of another hospital, and named by no consent at all.
+    const consenting = new Set([...oracle.consents.values()].map((c) => c.patientId));
+    const unreachable = (p: string) => !consenting.has(p) && oracle.patients.get(p)!.institutionId !== clinician.user.institutionId && !oracle.patientVisible(clinician, p);
+    const hiddenDevice = [...oracle.devices.values()].find((d) => unreachable(d.ownerPatientId))!.id;
+    const hiddenFromClinician = [...oracle.patients.keys()].sort().find(unreachable)!;
     const emergency = byName('clinician/EMERGENCY');
     const hiddenInEmergency = [...oracle.patients.keys()].sort().find((p) => !oracle.patientVisible(emergency, p))!;
     const someGlass = [...oracle.breakGlass.keys()][0]!;
