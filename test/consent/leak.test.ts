@@ -89,7 +89,7 @@ beforeAll(async () => {
   const identity = await openDatabase(IDENTITY_DATABASE, hub.database.env);
   const tokens = new Map<string, string>();
   for (const u of new Set([...cast.patients, cast.clinician, cast.outsider, cast.researcher, cast.otherResearcher, cast.compliance, cast.admin])) {
-    tokens.set(`${u.username}|read,write`, (await createApiToken(identity, u.id, { name: 'leak-test', scopes: ['read', 'write'], expiresInDays: 1 })).token);
+    tokens.set(`${u.username}|read,write`, (await createApiToken(identity, u.id, { name: 'leak-test-viewer', scopes: ['read', 'write'], expiresInDays: 1 })).token);
   }
   await identity.destroy();
   tokens.set(`${cast.clinician.username}|ingest`, hub.token(cast.clinician.username, 'ingest'));
@@ -148,7 +148,7 @@ async function harvestPseudonyms(): Promise<void> {
   try {
     const users = await identity.getRepository(User).findBy({ patientId: In(enrolled) });
     await pool(users, CONCURRENCY, async (u) => {
-      const { token } = await createApiToken(identity, u.id, { name: 'leak-test', scopes: ['read'], expiresInDays: 1 });
+      const { token } = await createApiToken(identity, u.id, { name: 'leak-test-pseudonyms', scopes: ['read'], expiresInDays: 1 });
       const self = oracle.viewer(`patient-self/${u.username}`, u, 'TREATMENT', ['read'], token);
       const res = await asker.send(self, '{ me { patient { id researchProjects { project { id } pseudonym } } } }', {});
       for (const e of res.data?.me?.patient?.researchProjects ?? []) if (e?.pseudonym) checker.pseudonyms.set(e.pseudonym, u.patientId!);
