@@ -29,6 +29,9 @@ export interface Tally {
   underReported: string[];
   errorsWithPatientId: number;
   unsuppressedCohorts: number;
+  /** Error codes seen, by code (and for unexpected ones, a few messages). */
+  errorCodes: Map<string, number>;
+  unexpected: string[];
 }
 
 export function newTally(): Tally {
@@ -42,6 +45,8 @@ export function newTally(): Tally {
     underReported: [],
     errorsWithPatientId: 0,
     unsuppressedCohorts: 0,
+    errorCodes: new Map(),
+    unexpected: [],
   };
 }
 
@@ -54,6 +59,8 @@ const GUARDED_PATIENT_FIELDS: Record<string, 'LABS' | 'DEVICES' | 'CONSENT' | 'A
   accessLog: 'AUDIT',
 };
 const PATIENT_ID = /\bpat_[0-9a-f]{20}\b/g;
+/** Refusals and bad ids are answers; anything else (INTERNAL_SERVER_ERROR...) means rows went unseen. */
+export const EXPECTED_CODES = new Set(['FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'CONFLICT']);
 
 export class Checker {
   readonly leaks: Leak[] = [];
@@ -249,6 +256,9 @@ export class Checker {
     if (!errors?.length) return;
     const given = new Set(JSON.stringify(sent ?? {}).match(PATIENT_ID) ?? []);
     for (const e of errors) {
+      const code = String(e.extensions?.code ?? 'NONE');
+      this.tally.errorCodes.set(code, (this.tally.errorCodes.get(code) ?? 0) + 1);
+      if (!EXPECTED_CODES.has(code) && this.tally.unexpected.length < 10) this.tally.unexpected.push(`${v.name} ${pathKey}: ${code} ${e.message} at ${JSON.stringify(e.path)}`);
       const text = JSON.stringify({ message: e.message, extensions: e.extensions ?? {} });
       if ((e.extensions as Record<string, unknown> | undefined)?.patientId) this.tally.errorsWithPatientId++;
       for (const id of new Set(text.match(PATIENT_ID) ?? [])) {

@@ -28,14 +28,14 @@
  */
 import type { DataSource } from 'typeorm';
 import type { Env } from '../../../common/config';
-import { openDatabase } from '../../../common/database';
+import { createDataSource, type DatabaseSpec } from '../../../common/database';
 import type { Purpose, Scope } from '../../../common/identity';
 import { codesOfClass, LOINC_BY_CODE } from '../../../common/loinc';
 import { IDENTITY_DATABASE } from '../../../gateway/identity/database';
 import { User } from '../../../gateway/identity/entities';
-import { openLedgerDatabase } from '../../../ledger/database';
+import { LEDGER_DATABASE } from '../../../ledger/database';
 import { LedgerLeaf } from '../../../ledger/entities';
-import { openConsentDatabase } from '../../../policies/database';
+import { CONSENT_DATABASE } from '../../../policies/database';
 import { ConsentEngine, type Decision, type Exclusion, type PatientPolicy } from '../../../policies/engine';
 import { BreakGlass, Consent, ProjectMember } from '../../../policies/entities';
 import type { Category } from '../../../policies/vocabulary';
@@ -117,14 +117,21 @@ export class Oracle {
   }
 
   static async open(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): Promise<Oracle> {
+    // The hub's schemas are migrated already; the oracle reads with two connections per
+    // database at most, leaving PostgreSQL's connections to the hub under test.
+    const small = async (spec: DatabaseSpec) => {
+      const ds = createDataSource(spec, env);
+      if (ds.options.type === 'postgres') ds.setOptions({ extra: { ...(ds.options.extra as object), max: 2 } });
+      return ds.initialize();
+    };
     const [consent, identity, patients, labs, devices, research, ledger] = await Promise.all([
-      openConsentDatabase(env),
-      openDatabase(IDENTITY_DATABASE, env),
-      openDatabase(databaseSpec(SUBGRAPHS.patients), env),
-      openDatabase(databaseSpec(SUBGRAPHS.labs), env),
-      openDatabase(databaseSpec(SUBGRAPHS.devices), env),
-      openDatabase(databaseSpec(SUBGRAPHS.research), env),
-      openLedgerDatabase(env),
+      small(CONSENT_DATABASE),
+      small(IDENTITY_DATABASE),
+      small(databaseSpec(SUBGRAPHS.patients)),
+      small(databaseSpec(SUBGRAPHS.labs)),
+      small(databaseSpec(SUBGRAPHS.devices)),
+      small(databaseSpec(SUBGRAPHS.research)),
+      small(LEDGER_DATABASE),
     ]);
     const oracle = new Oracle({ consent, identity, patients, labs, devices, research, ledger });
     await oracle.refresh();

@@ -18,24 +18,34 @@ export interface RunStats {
   requests: number;
   answersWithData: number;
   retriedAlone: number;
+  /** Requests asked again after an INTERNAL_SERVER_ERROR (a busy shared PostgreSQL refusing connections). */
+  retriedAfterInternalError: number;
   /** Milliseconds spent waiting, per root field. */
   msByRoot: Record<string, number>;
 }
 
 export class Asker {
-  readonly stats: RunStats = { requests: 0, answersWithData: 0, retriedAlone: 0, msByRoot: {} };
+  readonly stats: RunStats = { requests: 0, answersWithData: 0, retriedAlone: 0, retriedAfterInternalError: 0, msByRoot: {} };
 
   constructor(
     private readonly url: string,
     private readonly gen: PathGenerator,
     private readonly checker: Checker,
-    private readonly batch = 16,
+    private readonly batch = 32,
   ) {}
 
   async send(v: Viewer, query: string, variables: Record<string, unknown>, root = 'other'): Promise<GraphQLResponse> {
     this.stats.requests++;
     const t0 = Date.now();
-    const res = await gql(`${this.url}/graphql`, query, variables, { authorization: `Bearer ${v.token}`, 'x-purpose-of-use': v.purpose });
+    const ask = () => gql(`${this.url}/graphql`, query, variables, { authorization: `Bearer ${v.token}`, 'x-purpose-of-use': v.purpose });
+    let res = await ask();
+    // Once, for queries only (a mutation may have half-happened): an internal error is the
+    // hub failing, not an answer, and would hide rows. A second one is reported.
+    if (!/^\s*mutation/.test(query) && res.errors?.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR')) {
+      this.stats.retriedAfterInternalError++;
+      await new Promise((r) => setTimeout(r, 500));
+      res = await ask();
+    }
     this.stats.msByRoot[root] = (this.stats.msByRoot[root] ?? 0) + Date.now() - t0;
     if (res.data) this.stats.answersWithData++;
     return res;
@@ -121,7 +131,7 @@ export function samplesFor(v: Viewer, oracle: Oracle, rng: Prng, cohortProject: 
   const mine = projects.filter((p) => v.projects.has(p));
   const chosen = [...new Set([...mine, cohortProject, ...rng.sample(projects.filter((p) => !mine.includes(p) && p !== cohortProject), 1)])];
   return {
-    Patient: [...rng.sample(visiblePatients, 3), ...rng.sample(hiddenPatients, 2), unknown('pat')],
+    Patient: [...rng.sample(visiblePatients, 2), ...rng.sample(hiddenPatients, 2), unknown('pat')],
     LabResult: [...rng.sample(visibleLabs, 2), ...rng.sample(excluded, 2), ...rng.sample(hiddenLabs, 1)].map((l) => l.id).concat(unknown('lab')),
     Device: [...rng.sample(narrowed, 2), ...rng.sample(visibleDevices, 1), ...rng.sample(hiddenDevices, 2)].map((d) => d.id).concat(unknown('dev')),
     ResearchProject: [...chosen.slice(0, 3), unknown('proj')],
@@ -136,7 +146,8 @@ export function argumentSets(root: PathStep, s: Samples): Record<string, unknown
     if (a.name === 'id' && root.type in s) values = s[root.type as keyof Samples];
     else if (a.name === 'patientId') values = s.Patient;
     else if (a.name === 'projectId') values = s.ResearchProject;
-    else if (a.name === 'loinc') values = ['2160-0', '718-7'];
+    // Hemoglobin: its class (HEM/BC) is one the world's exceptions exclude.
+    else if (a.name === 'loinc') values = ['718-7'];
     else if (a.type === 'DataCategory!') values = ['LABS'];
     else if (a.type === 'DateTime!') values = ['2000-01-01T00:00:00.000Z'];
     else throw new Error(`no sample values for the required argument ${root.parentType}.${root.field}(${a.name}: ${a.type})`);

@@ -355,7 +355,7 @@ export function selectionOf(gen: PathGenerator, steps: PathStep[], from = 0): st
     const next = steps[from + 1]!;
     // A full page where a path first lists rows; further down, a shorter one (the rows
     // there are mostly seen again through other parents).
-    const pageArgs = next.args.some((a) => a.name === 'first') ? `(first: ${steps.slice(0, from + 1).some((s) => s.connection || s.list) ? 10 : 100})` : '';
+    const pageArgs = next.args.some((a) => a.name === 'first') ? `(first: ${steps.slice(0, from + 1).some((s) => s.connection || s.list) ? 5 : 100})` : '';
     inner += ` ${next.field}${pageArgs} { ${selectionOf(gen, steps, from + 1)} }`;
   }
   const total = step.connection && gen.hasField(step.returns, 'totalCount') ? 'totalCount ' : '';
