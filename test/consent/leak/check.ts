@@ -189,16 +189,20 @@ export class Checker {
     const label = `${projectId}/${candidates.length === 1 ? candidates[0] : `${o.obj.enrolledAt}?`}`;
     this.count(v, o, label);
     if (candidates.length === 0) return this.leak('Enrolment', v, o, label, 'an enrolment the research database does not hold');
-    const verdicts = candidates.map((patientId) => {
+    // One verdict per candidate: a row that may not be seen at all is one leak; a row
+    // that may be seen is judged by what it shows (pseudonym, patient).
+    const verdicts = candidates.map((patientId): [string, string][] => {
       const e = { patientId, projectId };
-      const why: string[] = [];
-      if (!this.oracle.enrolmentVisible(v, e)) why.push(this.oracle.isMember(v, projectId) || v.user.role !== 'researcher' ? 'not visible (research consent / project context)' : 'a researcher outside the project');
-      if (o.obj.pseudonym !== null && o.obj.pseudonym !== undefined && !this.oracle.pseudonymAllowed(v, e)) why.push('pseudonym shown outside project context');
-      if (o.obj.patient !== null && o.obj.patient !== undefined && !this.oracle.enrolmentPatientAllowed(v, e)) why.push('patient shown: not identified and no DEMOGRAPHICS');
+      if (!this.oracle.enrolmentVisible(v, e)) {
+        return [['Enrolment', v.user.role === 'researcher' && !this.oracle.isMember(v, projectId) ? 'a researcher outside the project' : 'not visible (research consent / project context)']];
+      }
+      const why: [string, string][] = [];
+      if (o.obj.pseudonym !== null && o.obj.pseudonym !== undefined && !this.oracle.pseudonymAllowed(v, e)) why.push(['Enrolment.pseudonym', 'pseudonym shown outside project context']);
+      if (o.obj.patient !== null && o.obj.patient !== undefined && !this.oracle.enrolmentPatientAllowed(v, e)) why.push(['Enrolment.patient', 'patient shown: not identified and no DEMOGRAPHICS']);
       return why;
     });
     if (verdicts.every((w) => w.length > 0)) {
-      for (const w of verdicts[0]!) this.leak(w.startsWith('pseudonym') ? 'Enrolment.pseudonym' : w.startsWith('patient') ? 'Enrolment.patient' : 'Enrolment', v, o, label, w);
+      for (const [kind, why] of verdicts[0]!) this.leak(kind, v, o, label, why);
     } else if (verdicts.some((w) => w.length > 0)) {
       this.tally.ambiguous++;
     }

@@ -117,11 +117,13 @@ export class Oracle {
   }
 
   static async open(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): Promise<Oracle> {
-    // The hub's schemas are migrated already; the oracle reads with two connections per
-    // database at most, leaving PostgreSQL's connections to the hub under test.
+    // The hub's schemas are migrated already. On PostgreSQL the oracle holds one
+    // connection per database, opened now and kept (never closed when idle): a hub under
+    // load takes nearly all of the server's default 100, and a connection the oracle
+    // gave back might not be there when it needs one again.
     const small = async (spec: DatabaseSpec) => {
       const ds = createDataSource(spec, env);
-      if (ds.options.type === 'postgres') ds.setOptions({ extra: { ...(ds.options.extra as object), max: 2 } });
+      if (ds.options.type === 'postgres') ds.setOptions({ extra: { ...(ds.options.extra as object), max: 1, idleTimeoutMillis: 0 } });
       return ds.initialize();
     };
     const [consent, identity, patients, labs, devices, research, ledger] = await Promise.all([
@@ -145,6 +147,11 @@ export class Oracle {
   /** The consent store, for writing through the product's own functions. */
   get consentDb(): DataSource {
     return this.stores.consent;
+  }
+
+  /** The gateway's identity store, for minting API tokens as `custodian token` does. */
+  get identityDb(): DataSource {
+    return this.stores.identity;
   }
 
   /**

@@ -39,11 +39,12 @@ export class Asker {
     const t0 = Date.now();
     const ask = () => gql(`${this.url}/graphql`, query, variables, { authorization: `Bearer ${v.token}`, 'x-purpose-of-use': v.purpose });
     let res = await ask();
-    // Once, for queries only (a mutation may have half-happened): an internal error is the
-    // hub failing, not an answer, and would hide rows. A second one is reported.
-    if (!/^\s*mutation/.test(query) && res.errors?.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR')) {
+    // For queries only (a mutation may have half-happened), up to three more times: an
+    // internal error is the hub failing — on PostgreSQL, typically its pools exhausting
+    // max_connections — not an answer, and it would hide rows. One that stays is reported.
+    for (let attempt = 1; attempt <= 3 && !/^\s*mutation/.test(query) && res.errors?.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR'); attempt++) {
       this.stats.retriedAfterInternalError++;
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 500 * attempt));
       res = await ask();
     }
     this.stats.msByRoot[root] = (this.stats.msByRoot[root] ?? 0) + Date.now() - t0;
