@@ -13,21 +13,16 @@ import path from 'node:path';
 import { newEnforcer, newModelFromString, type Enforcer } from 'casbin';
 import { In, type DataSource } from 'typeorm';
 import { projectRoot } from '../common/paths';
-import type { Identity } from '../common/identity';
-import { BreakGlass, Consent, ConsentVersion, PatientHome, ProjectMember } from './entities';
+import { BreakGlass, Consent, ConsentVersion, PatientHome } from './entities';
+import type { Exclusion } from './exceptions';
 import { listMatch, principalMatch, within } from './matchers';
 import { granteePrincipal, isDataException, policyLines } from './policy-lines';
+import { principalString, projectPrincipal, type Principals } from './principals';
 import type { Action, Category, Purpose } from './vocabulary';
 
-const MODEL_TEXT = fs.readFileSync(path.join(projectRoot(), 'policies', 'model.conf'), 'utf8');
+export type { Exclusion } from './exceptions';
 
-/** A row filter: results matching it are hidden (an exception inside a consent). */
-export interface Exclusion {
-  consentId: string;
-  loincClass: string | null;
-  from: Date | null;
-  until: Date | null;
-}
+const MODEL_TEXT = fs.readFileSync(path.join(projectRoot(), 'policies', 'model.conf'), 'utf8');
 
 export interface Decision {
   allowed: boolean;
@@ -41,6 +36,7 @@ export interface Decision {
 }
 
 export interface AccessRequest {
+  /** The requester's principals, "|"-joined (principals.ts `principalString`). */
   principals: string;
   patientId: string;
   category: Category;
@@ -56,18 +52,6 @@ export interface PatientPolicy {
   enforcer: Enforcer;
   exceptions: Consent[];
   consents: Map<string, Consent>;
-}
-
-export async function principalsOf(db: DataSource, identity: Identity): Promise<string> {
-  const out = [`user:${identity.subject}`, `role:${identity.role}@*`];
-  if (identity.practitionerId) out.push(`practitioner:${identity.practitionerId}`);
-  if (identity.institutionId) out.push(`role:${identity.role}@${identity.institutionId}`);
-  if (identity.role === 'patient' && identity.patientId) out.push(`patient:${identity.patientId}`);
-  if (identity.practitionerId) {
-    const memberships = await db.getRepository(ProjectMember).findBy({ practitionerId: identity.practitionerId });
-    for (const m of memberships) out.push(`project:${m.projectId}`);
-  }
-  return out.join('|');
 }
 
 export class ConsentEngine {
@@ -168,10 +152,32 @@ export class ConsentEngine {
     };
   }
 
+  /**
+   * A decision in the context of research project P (its enrolments, its cohorts): a
+   * research consent opens only its own project. Allowed only if the patient's consents
+   * permit project P itself (P's principal alone), AND the requester with P as their only
+   * project is not denied — so a patient's "no" to the researcher in person still wins.
+   * A requester who is not a member of P gets P's decision without P's principal: denied
+   * unless something personal permits, which the first test then refuses anyway.
+   */
+  decideInProject(policy: PatientPolicy, req: Omit<AccessRequest, 'principals'>, principals: Principals, projectId: string): Decision {
+    const member = principals.projects.includes(projectId);
+    const byProject = this.decide(policy, { ...req, principals: member ? projectPrincipal(projectId) : '' });
+    if (!byProject.allowed) return byProject;
+    const asRequester = this.decide(policy, { ...req, principals: principalString(principals, { project: projectId }) });
+    if (!asRequester.allowed) return asRequester;
+    return { ...byProject, exclusions: uniqueExclusions([...byProject.exclusions, ...asRequester.exclusions]) };
+  }
+
   async may(req: AccessRequest): Promise<Decision> {
     const policy = (await this.policies([req.patientId])).get(req.patientId)!;
     return this.decide(policy, req);
   }
+}
+
+function uniqueExclusions(list: Exclusion[]): Exclusion[] {
+  const seen = new Set<string>();
+  return list.filter((e) => !seen.has(e.consentId) && Boolean(seen.add(e.consentId)));
 }
 
 async function buildEnforcer(lines: string[][]): Promise<Enforcer> {
