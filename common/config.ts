@@ -47,6 +47,8 @@ const EnvSchema = z.object({
    * into DATA_DIR/keys/ in development (common/keys.ts); required in production.
    */
   PSEUDONYM_KEY: z.string().optional(),
+  /** During a rotation: the key being retired, so members can map old pseudonyms to new (Enrolment.previousPseudonym). */
+  PSEUDONYM_KEY_PREVIOUS: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PATIENTS_URL: z.url().optional(),
   LABS_URL: z.url().optional(),

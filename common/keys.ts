@@ -82,10 +82,15 @@ export function loadPseudonymKey(dataDir: string, env: NodeJS.ProcessEnv = proce
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
   }
-  const text = (fromEnv ?? fs.readFileSync(file, 'utf8')).trim();
+  return decodeSecret('PSEUDONYM_KEY', fromEnv ?? fs.readFileSync(file, 'utf8'));
+}
+
+/** A base64 secret of at least MIN_SECRET_BYTES, or a start-up error naming the setting. */
+export function decodeSecret(setting: string, base64: string): Buffer {
+  const text = base64.trim();
   const secret = Buffer.from(text, 'base64');
   if (secret.length < MIN_SECRET_BYTES || secret.toString('base64').replace(/=+$/, '') !== text.replace(/=+$/, '')) {
-    throw new Error(`PSEUDONYM_KEY must be base64 of at least ${MIN_SECRET_BYTES} random bytes (e.g. \`openssl rand -base64 32\`)`);
+    throw new Error(`${setting} must be base64 of at least ${MIN_SECRET_BYTES} random bytes (e.g. \`openssl rand -base64 32\`)`);
   }
   return secret;
 }

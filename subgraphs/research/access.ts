@@ -26,7 +26,7 @@ export const access: AccessRules = {
   // (ResearchProject.enrolments, Patient.researchProjects); pseudonym and patient apply
   // its views again in their resolvers.
   Enrolment: {
-    fields: { project: 'VIA_PARENT', pseudonym: 'VIA_PARENT', patient: 'VIA_PARENT', enrolledAt: 'VIA_PARENT', status: 'VIA_PARENT' },
+    fields: { project: 'VIA_PARENT', pseudonym: 'VIA_PARENT', previousPseudonym: 'VIA_PARENT', patient: 'VIA_PARENT', enrolledAt: 'VIA_PARENT', status: 'VIA_PARENT' },
   },
   Patient: { patientOf: (p: { id: string }) => p.id, reference: 'PUBLIC', fields: { id: 'PUBLIC', researchProjects: 'RESEARCH' } },
   Institution: { fields: { id: 'PUBLIC' } },

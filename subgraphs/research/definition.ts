@@ -1,4 +1,4 @@
-import { loadPseudonymKey } from '../../common/keys';
+import { decodeSecret, loadPseudonymKey } from '../../common/keys';
 import type { SubgraphDefinition } from '../kit/server';
 import { pseudonymizer, type Pseudonymizer } from './pseudonyms';
 import { access } from './access';
@@ -9,6 +9,8 @@ import { resolvers } from './resolvers';
 /** What the research resolvers are given besides their database. */
 export interface ResearchResources {
   pseudonym: Pseudonymizer;
+  /** The pseudonym under PSEUDONYM_KEY_PREVIOUS, while a rotation is under way. */
+  previousPseudonym: Pseudonymizer | null;
 }
 
 export const researchSubgraph: SubgraphDefinition = {
@@ -17,7 +19,10 @@ export const researchSubgraph: SubgraphDefinition = {
   access,
   database: { entities, migrations: [CreateResearch1764057600000] },
   resources: async (env) => ({
-    values: { pseudonym: pseudonymizer(loadPseudonymKey(env.DATA_DIR, env.PSEUDONYM_KEY ? { PSEUDONYM_KEY: env.PSEUDONYM_KEY } : {})) } satisfies ResearchResources,
+    values: {
+      pseudonym: pseudonymizer(loadPseudonymKey(env.DATA_DIR, env.PSEUDONYM_KEY ? { PSEUDONYM_KEY: env.PSEUDONYM_KEY } : {})),
+      previousPseudonym: env.PSEUDONYM_KEY_PREVIOUS ? pseudonymizer(decodeSecret('PSEUDONYM_KEY_PREVIOUS', env.PSEUDONYM_KEY_PREVIOUS)) : null,
+    } satisfies ResearchResources,
     close: async () => {},
   }),
 };

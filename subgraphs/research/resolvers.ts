@@ -51,6 +51,13 @@ async function visiblePatientsOf(ctx: Ctx, projectId: string): Promise<string[]>
   return (await visibleEnrolments(ctx, all)).map((e) => e.patientId);
 }
 
+const resources = (ctx: Ctx) => ctx.resources as unknown as ResearchResources;
+
+async function seesPseudonym(ctx: Ctx, e: VisibleEnrolment): Promise<boolean> {
+  const view = e.view ?? (await enrolmentView(ctx, e));
+  return view === 'self' || view === 'member';
+}
+
 export const resolvers: GraphQLResolverMap<Ctx> = {
   DateTime,
 
@@ -113,8 +120,11 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
     project: (e: Enrolment, _: unknown, ctx: Ctx) => loadProject(ctx, e.projectId),
     // Only the patient and the project's members see how the project names them.
     async pseudonym(e: VisibleEnrolment, _: unknown, ctx: Ctx) {
-      const view = e.view ?? (await enrolmentView(ctx, e));
-      return view === 'self' || view === 'member' ? (ctx.resources as unknown as ResearchResources).pseudonym(e.projectId, e.patientId) : null;
+      return (await seesPseudonym(ctx, e)) ? resources(ctx).pseudonym(e.projectId, e.patientId) : null;
+    },
+    async previousPseudonym(e: VisibleEnrolment, _: unknown, ctx: Ctx) {
+      const previous = resources(ctx).previousPseudonym;
+      return previous && (await seesPseudonym(ctx, e)) ? previous(e.projectId, e.patientId) : null;
     },
     async patient(e: VisibleEnrolment, _: unknown, ctx: Ctx) {
       const view = e.view ?? (await enrolmentView(ctx, e));
