@@ -66,6 +66,8 @@ export class Access {
 
   /** The decision for `patientId`'s `category`, made once per request and recorded. */
   check(patientId: string, category: Category, action: Action = 'read', scope: PrincipalScope = 'all'): Promise<Decision> {
+    // Without projects, "personal" is "all": one decision (and one ledger event), not two.
+    if (scope === 'personal') return this.principalSet().then((p) => this.check(patientId, category, action, p.projects.length ? 'personal' : 'all'));
     const key = `${patientId}|${category}|${action}|${scopeKey(scope)}`;
     const done = this.decided.get(key);
     if (done) return Promise.resolve(done.decision);
