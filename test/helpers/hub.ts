@@ -9,18 +9,28 @@ export type Hub = HubProcess & { database: TestDatabase };
 
 export const CLI = path.join(projectRoot(), 'dist', 'cli', 'main.js');
 
+export interface StartHubOptions {
+  /**
+   * Runs on the fresh database before the hub starts: e.g. seeding a smaller world than
+   * the 500-patient demo, which `custodian start` then leaves alone (it seeds only an
+   * empty database).
+   */
+  prepare?: (database: TestDatabase) => Promise<void>;
+}
+
 /** `custodian start` as a child process, on free ports and a fresh database. */
-export async function startHub(attempt = 1): Promise<Hub> {
+export async function startHub(options: StartHubOptions = {}, attempt = 1): Promise<Hub> {
   const database = await freshDatabase();
   const subgraphs = {} as Record<SubgraphName, number>;
   for (const name of SUBGRAPH_NAMES) subgraphs[name] = await freePort();
   let hub: HubProcess;
   try {
+    await options.prepare?.(database);
     hub = await spawnHub({ gateway: await freePort(), subgraphs }, database.vars);
   } catch (err) {
     // Another process took a port between our choosing it and the child binding it.
     await database.drop();
-    if (attempt < 3 && /EADDRINUSE/.test(String(err))) return startHub(attempt + 1);
+    if (attempt < 3 && /EADDRINUSE/.test(String(err))) return startHub(options, attempt + 1);
     throw err;
   }
   return {
