@@ -13,7 +13,8 @@ import path from 'node:path';
 import { newEnforcer, newModelFromString, type Enforcer } from 'casbin';
 import { In, type DataSource } from 'typeorm';
 import { projectRoot } from '../common/paths';
-import { BreakGlass, Consent, ConsentVersion, PatientHome } from './entities';
+import { sqlQuery } from '../common/database';
+import { BreakGlass, Consent, PatientHome } from './entities';
 import type { Exclusion } from './exceptions';
 import { listMatch, principalMatch, within } from './matchers';
 import { granteePrincipal, isDataException, policyLines } from './policy-lines';
@@ -66,8 +67,10 @@ export class ConsentEngine {
   async versions(patientIds: readonly string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>(patientIds.map((id) => [id, 0]));
     for (let i = 0; i < patientIds.length; i += 5000) {
-      const rows = await this.db.getRepository(ConsentVersion).findBy({ patientId: In(patientIds.slice(i, i + 5000)) });
-      for (const r of rows) out.set(r.patientId, r.version);
+      const rows = await sqlQuery<{ patient_id: string; version: number | string }>(this.db, 'SELECT patient_id, version FROM consent_version WHERE patient_id IN (:...ids)', {
+        ids: patientIds.slice(i, i + 5000),
+      });
+      for (const r of rows) out.set(r.patient_id, Number(r.version));
     }
     return out;
   }

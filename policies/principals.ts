@@ -11,7 +11,7 @@
  */
 import type { DataSource } from 'typeorm';
 import type { Identity } from '../common/identity';
-import { ProjectMember } from './entities';
+import { sqlQuery } from '../common/database';
 
 export interface Principals {
   personal: readonly string[];
@@ -34,7 +34,7 @@ export async function principalsOf(db: DataSource, identity: Identity): Promise<
   if (identity.institutionId) personal.push(`role:${identity.role}@${identity.institutionId}`);
   if (identity.role === 'patient' && identity.patientId) personal.push(`patient:${identity.patientId}`);
   const projects = identity.practitionerId
-    ? (await db.getRepository(ProjectMember).find({ select: { projectId: true }, where: { practitionerId: identity.practitionerId } })).map((m) => m.projectId)
+    ? (await sqlQuery<{ project_id: string }>(db, 'SELECT project_id FROM project_member WHERE practitioner_id = :id', { id: identity.practitionerId })).map((m) => m.project_id)
     : [];
   return { personal, projects };
 }
