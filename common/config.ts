@@ -31,6 +31,12 @@ const EnvSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL (leave it unset for embedded SQLite)')
     .optional(),
+  /**
+   * Connections per PostgreSQL pool. Every process opens several databases (its own, the
+   * consent store, the ledger...), so a hub of eight processes holds dozens of pools:
+   * small pools keep a whole hub far below PostgreSQL's default max_connections (100).
+   */
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(4),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'REDIS_URL must be a redis:// URL').default('redis://127.0.0.1:6379'),
   /** WebAuthn relying party: the site's domain, and the exact origin pages are served from. */
   RP_ID: z.string().default('localhost'),
