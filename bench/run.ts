@@ -56,6 +56,8 @@ const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 4);
 const SLICE_ROUNDS = Number(process.env.BENCH_SLICE_ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SEED_PATIENTS = Number(process.env.BENCH_SEED_PATIENTS ?? 10_000);
+/** `BENCH_ONLY=gate` times gate on / gate off / floor and nothing else (for working on the gate). */
+const ONLY = process.env.BENCH_ONLY;
 
 const PATIENT_VIEW = `query PatientView($id: ID!) {
   patient(id: $id) {
@@ -154,6 +156,12 @@ async function main(): Promise<void> {
     results.push(...sideBySide.results);
     await ungatedHub.stop();
     ungatedHub = undefined;
+    if (ONLY === 'gate') {
+      const rounds = roundThroughputs(sideBySide);
+      console.log(table([['scenario', 'req/s', 'p50 ms', 'p99 ms'], ...sideBySide.results.map((r) => [r.name, Math.round(r.rps), r.p50, r.p99])]));
+      console.log(`gate on / gate off: ${(sideBySide.results[0]!.rps / sideBySide.results[1]!.rps).toFixed(2)} (per round ${rounds.map((r) => (r[0]! / r[1]!).toFixed(2)).join(', ')})`);
+      return;
+    }
 
     hivePeer = await spawnHivePeer(await freePort(), gated.subgraphs, gated.gateway, { DATA_DIR: dataDir, LOG_LEVEL: 'error' });
     paired = await comparePeer({ subgraphs: gated.subgraphs, ours: gateway, hive: hivePeer.url, requests: throughGateway, seconds: SECONDS, connections: CONNECTIONS });

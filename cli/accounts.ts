@@ -13,7 +13,7 @@ import { openDatabase } from '../common/database';
 import { ROLES, SCOPES, type Role, type Scope } from '../common/identity';
 import { createApiToken } from '../gateway/identity/api-tokens';
 import { openIdentityDatabase } from '../gateway/identity/database';
-import { createInvite, DEFAULT_CODE_TTL_HOURS } from '../gateway/identity/enrolment';
+import { checkInvite, createInvite, DEFAULT_CODE_TTL_HOURS } from '../gateway/identity/enrolment';
 import { User } from '../gateway/identity/entities';
 import { findUser } from '../gateway/identity/users';
 import { SUBGRAPHS } from '../subgraphs';
@@ -43,8 +43,12 @@ async function checkDirectory(refs: { patientId?: string; institutionId?: string
     if (refs.institutionId && !(await db.getRepository(Institution).existsBy({ id: refs.institutionId }))) {
       throw new Error(`no institution ${refs.institutionId}`);
     }
-    if (refs.practitionerId && !(await db.getRepository(Practitioner).existsBy({ id: refs.practitionerId }))) {
-      throw new Error(`no practitioner ${refs.practitionerId}`);
+    if (refs.practitionerId) {
+      const practitioner = await db.getRepository(Practitioner).findOneBy({ id: refs.practitionerId });
+      if (!practitioner) throw new Error(`no practitioner ${refs.practitionerId}`);
+      if (refs.institutionId && practitioner.institutionId !== refs.institutionId) {
+        throw new Error(`practitioner ${refs.practitionerId} works at ${practitioner.institutionId}, not ${refs.institutionId}`);
+      }
     }
   } finally {
     await db.destroy();
@@ -62,6 +66,7 @@ export async function inviteCommand(argv: string[]): Promise<void> {
   const hours = values.hours === undefined ? DEFAULT_CODE_TTL_HOURS : Number(values.hours);
   if (!Number.isInteger(hours) || hours < 1 || hours > 24 * 30) throw new Error('--hours must be a whole number from 1 to 720');
   const refs = { patientId: values.patient, institutionId: values.institution, practitionerId: values.practitioner };
+  checkInvite({ role, ...refs });
   await checkDirectory(refs);
   const { code, expiresAt } = await withIdentity((db) => createInvite(db, { role, ...refs, ttlHours: hours }));
   console.log(code);

@@ -31,12 +31,30 @@ const EnvSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL (leave it unset for embedded SQLite)')
     .optional(),
+  /**
+   * Connections per PostgreSQL pool. Every process opens several databases (its own, the
+   * consent store, the ledger...), so a hub of eight processes holds dozens of pools:
+   * small pools keep a whole hub far below PostgreSQL's default max_connections (100).
+   */
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(4),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'REDIS_URL must be a redis:// URL').default('redis://127.0.0.1:6379'),
   /** WebAuthn relying party: the site's domain, and the exact origin pages are served from. */
   RP_ID: z.string().default('localhost'),
   ORIGIN: z.url().default('http://localhost:4000'),
   /** Benchmarks only: `off` serves subgraphs without the consent gate, to measure its cost. */
   CONSENT_GATE: z.enum(['on', 'off']).default('on'),
+  /**
+   * Privacy of research answers: an aggregate over fewer patients is withheld. At least
+   * 5 in production (checked below); smaller only for tests of tiny worlds.
+   */
+  COHORT_MIN_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  /**
+   * The secret research pseudonyms are keyed with (base64, at least 32 bytes). Generated
+   * into DATA_DIR/keys/ in development (common/keys.ts); required in production.
+   */
+  PSEUDONYM_KEY: z.string().optional(),
+  /** During a rotation: the key being retired, so members can map old pseudonyms to new (Enrolment.previousPseudonym). */
+  PSEUDONYM_KEY_PREVIOUS: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PATIENTS_URL: z.url().optional(),
   LABS_URL: z.url().optional(),
@@ -45,10 +63,17 @@ const EnvSchema = z.object({
   AUDIT_URL: z.url().optional(),
 });
 
+/** Rules that hold between settings, or only in production. */
+const CheckedEnvSchema = EnvSchema.superRefine((env, issues) => {
+  if (env.NODE_ENV !== 'production') return;
+  if (env.COHORT_MIN_SIZE < 5) issues.addIssue({ code: 'custom', path: ['COHORT_MIN_SIZE'], message: 'must be at least 5 in production' });
+  if (!env.PSEUDONYM_KEY) issues.addIssue({ code: 'custom', path: ['PSEUDONYM_KEY'], message: 'is required in production (base64 of at least 32 random bytes)' });
+});
+
 export type Env = z.infer<typeof EnvSchema>;
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
-  const parsed = EnvSchema.safeParse(source);
+  const parsed = CheckedEnvSchema.safeParse(source);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);

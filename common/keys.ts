@@ -5,8 +5,13 @@
  *
  *   identity  the gateway signs the identity it forwards to subgraphs; they verify it
  *   session   the gateway signs users' access tokens
+ *
+ * and one secret (not a key pair):
+ *
+ *   pseudonym  research pseudonyms are an HMAC of the patient keyed with it
+ *              (PSEUDONYM_KEY; required in production)
  */
-import { generateKeyPairSync, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -59,7 +64,39 @@ export function loadPublicKey(name: KeyName, dataDir: string, env: NodeJS.Proces
   );
 }
 
+/** Fewer random bytes than this make a pseudonym key that can be searched. */
+export const MIN_SECRET_BYTES = 32;
+
+/**
+ * The pseudonym secret: PSEUDONYM_KEY (base64), else DATA_DIR/keys/pseudonym.key, else
+ * generated there (race-safe as above). Never derived from anything a client can see.
+ */
+export function loadPseudonymKey(dataDir: string, env: NodeJS.ProcessEnv = process.env): Buffer {
+  const fromEnv = env.PSEUDONYM_KEY;
+  const file = path.join(keyDir(dataDir), 'pseudonym.key');
+  if (!fromEnv && !fs.existsSync(file)) {
+    fs.mkdirSync(keyDir(dataDir), { recursive: true, mode: 0o700 });
+    try {
+      fs.writeFileSync(file, randomBytes(MIN_SECRET_BYTES).toString('base64') + '\n', { flag: 'wx', mode: 0o600 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  return decodeSecret('PSEUDONYM_KEY', fromEnv ?? fs.readFileSync(file, 'utf8'));
+}
+
+/** A base64 secret of at least MIN_SECRET_BYTES, or a start-up error naming the setting. */
+export function decodeSecret(setting: string, base64: string): Buffer {
+  const text = base64.trim();
+  const secret = Buffer.from(text, 'base64');
+  if (secret.length < MIN_SECRET_BYTES || secret.toString('base64').replace(/=+$/, '') !== text.replace(/=+$/, '')) {
+    throw new Error(`${setting} must be base64 of at least ${MIN_SECRET_BYTES} random bytes (e.g. \`openssl rand -base64 32\`)`);
+  }
+  return secret;
+}
+
 /** Generates the development keys if missing; `npm start` calls it before any service starts. */
 export function ensureDevelopmentKeys(dataDir: string): void {
   for (const name of ['identity', 'session'] as const) loadPrivateKey(name, dataDir);
+  loadPseudonymKey(dataDir);
 }

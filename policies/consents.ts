@@ -13,6 +13,7 @@ import { newId } from '../common/ids';
 import { LOINC_CLASSES } from '../common/loinc';
 import { PURPOSES, type Purpose } from '../common/identity';
 import { Consent, ConsentVersion, type Effect, type GranteeKind } from './entities';
+import { EXCEPTION_SUPPORT } from './exceptions';
 import { ACTIONS, GRANTABLE, type Action, type Category } from './vocabulary';
 
 export class ConsentInputError extends Error {
@@ -69,6 +70,11 @@ export function checkGrant(input: GrantInput, now = new Date()): void {
     throw new ConsentInputError('a role grantee is "clinician@<institution id>" or "researcher@<institution id>"', 'grantee');
   }
   if (input.identified && input.grantee.kind !== 'project') throw new ConsentInputError('identified applies to research projects only', 'identified');
+  if (input.exceptions?.length && input.effect === 'deny') {
+    // An exception inside a denial would re-open some rows of a denied category; the gate
+    // decides by category first, so it could never be honoured. Grant a narrower permit instead.
+    throw new ConsentInputError('exceptions narrow a permit; a denial takes none (grant a separate, narrower permit instead)', 'exceptions');
+  }
   for (const [i, e] of (input.exceptions ?? []).entries()) {
     const field = `exceptions[${i}]`;
     if (e.categories) {
@@ -80,6 +86,17 @@ export function checkGrant(input: GrantInput, now = new Date()): void {
     }
     if (!e.loincClass && !e.dataFrom && !e.dataUntil) throw new ConsentInputError(`${field}: say what it excludes (loincClass, dataFrom, dataUntil)`, field);
     if (e.dataFrom && e.dataUntil && e.dataUntil <= e.dataFrom) throw new ConsentInputError(`${field}: dataUntil must be after dataFrom`, field);
+    // Every category the exception covers must be able to enforce it on every row;
+    // one that cannot is refused here, never stored and ignored.
+    for (const category of e.categories ?? input.categories) {
+      const support = EXCEPTION_SUPPORT[category];
+      if (e.loincClass && !support.loincClass) {
+        throw new ConsentInputError(`${field}: a LOINC class can narrow LABS only, not ${category}; give the exception categories: [LABS]`, field);
+      }
+      if ((e.dataFrom || e.dataUntil) && !support.period) {
+        throw new ConsentInputError(`${field}: a data period can narrow LABS and DEVICES only, not ${category}; give the exception categories that have dated rows`, field);
+      }
+    }
   }
 }
 

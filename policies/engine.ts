@@ -13,21 +13,17 @@ import path from 'node:path';
 import { newEnforcer, newModelFromString, type Enforcer } from 'casbin';
 import { In, type DataSource } from 'typeorm';
 import { projectRoot } from '../common/paths';
-import type { Identity } from '../common/identity';
-import { BreakGlass, Consent, ConsentVersion, PatientHome, ProjectMember } from './entities';
+import { sqlQuery } from '../common/database';
+import { BreakGlass, Consent, PatientHome } from './entities';
+import type { Exclusion } from './exceptions';
 import { listMatch, principalMatch, within } from './matchers';
 import { granteePrincipal, isDataException, policyLines } from './policy-lines';
+import { principalString, projectPrincipal, type Principals } from './principals';
 import type { Action, Category, Purpose } from './vocabulary';
 
-const MODEL_TEXT = fs.readFileSync(path.join(projectRoot(), 'policies', 'model.conf'), 'utf8');
+export type { Exclusion } from './exceptions';
 
-/** A row filter: results matching it are hidden (an exception inside a consent). */
-export interface Exclusion {
-  consentId: string;
-  loincClass: string | null;
-  from: Date | null;
-  until: Date | null;
-}
+const MODEL_TEXT = fs.readFileSync(path.join(projectRoot(), 'policies', 'model.conf'), 'utf8');
 
 export interface Decision {
   allowed: boolean;
@@ -41,6 +37,7 @@ export interface Decision {
 }
 
 export interface AccessRequest {
+  /** The requester's principals, "|"-joined (principals.ts `principalString`). */
   principals: string;
   patientId: string;
   category: Category;
@@ -58,18 +55,6 @@ export interface PatientPolicy {
   consents: Map<string, Consent>;
 }
 
-export async function principalsOf(db: DataSource, identity: Identity): Promise<string> {
-  const out = [`user:${identity.subject}`, `role:${identity.role}@*`];
-  if (identity.practitionerId) out.push(`practitioner:${identity.practitionerId}`);
-  if (identity.institutionId) out.push(`role:${identity.role}@${identity.institutionId}`);
-  if (identity.role === 'patient' && identity.patientId) out.push(`patient:${identity.patientId}`);
-  if (identity.practitionerId) {
-    const memberships = await db.getRepository(ProjectMember).findBy({ practitionerId: identity.practitionerId });
-    for (const m of memberships) out.push(`project:${m.projectId}`);
-  }
-  return out.join('|');
-}
-
 export class ConsentEngine {
   private readonly cache = new Map<string, PatientPolicy>();
 
@@ -82,8 +67,10 @@ export class ConsentEngine {
   async versions(patientIds: readonly string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>(patientIds.map((id) => [id, 0]));
     for (let i = 0; i < patientIds.length; i += 5000) {
-      const rows = await this.db.getRepository(ConsentVersion).findBy({ patientId: In(patientIds.slice(i, i + 5000)) });
-      for (const r of rows) out.set(r.patientId, r.version);
+      const rows = await sqlQuery<{ patient_id: string; version: number | string }>(this.db, 'SELECT patient_id, version FROM consent_version WHERE patient_id IN (:...ids)', {
+        ids: patientIds.slice(i, i + 5000),
+      });
+      for (const r of rows) out.set(r.patient_id, Number(r.version));
     }
     return out;
   }
@@ -168,10 +155,32 @@ export class ConsentEngine {
     };
   }
 
+  /**
+   * A decision in the context of research project P (its enrolments, its cohorts): a
+   * research consent opens only its own project. Allowed only if the patient's consents
+   * permit project P itself (P's principal alone), AND the requester with P as their only
+   * project is not denied — so a patient's "no" to the researcher in person still wins.
+   * A requester who is not a member of P gets P's decision without P's principal: denied
+   * unless something personal permits, which the first test then refuses anyway.
+   */
+  decideInProject(policy: PatientPolicy, req: Omit<AccessRequest, 'principals'>, principals: Principals, projectId: string): Decision {
+    const member = principals.projects.includes(projectId);
+    const byProject = this.decide(policy, { ...req, principals: member ? projectPrincipal(projectId) : '' });
+    if (!byProject.allowed) return byProject;
+    const asRequester = this.decide(policy, { ...req, principals: principalString(principals, { project: projectId }) });
+    if (!asRequester.allowed) return asRequester;
+    return { ...byProject, exclusions: uniqueExclusions([...byProject.exclusions, ...asRequester.exclusions]) };
+  }
+
   async may(req: AccessRequest): Promise<Decision> {
     const policy = (await this.policies([req.patientId])).get(req.patientId)!;
     return this.decide(policy, req);
   }
+}
+
+function uniqueExclusions(list: Exclusion[]): Exclusion[] {
+  const seen = new Set<string>();
+  return list.filter((e) => !seen.has(e.consentId) && Boolean(seen.add(e.consentId)));
 }
 
 async function buildEnforcer(lines: string[][]): Promise<Enforcer> {

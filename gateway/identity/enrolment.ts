@@ -27,6 +27,11 @@ export function checkInvite(input: InviteInput): void {
   if ((input.role === 'clinician' || input.role === 'researcher' || input.role === 'compliance') && !input.institutionId) {
     throw new Error(`a ${input.role} invite needs --institution <id>`);
   }
+  // A researcher sees data only through the projects their practitioner record works on:
+  // without one, the account would see nothing anywhere.
+  if (input.role === 'researcher' && !input.practitionerId) {
+    throw new Error('a researcher invite needs --practitioner <id> (the practitioner record that works on research projects)');
+  }
 }
 
 export async function createInvite(db: DataSource, input: InviteInput, now = new Date()): Promise<{ code: string; expiresAt: Date }> {

@@ -16,6 +16,8 @@ const QUEUE_SIZE = 500;
 /** Accesses listed under one break-the-glass (at most 240 minutes of one clinician). */
 const MAX_ACCESSES = 1_000;
 
+const breakGlassNotFound = (id: string) => userError('NOT_FOUND', `No break-the-glass access ${JSON.stringify(id)}`, { kind: 'BreakGlassAccess', id });
+
 const repo = (ctx: SubgraphContext) => ctx.consent.engine.db.getRepository(BreakGlass);
 
 export function reviewQueue(ctx: SubgraphContext, pendingOnly: boolean): Promise<BreakGlass[]> {
@@ -31,7 +33,7 @@ export async function review(ctx: SubgraphContext, id: string, note: string): Pr
   return serialized(db, () =>
     db.transaction(async (tx) => {
       const row = await tx.getRepository(BreakGlass).findOneBy({ id });
-      if (!row) throw userError('NOT_FOUND', `No break-the-glass access ${JSON.stringify(id)}`);
+      if (!row) throw breakGlassNotFound(id);
       if (row.reviewedAt) throw userError('CONFLICT', `This access was already reviewed on ${row.reviewedAt.toISOString()}`);
       Object.assign(row, { reviewedAt: now, reviewedBy: ctx.identity.subject, reviewNote: text });
       await tx.getRepository(BreakGlass).update({ id, reviewedAt: IsNull() }, { reviewedAt: now, reviewedBy: row.reviewedBy, reviewNote: text });
@@ -42,13 +44,14 @@ export async function review(ctx: SubgraphContext, id: string, note: string): Pr
   );
 }
 
-/** A break-the-glass access by id: for compliance, and for the clinician who opened it. */
+/**
+ * A break-the-glass access by id: for compliance, and for the clinician who opened it
+ * (with the read scope). To anyone else an existing one answers exactly as an unknown id.
+ */
 export async function byId(ctx: SubgraphContext, id: string): Promise<BreakGlass> {
   const row = await repo(ctx).findOneBy({ id });
-  if (!row) throw userError('NOT_FOUND', `No break-the-glass access ${JSON.stringify(id)}`);
-  if (ctx.identity.role !== 'compliance' && ctx.identity.subject !== row.userId) {
-    throw userError('FORBIDDEN', 'A break-the-glass access is for the compliance role and the clinician who opened it');
-  }
+  const mayRead = ctx.identity.scopes.includes('read') && (ctx.identity.role === 'compliance' || ctx.identity.subject === row?.userId);
+  if (!row || !mayRead) throw breakGlassNotFound(id);
   return row;
 }
 

@@ -1,10 +1,12 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { badInput, notFound } from '../../common/errors';
+import { badInput } from '../../common/errors';
 import { parsePage, type PageArgs, type SortColumn } from '../../common/pagination';
 import { DateTime } from '../../common/scalars';
 import { childPage, type Filter } from '../kit/child-pages';
 import type { SubgraphContext } from '../kit/context';
 import { byId, groupedBy } from '../kit/loaders';
+import { rowFilters, visibleById } from '../kit/rows';
+import { DEVICE_ROWS, READING_ROWS } from './access';
 import { Device, DeviceReading } from './entities';
 import { ingestReadings, type IngestInput } from './ingest';
 import { registerDevice, type NewDevice } from './register';
@@ -17,11 +19,7 @@ const NEWEST_FIRST: SortColumn[] = [
   { column: 'id', direction: 'DESC' },
 ];
 
-async function loadDevice(ctx: Ctx, id: string): Promise<Device> {
-  const device = await byId(ctx, Device, 'device').load(id);
-  if (!device) throw notFound('Device', id);
-  return device;
-}
+const loadDevice = (ctx: Ctx, id: string) => byId(ctx, Device, 'device').load(id);
 
 interface ReadingsArgs extends PageArgs {
   metric?: Metric | null;
@@ -33,11 +31,14 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
   DateTime,
 
   Query: {
-    device: (_: unknown, { id }: { id: string }, ctx: Ctx) => loadDevice(ctx, id),
+    device: async (_: unknown, { id }: { id: string }, ctx: Ctx) => visibleById(ctx, DEVICE_ROWS, await loadDevice(ctx, id), id),
   },
 
   Mutation: {
-    ingestReadings: (_: unknown, { input }: { input: IngestInput }, ctx: Ctx) => ingestReadings(ctx.db, input, ctx.identity),
+    async ingestReadings(_: unknown, { input }: { input: IngestInput }, ctx: Ctx) {
+      const result = await ingestReadings(ctx.db, input, ctx.identity);
+      return { ...result, deviceId: result.device.id, sequence: input.sequence };
+    },
     registerDevice: (_: unknown, { input }: { input: NewDevice }, ctx: Ctx) => registerDevice(ctx, input),
   },
 
@@ -49,16 +50,19 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
   },
 
   Device: {
+    // The gate answers an unknown or hidden device NOT_FOUND (DEVICE_ROWS).
     __resolveReference: (ref: { id: string }, ctx: Ctx) => loadDevice(ctx, ref.id),
     owner: (d: Device) => ({ __typename: 'Patient', id: d.ownerPatientId }),
     metrics: (d: Device) => METRICS_BY_KIND[d.kind],
-    readings(device: Device, args: ReadingsArgs, ctx: Ctx) {
+    async readings(device: Device, args: ReadingsArgs, ctx: Ctx) {
       const page = parsePage(args, NEWEST_FIRST.length);
       if (args.since && args.until && args.since >= args.until) throw badInput('`since` must be before `until`', 'until');
       const filters: Filter[] = [];
       if (args.metric) filters.push({ sql: 'metric = :metric', params: { metric: args.metric } });
       if (args.since) filters.push({ sql: 'recorded_at >= :since', params: { since: args.since.toISOString() } });
       if (args.until) filters.push({ sql: 'recorded_at < :until', params: { until: args.until.toISOString() } });
+      // The reading rule as SQL: periods the owner's consent excludes are left out.
+      filters.push(...(await rowFilters(ctx, READING_ROWS, device.ownerPatientId)));
       return childPage(
         ctx,
         {

@@ -11,10 +11,21 @@
  *                   (a HumanName, a connection's edges)
  *
  * A field with no declaration is denied, always: the gate fails closed.
+ *
+ * A type that is a row of patient data (a lab result, a device) declares its row rule
+ * (rows.ts): every field of that category then also checks that THIS row is visible —
+ * a consent's exceptions included — so a row reached by reference or through a mutation's
+ * payload obeys the same rule as one in a list; and its `__resolveReference` answers a
+ * hidden row exactly as an unknown one (NOT_FOUND).
+ *
+ * Every ID and String argument is held to its maximum length (common/input-limits.ts)
+ * before any resolver runs.
  */
 import { defaultFieldResolver, GraphQLError, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
+import { argumentLimits } from '../../common/input-limits';
 import type { Action, Category } from '../../policies/vocabulary';
 import type { SubgraphContext } from './context';
+import { hiddenRow, knownVisible, visible, type RowRule } from './rows';
 
 export type Declaration = Category | 'PUBLIC' | 'VIA_PARENT';
 
@@ -23,11 +34,18 @@ export interface FieldRule {
   action?: Action;
   /** Where the patient comes from, when not the type's `patientOf` (e.g. a root field's argument, or a row to look up). */
   patient?: (parent: any, args: any, ctx: SubgraphContext) => string | null | undefined | Promise<string | null | undefined>;
+  /**
+   * For a field that addresses a row by id (`revokeConsent(id)`): the error for a row
+   * that is unknown OR denied — one answer for both, so the field reveals nothing.
+   */
+  hidden?: (args: any) => GraphQLError;
 }
 
 export interface TypeRules {
   /** The patient a value of this type is about. */
   patientOf?: (value: any) => string | null | undefined;
+  /** A row of patient data: its one visibility rule (rows.ts). */
+  row?: RowRule<any>;
   /** The declaration for `__resolveReference`. */
   reference?: Declaration | FieldRule;
   fields: Record<string, Declaration | FieldRule>;
@@ -55,6 +73,7 @@ function guard<TSource>(
   fieldName: string,
   declaration: Declaration | FieldRule | undefined,
   patientOf: TypeRules['patientOf'],
+  row: RowRule<any> | undefined,
   resolve: (source: TSource, args: any, ctx: SubgraphContext, info: any) => unknown,
 ): (source: TSource, args: any, ctx: SubgraphContext, info: any) => unknown {
   const rule = normalise(declaration);
@@ -65,12 +84,13 @@ function guard<TSource>(
   }
   if (rule === 'PUBLIC' || rule === 'VIA_PARENT') return resolve;
   const action = rule.action ?? 'read';
+  // This field is part of a row of patient data: it is served only if the row is visible.
+  const rowRule = row && row.category === rule.category && action === 'read' && !rule.patient ? row : undefined;
   return (source, args, ctx, info) => {
     const patient = rule.patient ? rule.patient(source, args, ctx) : patientOf?.(source);
-    // A lookup that finds nothing (an unknown device, consent...) is a NOT_FOUND, not a refusal.
     if (patient instanceof Promise) {
       return patient.then((id) => {
-        if (!id) throw new GraphQLError(`${typeName}.${fieldName}: not found`, { extensions: { code: 'NOT_FOUND' } });
+        if (!id && rule.hidden) throw rule.hidden(args);
         return decide(id, source, args, ctx, info);
       });
     }
@@ -82,20 +102,27 @@ function guard<TSource>(
     if (!patientId) {
       throw forbidden(`${typeName}.${fieldName}: no patient to decide for`, { field: `${typeName}.${fieldName}` });
     }
-    const deny = (d: { allowed: boolean; decidedBy: string }) =>
-      forbidden(`No consent covers ${rule_.category} of this patient for ${ctx.identity.purpose}`, {
-        category: rule_.category,
-        patientId,
-        purpose: ctx.identity.purpose,
-        decidedBy: d.decidedBy,
-      });
+    // Neither the patient's id nor what decided goes into the error: the caller may not
+    // know whose row it is, and an unknown patient must look like a hidden one (a denial
+    // naming its consent would tell them apart). explainAccess says why, to those who
+    // may reach the patient.
+    const deny = () =>
+      rule_.hidden
+        ? rule_.hidden(args)
+        : forbidden(`No consent covers ${rule_.category} of this patient for ${ctx.identity.purpose}`, {
+            category: rule_.category,
+            purpose: ctx.identity.purpose,
+          });
+    const rowHidden = () => forbidden(`This ${typeName} is outside what the patient's consent shows you`, { category: rule_.category, purpose: ctx.identity.purpose });
     const known = ctx.access.known(patientId, rule_.category, action);
     if (known) {
-      if (!known.allowed) throw deny(known);
+      if (!known.allowed) throw deny();
+      if (rowRule && !knownVisible(ctx, rowRule, source)) throw rowHidden();
       return resolve(source, args, ctx, info);
     }
     return ctx.access.check(patientId, rule_.category, action).then((d) => {
-      if (!d.allowed) throw deny(d);
+      if (!d.allowed) throw deny();
+      if (rowRule && !knownVisible(ctx, rowRule, source)) throw rowHidden();
       return resolve(source, args, ctx, info);
     });
   }
@@ -110,13 +137,29 @@ export function gateSchema(schema: GraphQLSchema, subgraphRules: AccessRules): M
     const typeRules = rules[type.name];
     for (const field of Object.values(type.getFields())) {
       const declaration = typeRules?.fields[field.name];
-      field.resolve = guard(type.name, field.name, declaration, typeRules?.patientOf, (field.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, SubgraphContext>);
+      const gated = guard(type.name, field.name, declaration, typeRules?.patientOf, typeRules?.row, (field.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, SubgraphContext>);
+      const limits = argumentLimits(type.name, field.name, field.args);
+      field.resolve = limits
+        ? (source, args, ctx, info) => {
+            limits(args);
+            return gated(source, args, ctx, info);
+          }
+        : gated;
       wrapped.set(`${type.name}.${field.name}`, declaration);
     }
     const withReference = type as unknown as { resolveReference?: (ref: unknown, ctx: SubgraphContext, info: unknown) => unknown };
     if (withReference.resolveReference || typeRules?.reference) {
       const original = withReference.resolveReference ?? ((ref: unknown) => ref);
-      const gated = guard(type.name, '__resolveReference', typeRules?.reference, typeRules?.patientOf, (source, _args, ctx, info) => original(source, ctx, info));
+      const row = typeRules?.row;
+      // A row by reference: unknown and hidden both NOT_FOUND, before any field is read.
+      const load = row
+        ? async (ref: { id: string }, ctx: SubgraphContext, info: unknown) => {
+            const found = await original(ref, ctx, info);
+            if (!found || !(await visible(ctx, row, found))) throw hiddenRow(row, ref.id);
+            return found;
+          }
+        : original;
+      const gated = guard(type.name, '__resolveReference', typeRules?.reference, typeRules?.patientOf, undefined, (source, _args, ctx, info) => load(source as { id: string }, ctx, info));
       withReference.resolveReference = (ref, ctx, info) => gated(ref, {}, ctx, info);
       wrapped.set(`${type.name}.__resolveReference`, typeRules?.reference);
     }

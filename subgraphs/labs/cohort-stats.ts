@@ -9,14 +9,36 @@ import { num } from '../../common/database';
 import { chunk } from '../kit/loaders';
 
 export interface CohortStats {
-  count: number;
+  count: number | null;
   mean: number | null;
   min: number | null;
   max: number | null;
   unit: string | null;
+  /** Withheld because fewer than the minimum cell size contributed. */
+  suppressed: boolean;
+  suppressedReason: string | null;
 }
 
-export async function cohortStats(db: DataSource, loinc: string, patientIds: readonly string[]): Promise<CohortStats> {
+/**
+ * Small cells are withheld: a statistic over fewer than `minSize` patients (`count: 1`
+ * is one person's value; 2 or 3 give every value away) is not answered — not even the
+ * count, which would tell two neighbouring answers apart. The reason names the rule,
+ * never the number.
+ */
+export function suppressSmallCells(stats: Omit<CohortStats, 'suppressed' | 'suppressedReason'>, minSize: number): CohortStats {
+  if ((stats.count ?? 0) >= minSize) return { ...stats, suppressed: false, suppressedReason: null };
+  return {
+    count: null,
+    mean: null,
+    min: null,
+    max: null,
+    unit: stats.unit,
+    suppressed: true,
+    suppressedReason: `Fewer than ${minSize} patients contribute (COHORT_MIN_SIZE): statistics over so few could reveal individuals.`,
+  };
+}
+
+export async function cohortStats(db: DataSource, loinc: string, patientIds: readonly string[]): Promise<Omit<CohortStats, 'suppressed' | 'suppressedReason'>> {
   let count = 0;
   let sum = 0;
   let min: number | null = null;

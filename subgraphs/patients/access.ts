@@ -1,7 +1,12 @@
 import type { AccessRules } from '../kit/gate';
-import { patientOfConsent } from './consent-resolvers';
+import type { RowRule } from '../kit/rows';
+import type { Consent } from '../../policies/entities';
+import { consentNotFound, patientOfConsent } from './consent-resolvers';
 
 const VIA = 'VIA_PARENT' as const;
+
+/** A consent is the patient's CONSENT data: the patient reads and changes it (base policy patient-self). */
+export const CONSENT_ROWS: RowRule<Pick<Consent, 'patientId'>> = { kind: 'Consent', category: 'CONSENT', patientOf: (c) => c.patientId };
 
 /** What each patients field is, for the consent gate (subgraphs/kit/gate.ts). */
 export const access: AccessRules = {
@@ -21,8 +26,15 @@ export const access: AccessRules = {
   Mutation: {
     fields: {
       grantConsent: { category: 'CONSENT', action: 'write', patient: (_: unknown, args: { input: { patientId: string } }) => args.input.patientId },
-      revokeConsent: { category: 'CONSENT', action: 'write', patient: (_: unknown, args: { id: string }, ctx) => patientOfConsent(ctx, args.id) },
-      // Its own rules (clinician, EMERGENCY, justification) are checked by the resolver.
+      // Unknown, and not yours to change, answer the same NOT_FOUND.
+      revokeConsent: {
+        category: 'CONSENT',
+        action: 'write',
+        patient: (_: unknown, args: { id: string }, ctx) => patientOfConsent(ctx, args.id),
+        hidden: (args: { id: string }) => consentNotFound(args.id),
+      },
+      // Its own rules (clinician, EMERGENCY, justification) are checked by the resolver;
+      // it answers an unknown patient exactly as a hidden one.
       breakTheGlass: 'PUBLIC',
     },
   },
@@ -47,12 +59,19 @@ export const access: AccessRules = {
   PatientConnection: { fields: { edges: VIA, nodes: VIA, pageInfo: VIA, totalCount: VIA } },
   PatientEdge: { fields: { cursor: VIA, node: VIA } },
   PageInfo: { fields: { hasNextPage: VIA, endCursor: VIA } },
+  // What a consent says is the patient's to read (a mutation's payload included); its id
+  // is what the caller named or was just given.
   Consent: {
-    fields: Object.fromEntries(
-      ['id', 'patientId', 'grantee', 'categories', 'actions', 'purposes', 'effect', 'validFrom', 'validUntil', 'identified', 'status', 'createdAt', 'revokedAt', 'exceptions', 'fhir'].map(
-        (f) => [f, VIA],
+    patientOf: (c: { patientId: string }) => c.patientId,
+    row: CONSENT_ROWS,
+    fields: {
+      id: VIA,
+      ...Object.fromEntries(
+        ['patientId', 'grantee', 'categories', 'actions', 'purposes', 'effect', 'validFrom', 'validUntil', 'identified', 'status', 'createdAt', 'revokedAt', 'exceptions', 'fhir'].map(
+          (f) => [f, 'CONSENT' as const],
+        ),
       ),
-    ),
+    },
   },
   Grantee: { fields: { kind: VIA, id: VIA } },
   ConsentException: { fields: { categories: VIA, loincClass: VIA, dataFrom: VIA, dataUntil: VIA } },

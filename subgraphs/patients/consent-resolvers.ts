@@ -12,15 +12,21 @@ import { PURPOSES, type Purpose } from '../../common/identity';
 import { ConsentInputError, consentsOf, grantConsent, revokeConsent, bumpVersion, type GrantInput } from '../../policies/consents';
 import { BreakGlass, Consent } from '../../policies/entities';
 import { toFhirConsent } from '../../policies/fhir';
-import { principalsOf } from '../../policies/engine';
-import type { Action, Category } from '../../policies/vocabulary';
+import { basePolicy } from '../../policies/base-policies';
+import { principalString } from '../../policies/principals';
+import { CATEGORIES, type Action, type Category } from '../../policies/vocabulary';
 import type { SubgraphContext } from '../kit/context';
 import { Institution, Patient, Practitioner } from './entities';
 import { ProjectMember } from '../../policies/entities';
+import { reachable, unreachablePatient } from './reach';
 
 type Ctx = SubgraphContext;
 
 export const MAX_BREAK_GLASS_MINUTES = 240;
+/** A justification says what the emergency is; the maximum is also common/input-limits.ts's. */
+export const JUSTIFICATION_LENGTH = { min: 20, max: 2000 };
+/** Patient ids as the hub makes them; breakTheGlass accepts only this shape (it does not look the patient up). */
+const PATIENT_ID = /^[A-Za-z0-9_-]{1,40}$/;
 
 const lower = <T extends string>(values: string[] | null | undefined) => (values ?? []).map((v) => v.toLowerCase() as T);
 
@@ -75,13 +81,9 @@ function consentView(c: Consent, exceptions: Consent[]) {
 function explainReason(allowed: boolean, decidedBy: string, category: string, purpose: string): string {
   if (decidedBy === 'default-deny') return `No consent or policy permits ${category} for ${purpose}: access is denied by default.`;
   const [kind, name] = decidedBy.split(':');
-  const base: Record<string, string> = {
-    'patient-self': 'patients may see and manage all of their own data',
-    'treating-institution': "clinicians of the patient's home institution may see clinical data for treatment",
-    'compliance-audit': 'compliance officers may read the audit trail, never clinical values',
-  };
-  if (kind === 'base') return `Permitted by base policy ${name}: ${base[name!] ?? name}.`;
+  if (kind === 'base') return `Permitted by base policy ${name}: ${basePolicy(decidedBy)?.explanation ?? name}.`;
   if (kind === 'break-glass') return `Permitted by break-the-glass access ${name}, for EMERGENCY, until it expires; it is reviewed by compliance.`;
+  if (kind === 'scope') return `This token lacks the "${name}" scope.`;
   return allowed
     ? `Permitted by the patient's consent ${name} for ${category} and ${purpose}.`
     : `Denied by the patient's consent ${name}; a denial overrides every permission.`;
@@ -94,14 +96,17 @@ export const consentResolvers = {
       args: { patientId: string; category: Category; purpose?: Purpose | null; action?: 'READ' | 'WRITE' | null },
       ctx: Ctx,
     ) {
-      if (!(await ctx.db.getRepository(Patient).existsBy({ id: args.patientId }))) throw userError('NOT_FOUND', `Patient ${JSON.stringify(args.patientId)} does not exist`);
       const purpose = args.purpose ?? ctx.identity.purpose;
       if (!PURPOSES.includes(purpose)) throw userError('BAD_USER_INPUT', `Unknown purpose ${purpose}`);
+      // Only for a patient this request can reach with some category (compliance: the
+      // audit trail of anyone): explaining a denial to anyone else would tell an unknown
+      // id from a hidden one, and name the consent that hides it.
+      if (!(await reachable(ctx, args.patientId, CATEGORIES))) throw unreachablePatient(ctx);
       const action = (args.action ?? 'READ').toLowerCase() as Action;
       const engine = ctx.consent.engine;
       const policy = (await engine.policies([args.patientId])).get(args.patientId)!;
       const decision = engine.decide(policy, {
-        principals: await principalsOf(engine.db, ctx.identity),
+        principals: principalString(await ctx.access.principalSet()),
         patientId: args.patientId,
         category: args.category,
         action,
@@ -119,7 +124,6 @@ export const consentResolvers = {
         exclusions: decision.exclusions.map((e) => ({ categories: [args.category], loincClass: e.loincClass, dataFrom: e.from, dataUntil: e.until })),
       };
     },
-
   },
 
   Mutation: {
@@ -152,9 +156,11 @@ export const consentResolvers = {
     },
 
     async revokeConsent(_: unknown, { id }: { id: string }, ctx: Ctx) {
+      // The gate has found the consent and decided CONSENT write for its patient; unknown
+      // and not-yours both answered the same NOT_FOUND there (access.ts).
       const db = ctx.consent.engine.db;
       const existing = await db.getRepository(Consent).findOneBy({ id });
-      if (!existing || existing.parentId) throw userError('NOT_FOUND', `Consent ${JSON.stringify(id)} does not exist`);
+      if (!existing || existing.parentId) throw consentNotFound(id);
       const result = await revokeConsent(db, existing.patientId, id, ctx.identity);
       ctx.consent.engine.evict(existing.patientId);
       await ctx.consent.notifier.announce({ patientId: existing.patientId, version: result!.version });
@@ -166,12 +172,17 @@ export const consentResolvers = {
       if (identity.role !== 'clinician') throw userError('FORBIDDEN', 'Only clinicians may break the glass');
       if (identity.purpose !== 'EMERGENCY') throw userError('FORBIDDEN', 'Breaking the glass needs X-Purpose-Of-Use: EMERGENCY');
       const justification = args.justification.trim();
-      if (justification.length < 20) throw userError('BAD_USER_INPUT', 'Write a justification of at least 20 characters', { field: 'justification' });
+      if (justification.length < JUSTIFICATION_LENGTH.min || justification.length > JUSTIFICATION_LENGTH.max) {
+        throw userError('BAD_USER_INPUT', `Write a justification of ${JUSTIFICATION_LENGTH.min} to ${JUSTIFICATION_LENGTH.max} characters`, { field: 'justification' });
+      }
       const minutes = args.minutes ?? 60;
       if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_BREAK_GLASS_MINUTES) {
         throw userError('BAD_USER_INPUT', `minutes must be 1 to ${MAX_BREAK_GLASS_MINUTES}`, { field: 'minutes' });
       }
-      if (!(await ctx.db.getRepository(Patient).existsBy({ id: args.patientId }))) throw userError('NOT_FOUND', `Patient ${JSON.stringify(args.patientId)} does not exist`);
+      // The patient is NOT looked up: an unknown id is answered exactly like a hidden
+      // patient's, so breaking the glass cannot be used to learn who has a record. The
+      // access is reviewed by compliance either way (a fishing attempt shows there too).
+      if (!PATIENT_ID.test(args.patientId)) throw userError('BAD_USER_INPUT', 'patientId is not a patient id', { field: 'patientId' });
       const now = new Date();
       const row: BreakGlass = {
         id: newId('btg'),
@@ -211,9 +222,12 @@ export const consentResolvers = {
   },
 };
 
-/** Used by the gate to find whose consent a revocation touches. */
+/** Used by the gate to find whose consent a revocation touches (exceptions are revoked with their consent, never alone). */
 export async function patientOfConsent(ctx: Ctx, id: string): Promise<string | null> {
-  const row = await ctx.consent.engine.db.getRepository(Consent).findOne({ select: { patientId: true }, where: { id } });
-  return row?.patientId ?? null;
+  const row = await ctx.consent.engine.db.getRepository(Consent).findOne({ select: { patientId: true, parentId: true }, where: { id } });
+  return row && !row.parentId ? row.patientId : null;
 }
+
+/** An unknown consent, and one the caller may not change, answer the same. */
+export const consentNotFound = (id: string) => userError('NOT_FOUND', `Consent ${JSON.stringify(id)} does not exist`, { kind: 'Consent', id });
 

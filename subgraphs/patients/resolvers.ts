@@ -3,12 +3,11 @@ import { notFound, badInput } from '../../common/errors';
 import { keysetPredicate, parsePage, toConnection, type SortColumn } from '../../common/pagination';
 import { CalendarDate, DateTime } from '../../common/scalars';
 import type { SubgraphContext } from '../kit/context';
-import { forbidden } from '../kit/gate';
-import { GRANTABLE } from '../../policies/vocabulary';
 import { byId, groupedBy } from '../kit/loaders';
 import { consentResolvers } from './consent-resolvers';
 import { Institution, Patient, PatientIdentifier, Practitioner } from './entities';
-import { visiblePatients } from './visibility';
+import { patientFilter } from '../../policies/patient-filter';
+import { reachable, unreachablePatient } from './reach';
 
 type Ctx = SubgraphContext;
 type Ref = { id: string };
@@ -39,19 +38,23 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
   Query: {
     ...consentResolvers.Query,
     async patient(_: unknown, { id }: Ref, ctx: Ctx) {
-      // DEMOGRAPHICS first (the usual case: one decision), then the other categories in
-      // turn, stopping at the first permit — so a clinician granted LABS only can still
-      // reach this patient's labs through patient(id).
-      for (const category of GRANTABLE) {
-        if ((await ctx.access.check(id, category)).allowed) return required(patientLoader(ctx).load(id), 'Patient', id);
-      }
-      throw forbidden(`No consent covers any data of this patient for ${ctx.identity.purpose}`, { patientId: id, purpose: ctx.identity.purpose });
+      if (await reachable(ctx, id)) return required(patientLoader(ctx).load(id), 'Patient', id);
+      throw unreachablePatient(ctx);
     },
 
     async patients(_: unknown, args: { institutionId?: string | null; first?: number; after?: string | null }, ctx: Ctx) {
       const page = parsePage(args, PATIENT_ORDER.length);
       if (args.institutionId === '') throw badInput('institutionId must not be empty', 'institutionId');
-      const visible = await visiblePatients(ctx, 'p');
+      const visible = await patientFilter(
+        ctx.consent.engine.db,
+        await ctx.access.principalSet(),
+        { category: 'DEMOGRAPHICS', action: 'read', purpose: ctx.identity.purpose },
+        { id: 'p.id', homeInstitution: 'p.institution_id' },
+        (ids) => ctx.access.allowed(ids, 'DEMOGRAPHICS'),
+        ctx.identity.subject,
+      );
+      // A token without the read scope lists nobody (every decision above was a deny too).
+      if (!ctx.identity.scopes.includes('read')) visible.sql = '1 = 0';
       const base = () => {
         const qb = ctx.db.getRepository(Patient).createQueryBuilder('p').where(visible.sql, visible.params);
         if (args.institutionId) qb.andWhere('p.institution_id = :inst', { inst: args.institutionId });

@@ -15,12 +15,18 @@ export const access: AccessRules = {
       status: 'PUBLIC',
       institution: 'PUBLIC',
       principalInvestigator: 'PUBLIC',
+      // Filtered row by row by the enrolment rule (enrolment-rule.ts).
       enrolments: 'PUBLIC',
+      // The caller's own membership; the member list is for members only (resolver).
+      viewerIsMember: 'PUBLIC',
+      members: 'PUBLIC',
     },
   },
+  // Enrolments are reached only through the two lists that apply the enrolment rule
+  // (ResearchProject.enrolments, Patient.researchProjects); pseudonym and patient apply
+  // its views again in their resolvers.
   Enrolment: {
-    patientOf: (e: { patientId: string }) => e.patientId,
-    fields: { project: 'RESEARCH', pseudonym: 'RESEARCH', patient: 'RESEARCH', enrolledAt: 'RESEARCH', status: 'RESEARCH' },
+    fields: { project: 'VIA_PARENT', pseudonym: 'VIA_PARENT', previousPseudonym: 'VIA_PARENT', patient: 'VIA_PARENT', enrolledAt: 'VIA_PARENT', status: 'VIA_PARENT' },
   },
   Patient: { patientOf: (p: { id: string }) => p.id, reference: 'PUBLIC', fields: { id: 'PUBLIC', researchProjects: 'RESEARCH' } },
   Institution: { fields: { id: 'PUBLIC' } },

@@ -1,15 +1,18 @@
-import { createHmac } from 'node:crypto';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { badInput, notFound } from '../../common/errors';
+import { badInput, notFound, userError } from '../../common/errors';
 import { isValidLoinc } from '../../common/loinc';
 import { keysetPredicate, parsePage, toConnection, type PageArgs, type SortColumn } from '../../common/pagination';
 import { DateTime } from '../../common/scalars';
+import { ProjectMember } from '../../policies/entities';
 import { childPage } from '../kit/child-pages';
 import type { SubgraphContext } from '../kit/context';
 import { byId, groupedBy } from '../kit/loaders';
+import type { ResearchResources } from './definition';
+import { enrolmentView, visibleEnrolments, type EnrolmentView } from './enrolment-rule';
 import { Enrolment, ResearchProject, type ProjectStatus } from './entities';
 
 type Ctx = SubgraphContext;
+type VisibleEnrolment = Enrolment & { view?: EnrolmentView };
 
 const BY_ID: SortColumn[] = [{ column: 'p.id', direction: 'ASC' }];
 const ENROLMENT_ORDER: SortColumn[] = [
@@ -23,25 +26,36 @@ async function loadProject(ctx: Ctx, id: string): Promise<ResearchProject> {
   return project;
 }
 
-/** The cohort: patients actively enrolled in the project whose consent covers this request. */
+async function requireMember(ctx: Ctx, projectId: string, what: string): Promise<void> {
+  if (!(await ctx.access.memberOf(projectId))) throw userError('FORBIDDEN', `${what} is for the members of the project`, { projectId });
+}
+
+/**
+ * The cohort: patients actively enrolled in the project whose consent opens this
+ * project to this member (enrolment-rule.ts). Only members ask for cohorts.
+ */
 async function cohort(ctx: Ctx, projectId: string, loinc: string) {
   if (!isValidLoinc(loinc)) throw badInput(`${JSON.stringify(loinc)} is not a valid LOINC code (e.g. 4548-4)`, 'loinc');
   await loadProject(ctx, projectId);
-  const members = await ctx.db
+  await requireMember(ctx, projectId, 'A cohort summary');
+  const enrolled = await ctx.db
     .getRepository(Enrolment)
     .find({ select: { patientId: true }, where: { projectId, status: 'ACTIVE' }, order: { patientId: 'ASC' } });
-  return { projectId, loinc, memberIds: await ctx.access.allowed(members.map((m) => m.patientId), 'RESEARCH') };
+  const memberIds = await ctx.access.allowed(enrolled.map((m) => m.patientId), 'RESEARCH', 'read', { project: projectId });
+  return { projectId, loinc, memberIds };
 }
 
-/** Enrolled patients of a project this request may see as research subjects. */
-async function visibleMembers(ctx: Ctx, projectId: string): Promise<string[]> {
-  const all = await ctx.db.getRepository(Enrolment).find({ select: { patientId: true }, where: { projectId } });
-  return ctx.access.allowed(all.map((e) => e.patientId), 'RESEARCH');
+/** A project's enrolled patients this request may see (the enrolment rule, for one project). */
+async function visiblePatientsOf(ctx: Ctx, projectId: string): Promise<string[]> {
+  const all = await ctx.db.getRepository(Enrolment).find({ select: { patientId: true, projectId: true }, where: { projectId } });
+  return (await visibleEnrolments(ctx, all)).map((e) => e.patientId);
 }
 
-/** HMAC of the patient id keyed by the project: stable within a project, unlinkable across projects. */
-export function pseudonym(projectId: string, patientId: string): string {
-  return 'psn_' + createHmac('sha256', `custodian-pseudonym:${projectId}`).update(patientId).digest('base64url').slice(0, 22);
+const resources = (ctx: Ctx) => ctx.resources as unknown as ResearchResources;
+
+async function seesPseudonym(ctx: Ctx, e: VisibleEnrolment): Promise<boolean> {
+  const view = e.view ?? (await enrolmentView(ctx, e));
+  return view === 'self' || view === 'member';
 }
 
 export const resolvers: GraphQLResolverMap<Ctx> = {
@@ -73,11 +87,17 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
     __resolveReference: (ref: { id: string }, ctx: Ctx) => loadProject(ctx, ref.id),
     institution: (p: ResearchProject) => ({ __typename: 'Institution', id: p.institutionId }),
     principalInvestigator: (p: ResearchProject) => ({ __typename: 'Practitioner', id: p.principalInvestigatorId }),
+    viewerIsMember: (p: ResearchProject, _: unknown, ctx: Ctx) => ctx.access.memberOf(p.id),
+    async members(p: ResearchProject, _: unknown, ctx: Ctx) {
+      await requireMember(ctx, p.id, 'Who works on a project');
+      const rows = await ctx.consent.engine.db.getRepository(ProjectMember).find({ where: { projectId: p.id }, order: { practitionerId: 'ASC' } });
+      return rows.map((m) => ({ __typename: 'Practitioner', id: m.practitionerId }));
+    },
     async enrolments(p: ResearchProject, args: PageArgs, ctx: Ctx) {
       const page = parsePage(args, ENROLMENT_ORDER.length);
-      // Only enrolments whose patient's consent covers this request: filtered in the
-      // query, so totalCount and pages never reveal anyone else.
-      const visible = await visibleMembers(ctx, p.id);
+      // Only enrolments this request may see (enrolment-rule.ts): filtered in the query,
+      // so totalCount and pages never reveal anyone else.
+      const visible = await visiblePatientsOf(ctx, p.id);
       return childPage(
         ctx,
         {
@@ -98,18 +118,29 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
 
   Enrolment: {
     project: (e: Enrolment, _: unknown, ctx: Ctx) => loadProject(ctx, e.projectId),
-    pseudonym: (e: Enrolment) => pseudonym(e.projectId, e.patientId),
-    async patient(e: Enrolment, _: unknown, ctx: Ctx) {
-      const research = await ctx.access.check(e.patientId, 'RESEARCH');
-      const demographics = research.identified ? research : await ctx.access.check(e.patientId, 'DEMOGRAPHICS');
-      return research.identified || demographics.allowed ? { __typename: 'Patient', id: e.patientId } : null;
+    // Only the patient and the project's members see how the project names them.
+    async pseudonym(e: VisibleEnrolment, _: unknown, ctx: Ctx) {
+      return (await seesPseudonym(ctx, e)) ? resources(ctx).pseudonym(e.projectId, e.patientId) : null;
+    },
+    async previousPseudonym(e: VisibleEnrolment, _: unknown, ctx: Ctx) {
+      const previous = resources(ctx).previousPseudonym;
+      return previous && (await seesPseudonym(ctx, e)) ? previous(e.projectId, e.patientId) : null;
+    },
+    async patient(e: VisibleEnrolment, _: unknown, ctx: Ctx) {
+      const view = e.view ?? (await enrolmentView(ctx, e));
+      if (view === 'self') return { __typename: 'Patient', id: e.patientId };
+      if (view === 'member' && ctx.access.known(e.patientId, 'RESEARCH', 'read', { project: e.projectId })?.identified) return { __typename: 'Patient', id: e.patientId };
+      if (view === 'hidden') return null;
+      return (await ctx.access.check(e.patientId, 'DEMOGRAPHICS')).allowed ? { __typename: 'Patient', id: e.patientId } : null;
     },
   },
 
   Patient: {
     __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
-    researchProjects: (patient: { id: string }, _: unknown, ctx: Ctx) =>
-      groupedBy(ctx, Enrolment, 'patientId', 'enrolment', { enrolledAt: 'ASC' }).load(patient.id),
+    // The patient's enrolments this request may see, each by the enrolment rule: a
+    // researcher sees only those of their own projects.
+    researchProjects: async (patient: { id: string }, _: unknown, ctx: Ctx) =>
+      visibleEnrolments(ctx, await groupedBy(ctx, Enrolment, 'patientId', 'enrolment', { enrolledAt: 'ASC' }).load(patient.id)),
   },
 
   CohortSummary: {
@@ -117,3 +148,4 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
     project: (c: { projectId: string }, _: unknown, ctx: Ctx) => loadProject(ctx, c.projectId),
   },
 };
+

@@ -106,16 +106,18 @@ describe('granting and revoking', () => {
 
   test('by default a clinician of another institution sees nothing of the patient', async () => {
     expect(codes(await labsOf(labsA, outsider))).toEqual(['FORBIDDEN']);
-    // Not even that the patient exists: the same answer as for an unknown id.
+    // Not even that the patient exists: the same answer as for an unknown id — from
+    // patient(id), and from explainAccess (issue 9: it used to explain a hidden patient's
+    // denial but answer NOT_FOUND for an unknown id).
     for (const id of [patientId, 'pat_does_not_exist']) {
       const res = await call(patients, outsider, 'query($p: ID!) { patient(id: $p) { id } }', { p: id });
       expect([res.data?.patient ?? null, codes(res)]).toEqual([null, ['FORBIDDEN']]);
+      const explained = await call(patients, outsider, 'query($p: ID!) { explainAccess(patientId: $p, category: LABS) { allowed decidedBy reason } }', { p: id });
+      expect([explained.data?.explainAccess ?? null, explained.errors?.map((e) => [e.extensions?.code, e.message])]).toEqual([
+        null,
+        [['FORBIDDEN', 'No consent covers any data of this patient for TREATMENT']],
+      ]);
     }
-    const explained = ok(
-      await call(patients, outsider, 'query($p: ID!) { explainAccess(patientId: $p, category: LABS) { allowed decidedBy reason } }', { p: patientId }),
-    ).explainAccess;
-    expect(explained).toMatchObject({ allowed: false, decidedBy: 'default-deny' });
-    expect(explained.reason).toMatch(/denied by default/);
   });
 
   test('the patient grants LABS for TREATMENT to that clinician, who is then served — by both replicas', async () => {
@@ -320,9 +322,14 @@ describe('break-the-glass', () => {
     const mine = queue.find((g: any) => g.id === glass.id);
     expect(mine).toMatchObject({ patientId, userId: outsider.subject, justification: 'Unconscious patient in the emergency room, no records' });
     expect(mine.accesses).toEqual([{ decidedBy: `break-glass:${glass.id}`, category: 'LABS', purpose: 'EMERGENCY', actor: { userId: outsider.subject } }]);
-    // The clinician who opened it sees it by reference; another does not.
+    // The clinician who opened it sees it by reference; to another it answers exactly as an
+    // unknown id does (NOT_FOUND, naming only the id asked for).
     expect(ok(await call(audit, outsider, REF, { r: [{ __typename: 'BreakGlassAccess', id: glass.id }] }))._entities[0].id).toBe(glass.id);
-    expect(codes(await call(audit, researcher, REF, { r: [{ __typename: 'BreakGlassAccess', id: glass.id }] }))).toEqual(['FORBIDDEN']);
+    const shape = (res: GraphQLResponse, id: string) => res.errors?.map((e) => [e.extensions?.code, e.message.replace(id, '<id>')]);
+    const hidden = await call(audit, researcher, REF, { r: [{ __typename: 'BreakGlassAccess', id: glass.id }] });
+    const unknown = await call(audit, researcher, REF, { r: [{ __typename: 'BreakGlassAccess', id: 'btg_0000000000000000' }] });
+    expect(codes(hidden)).toEqual(['NOT_FOUND']);
+    expect(shape(hidden, glass.id)).toEqual(shape(unknown, 'btg_0000000000000000'));
 
     expect(codes(await call(audit, compliance, 'mutation($id: ID!) { reviewBreakGlass(id: $id, note: "   ") { id } }', { id: glass.id }))).toEqual(['BAD_USER_INPUT']);
     const reviewed = ok(await call(audit, compliance, 'mutation($id: ID!) { reviewBreakGlass(id: $id, note: "Justified: ER admission") { reviewedBy } }', { id: glass.id }));

@@ -106,16 +106,24 @@ describe('the hub, end to end', () => {
     expect(statements).toEqual({ patients: 5, labs: 3, devices: 3, research: 3, audit: 0 });
   });
 
-  test('a research cohort summary joins research enrolments with lab results', async () => {
-    const { researchProjects } = ok(await gql(`${hub.gateway}/graphql`, '{ researchProjects { nodes { id enrolments { totalCount } } } }', {}, auth));
-    const project = researchProjects.nodes.find((p: any) => p.enrolments.totalCount > 0);
+  test('a research cohort summary joins research enrolments with lab results, for the project\'s members', async () => {
+    const [researcherName] = hub.cli('users', '--role', 'researcher', '--limit', '1').split(/\s+/);
+    const asResearcher = { authorization: `Bearer ${hub.token(researcherName!)}` };
+    const { researchProjects } = ok(await gql(`${hub.gateway}/graphql`, '{ researchProjects { nodes { id viewerIsMember enrolments { totalCount } } } }', {}, asResearcher));
+    const project = researchProjects.nodes.find((p: any) => p.viewerIsMember && p.enrolments.totalCount >= 10);
+    const elsewhere = researchProjects.nodes.find((p: any) => !p.viewerIsMember);
+    // Not a member: neither the enrolments nor the cohort (the clinician is no member either).
+    expect(elsewhere.enrolments.totalCount).toBe(0);
+    expect(codes(await gql(`${hub.gateway}/graphql`, 'query($p: ID!) { cohortSummary(projectId: $p, loinc: "2160-0") { count } }', { p: elsewhere.id }, asResearcher))).toEqual(['FORBIDDEN']);
+    expect(codes(await gql(`${hub.gateway}/graphql`, 'query($p: ID!) { cohortSummary(projectId: $p, loinc: "2160-0") { count } }', { p: project.id }, auth))).toEqual(['FORBIDDEN']);
     const { cohortSummary } = ok(
-      await gql(`${hub.gateway}/graphql`, 'query($p: ID!) { cohortSummary(projectId: $p, loinc: "2160-0") { count mean min max unit project { id } } }', {
+      await gql(`${hub.gateway}/graphql`, 'query($p: ID!) { cohortSummary(projectId: $p, loinc: "2160-0") { count mean min max unit suppressed project { id } } }', {
         p: project.id,
-      }, auth),
+      }, asResearcher),
     );
     expect(cohortSummary.project.id).toBe(project.id);
-    expect(cohortSummary.count).toBeGreaterThan(0);
+    expect(cohortSummary.suppressed).toBe(false);
+    expect(cohortSummary.count).toBeGreaterThanOrEqual(10);
     expect(cohortSummary.count).toBeLessThanOrEqual(project.enrolments.totalCount);
     expect(cohortSummary.min).toBeLessThanOrEqual(cohortSummary.mean);
     expect(cohortSummary.mean).toBeLessThanOrEqual(cohortSummary.max);

@@ -8,8 +8,7 @@ import { freshDatabase, type TestDatabase } from './database';
 import { gql, type GraphQLResponse } from './graphql';
 import { gatewayKeys, identityHeader, TRUSTED_CLINICIAN } from './identity';
 import { openConsentDatabase } from '../../policies/database';
-import { Consent, ConsentVersion } from '../../policies/entities';
-import { PatientHome } from '../../policies/entities';
+import { Consent, ConsentVersion, PatientHome, ProjectMember } from '../../policies/entities';
 import type { Env } from '../../common/config';
 
 export interface SubgraphUnderTest {
@@ -57,6 +56,56 @@ export async function trustEveryone(env: Env, practitionerId: string): Promise<v
     for (let i = 0; i < rows.length; i += 200) await db.getRepository(Consent).insert(rows.slice(i, i + 200));
     // Patients whose seeded consents deny something keep that denial: deny overrides.
     await db.getRepository(ConsentVersion).upsert(patients.map((p) => ({ patientId: p.patientId, version: 1000 })), ['patientId']);
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** A researcher who works on the project `projectConsent` opens (the tests' project member). */
+export const PROJECT_RESEARCHER: Identity = {
+  subject: 'usr_test_researcher',
+  role: 'researcher',
+  institutionId: null,
+  patientId: null,
+  practitionerId: 'prac_test_researcher',
+  purpose: 'RESEARCH',
+  scopes: ['read'],
+  requestId: 'test-request',
+};
+
+/**
+ * Test fixture for research: PROJECT_RESEARCHER becomes a member of `projectId`, and each
+ * of `patientIds` consents to that project using their LABS and RESEARCH data for
+ * RESEARCH — so tests of cohorts can run as a member whom every patient let in.
+ */
+export async function projectConsent(env: Env, projectId: string, patientIds: readonly string[]): Promise<void> {
+  const db = await openConsentDatabase(env);
+  try {
+    await db.getRepository(ProjectMember).upsert({ projectId, practitionerId: PROJECT_RESEARCHER.practitionerId! }, ['projectId', 'practitionerId']);
+    const now = new Date(Date.now() - 60_000);
+    const rows: Consent[] = patientIds.map((patientId, i) => ({
+      id: `cns_test_${projectId.slice(-8)}_${i}`,
+      patientId,
+      parentId: null,
+      granteeKind: 'project',
+      granteeId: projectId,
+      categories: 'LABS|RESEARCH',
+      actions: 'read',
+      purposes: 'RESEARCH',
+      effect: 'permit',
+      validFrom: now,
+      validUntil: null,
+      dataLoincClass: null,
+      dataFrom: null,
+      dataUntil: null,
+      identified: false,
+      status: 'active',
+      createdAt: now,
+      createdBy: 'test',
+      revokedAt: null,
+    }));
+    for (let i = 0; i < rows.length; i += 200) await db.getRepository(Consent).insert(rows.slice(i, i + 200));
+    await db.getRepository(ConsentVersion).upsert(patientIds.map((patientId) => ({ patientId, version: 2000 })), ['patientId']);
   } finally {
     await db.destroy();
   }

@@ -29,7 +29,7 @@ const GRANT: GrantInput = {
   actions: ['read'],
   purposes: ['TREATMENT'],
   effect: 'permit',
-  exceptions: [{ loincClass: 'CHEM' }],
+  exceptions: [{ categories: ['LABS'], loincClass: 'CHEM' }],
 };
 
 const events = (db: DataSource, kind: string) => db.getRepository(OutboxEvent).find({ where: { kind }, order: { createdAt: 'ASC' } });

@@ -1,7 +1,7 @@
 import { LabResult } from '../../subgraphs/labs/entities';
 import { codes, ok } from '../helpers/graphql';
 import { queriesSent } from '../helpers/metrics';
-import { startSeededSubgraph, type SubgraphUnderTest } from '../helpers/subgraph';
+import { PROJECT_RESEARCHER, projectConsent, startSeededSubgraph, type SubgraphUnderTest } from '../helpers/subgraph';
 
 let t: SubgraphUnderTest;
 let rows: LabResult[];
@@ -10,6 +10,8 @@ beforeAll(async () => {
   t = await startSeededSubgraph('labs', 40);
   rows = await t.subgraph.db.getRepository(LabResult).find();
   patientIds = [...new Set(rows.map((r) => r.patientId))].sort();
+  // Cohorts are for a project's members, over patients who consented to that project.
+  await projectConsent(t.database.env, 'proj_x', patientIds);
 });
 afterAll(() => t?.close());
 
@@ -100,7 +102,7 @@ describe('labs subgraph', () => {
     const res: any = ok(
       await t.gql('query($r: [_Any!]!) { _entities(representations: $r) { ... on CohortSummary { count mean min max unit } } }', {
         r: [{ __typename: 'CohortSummary', projectId: 'proj_x', loinc: code, memberIds: members }],
-      }),
+      }, PROJECT_RESEARCHER),
     );
     const s = res._entities[0];
     expect(s.count).toBe(values.length);
@@ -110,13 +112,20 @@ describe('labs subgraph', () => {
     expect(s.unit).toBe('%');
   });
 
-  test('an empty cohort has a zero count and no statistics', async () => {
+  test('an empty cohort is a small cell: no statistics, and it says why', async () => {
     const res: any = ok(
-      await t.gql('query($r: [_Any!]!) { _entities(representations: $r) { ... on CohortSummary { count mean min max } } }', {
+      await t.gql('query($r: [_Any!]!) { _entities(representations: $r) { ... on CohortSummary { count mean min max suppressed suppressedReason } } }', {
         r: [{ __typename: 'CohortSummary', projectId: 'proj_x', loinc: '4548-4', memberIds: [] }],
-      }),
+      }, PROJECT_RESEARCHER),
     );
-    expect(res._entities[0]).toEqual({ count: 0, mean: null, min: null, max: null });
+    expect(res._entities[0]).toEqual({ count: null, mean: null, min: null, max: null, suppressed: true, suppressedReason: expect.stringMatching(/COHORT_MIN_SIZE/) });
+  });
+
+  test('a cohort is only for members of its project, even when the patients are visible otherwise', async () => {
+    const res = await t.gql('query($r: [_Any!]!) { _entities(representations: $r) { ... on CohortSummary { count } } }', {
+      r: [{ __typename: 'CohortSummary', projectId: 'proj_other', loinc: '4548-4', memberIds: patientIds }],
+    }, PROJECT_RESEARCHER);
+    expect(codes(res)).toEqual(['FORBIDDEN']);
   });
 
   test('bad input gets typed errors', async () => {

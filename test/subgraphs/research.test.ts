@@ -1,6 +1,6 @@
 import { Enrolment, ResearchProject } from '../../subgraphs/research/entities';
 import { codes, ok } from '../helpers/graphql';
-import { startSeededSubgraph, type SubgraphUnderTest } from '../helpers/subgraph';
+import { PROJECT_RESEARCHER, projectConsent, startSeededSubgraph, type SubgraphUnderTest } from '../helpers/subgraph';
 
 let t: SubgraphUnderTest;
 let projects: ResearchProject[];
@@ -29,10 +29,12 @@ describe('research subgraph', () => {
 
   test('the cohort handed to the labs subgraph is the actively enrolled patients', async () => {
     const project = projects.find((p) => enrolments.some((e) => e.projectId === p.id && e.status !== 'ACTIVE')) ?? projects[0]!;
+    // Every enrolled patient consents to this project, and the caller works on it.
+    await projectConsent(t.database.env, project.id, [...new Set(enrolments.filter((e) => e.projectId === project.id).map((e) => e.patientId))]);
     const res: any = ok(
       await t.gql('query($r: [_Any!]!) { _entities(representations: $r) { ... on CohortSummary { projectId loinc memberIds project { id } } } }', {
         r: [{ __typename: 'CohortSummary', projectId: project.id, loinc: '2160-0' }],
-      }),
+      }, PROJECT_RESEARCHER),
     );
     const expected = enrolments.filter((e) => e.projectId === project.id && e.status === 'ACTIVE').map((e) => e.patientId).sort();
     expect(res._entities[0].memberIds).toEqual(expected);

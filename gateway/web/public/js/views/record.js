@@ -194,6 +194,6 @@ function research(list) {
   return h(
     'ul',
     { class: 'plain' },
-    list.map((e) => h('li', {}, h('strong', {}, e.project.title), ` — ${e.status.toLowerCase()} since ${day(e.enrolledAt)}; named ${e.pseudonym} in results`)),
+    list.map((e) => h('li', {}, h('strong', {}, e.project.title), ` — ${e.status.toLowerCase()} since ${day(e.enrolledAt)}${e.pseudonym ? `; named ${e.pseudonym} in results` : ''}`)),
   );
 }

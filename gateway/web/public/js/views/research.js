@@ -12,7 +12,7 @@ import { LAB_CODES, num } from '../format.js';
 const PROJECTS_QUERY = `query Projects {
   researchProjects(first: 50) {
     nodes {
-      id title status purpose institution { name }
+      id title status purpose viewerIsMember institution { name }
       enrolments(first: 25) { totalCount nodes { pseudonym status patient { id name { text } } } }
     }
   }
@@ -47,18 +47,22 @@ export async function renderResearch(main) {
   try {
     const { data, errors } = await graphql(PROJECTS_QUERY);
     if (!data?.researchProjects) throw errors?.[0] ?? new Error('no projects');
-    projects = data.researchProjects.nodes;
+    // Cohorts are for a project's members: the others are listed without them.
+    const all = data.researchProjects.nodes;
+    projects = all.filter((/** @type {any} */ p) => p.viewerIsMember);
+    const others = all.filter((/** @type {any} */ p) => !p.viewerIsMember);
     replace(
       projectsArea,
-      projects.map((p, i) =>
-        h(
+      projects.length ? null : notice('info', 'You are not a member of any research project, so there are no cohorts to show.'),
+      others.length ? h('p', { class: 'hint' }, `Other projects (you do not work on them): ${others.map((/** @type {any} */ p) => p.title).join(', ')}.`) : null,
+      all.map((/** @type {any} */ p, /** @type {number} */ i) => (p.viewerIsMember ? h(
           'section',
           { class: 'card project', 'aria-labelledby': `proj-${i}` },
           h('h2', { id: `proj-${i}` }, p.title),
           h('p', { class: 'hint' }, `${p.status.toLowerCase()} · ${p.institution?.name ?? ''}`),
           h('p', {}, p.purpose),
           cohortTable(p, i, errors),
-        ),
+        ) : null),
       ),
     );
   } catch (err) {
@@ -85,7 +89,7 @@ function cohortTable(p, i, errors) {
         h('tbody', {}, conn.nodes.map((/** @type {any} */ e, /** @type {number} */ j) => {
           const hiddenPatient = forbiddenAt(errors, ['researchProjects', 'nodes', i, 'enrolments', 'nodes', j, 'patient']);
           return h('tr', {},
-            h('td', {}, h('code', {}, e.pseudonym)),
+            h('td', {}, e.pseudonym ? h('code', {}, e.pseudonym) : '—'),
             h('td', {}, e.patient?.name ? h('a', { href: `#/patient/${encodeURIComponent(e.patient.id)}` }, e.patient.name.text) : hiddenBadge('Identity', hiddenPatient ? readable(hiddenPatient) : 'pseudonymised: no consent to identified data')),
             h('td', {}, e.status.toLowerCase()),
           );
@@ -103,12 +107,13 @@ function cohortTable(p, i, errors) {
 async function cohortChart(target, projects, loinc) {
   if (!projects.length) return;
   replace(target, h('p', { class: 'loading' }, 'Computing…'));
-  const aliases = projects.map((p, i) => `p${i}: cohortSummary(projectId: ${JSON.stringify(p.id)}, loinc: $loinc) { count mean min max unit }`);
+  const aliases = projects.map((p, i) => `p${i}: cohortSummary(projectId: ${JSON.stringify(p.id)}, loinc: $loinc) { count mean min max unit suppressed suppressedReason }`);
   try {
     const { data, errors } = await graphql(`query Cohorts($loinc: String!) { ${aliases.join('\n')} }`, { loinc });
     const rows = projects.map((p, i) => {
       const s = data?.[`p${i}`];
       const err = forbiddenAt(errors, [`p${i}`]) ?? (s ? undefined : errors?.find((e) => e.path?.[0] === `p${i}`));
+      if (s?.suppressed) return { label: p.title, count: 0, mean: null, min: null, max: null, unit: s.unit, hidden: s.suppressedReason ?? 'suppressed: too few patients' };
       return s
         ? { label: p.title, count: s.count, mean: s.mean, min: s.min, max: s.max, unit: s.unit }
         : { label: p.title, count: 0, mean: null, min: null, max: null, unit: null, hidden: readable(err) };
