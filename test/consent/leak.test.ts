@@ -30,12 +30,12 @@ const SEED = Number(process.env.LEAK_SEED ?? 20261202);
 const PATIENTS = 50;
 const MAX_HOPS = 4;
 /**
- * Requests in flight, and paths per request. On PostgreSQL a hub holds up to ten
- * connections per database per process (about a hundred in all): with more in flight it
- * runs into the server's default max_connections (100) and answers INTERNAL_SERVER_ERROR.
+ * Requests in flight, and paths per request (all the paths of one root field, mostly).
+ * On PostgreSQL the hub's pools are DATABASE_POOL_MAX (4) connections per database per
+ * process, which leaves room under the server's default max_connections (100).
  */
-const CONCURRENCY = process.env.DATABASE_URL ? 2 : 4;
-const BATCH = process.env.DATABASE_URL ? 12 : 32;
+const CONCURRENCY = 4;
+const BATCH = 32;
 
 let hub: Hub;
 let world: WorldSummary;
@@ -351,10 +351,7 @@ test('it saw rows of every kind, on more than one path where the schema has more
   expect(t.unsuppressedCohorts).toBeGreaterThan(0);
   // Every observed enrolment was told apart (by patient, pseudonym or date).
   expect(t.ambiguous).toBe(0);
-  // Every error was a refusal or a bad id: nothing went unseen because the hub failed.
-  // Except, on PostgreSQL, the few the hub answers when its pools exhaust the server's
-  // connections (see CONCURRENCY): at most one request in a hundred, each asked four times.
-  const failed = [...t.errorCodes].filter(([code]) => !EXPECTED_CODES.has(code));
-  const tolerated = process.env.DATABASE_URL ? Math.floor(asker.stats.requests / 100) : 0;
-  expect({ failed, within: failed.every(([code, n]) => code === 'INTERNAL_SERVER_ERROR' && n <= tolerated) }).toEqual({ failed, within: true });
+  // Every error was a refusal or a bad id: nothing went unseen because the hub failed
+  // (a query that failed inside was asked again up to three times first).
+  expect([...t.errorCodes].filter(([code]) => !EXPECTED_CODES.has(code))).toEqual([]);
 });

@@ -118,9 +118,9 @@ export class Oracle {
 
   static async open(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): Promise<Oracle> {
     // The hub's schemas are migrated already. On PostgreSQL the oracle holds one
-    // connection per database, opened now and kept (never closed when idle): a hub under
-    // load takes nearly all of the server's default 100, and a connection the oracle
-    // gave back might not be there when it needs one again.
+    // connection per database, opened now and kept (never closed when idle): the server's
+    // connections are shared with the hub under test and with other suites, and one the
+    // oracle gave back might not be there when it needs one again.
     const small = async (spec: DatabaseSpec) => {
       const ds = createDataSource(spec, env);
       if (ds.options.type === 'postgres') ds.setOptions({ extra: { ...(ds.options.extra as object), max: 1, idleTimeoutMillis: 0 } });

@@ -40,8 +40,9 @@ export class Asker {
     const ask = () => gql(`${this.url}/graphql`, query, variables, { authorization: `Bearer ${v.token}`, 'x-purpose-of-use': v.purpose });
     let res = await ask();
     // For queries only (a mutation may have half-happened), up to three more times: an
-    // internal error is the hub failing — on PostgreSQL, typically its pools exhausting
-    // max_connections — not an answer, and it would hide rows. One that stays is reported.
+    // internal error is the hub failing (on PostgreSQL, e.g. connections running out on a
+    // server other suites share), not an answer, and it would hide rows. One that stays
+    // is reported, and fails the coverage test.
     for (let attempt = 1; attempt <= 3 && !/^\s*mutation/.test(query) && res.errors?.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR'); attempt++) {
       this.stats.retriedAfterInternalError++;
       await new Promise((r) => setTimeout(r, 500 * attempt));
