@@ -11,6 +11,7 @@ import { gql, type GraphQLResponse } from '../../helpers/graphql';
 import type { Checker } from './check';
 import type { Oracle, Viewer } from './oracle';
 import type { Prng } from './prng';
+import { CATEGORIES, GRANTABLE } from '../../../policies/vocabulary';
 import { selectionOf, type PathGenerator, type PathStep, type SchemaPath } from './schema-paths';
 import { walkAnswer } from './walk';
 
@@ -118,6 +119,8 @@ export function samplesFor(v: Viewer, oracle: Oracle, rng: Prng, cohortProject: 
   const unknown = (prefix: string) => `${prefix}_${rng.hex(20)}`;
   const patients = [...oracle.patients.keys()].sort();
   const visiblePatients = patients.filter((p) => oracle.patientVisible(v, p));
+  // One whose access a consent decides (not a base policy): explanations then name it.
+  const byConsent = visiblePatients.filter((p) => GRANTABLE.some((c) => oracle.decide(v, p, c).decidedBy.startsWith('consent:')));
   const hiddenPatients = patients.filter((p) => !oracle.patientVisible(v, p));
   const labs = [...oracle.labs.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
   const visibleLabs = labs.filter((l) => oracle.labVisible(v, l));
@@ -133,7 +136,7 @@ export function samplesFor(v: Viewer, oracle: Oracle, rng: Prng, cohortProject: 
   const mine = projects.filter((p) => v.projects.has(p));
   const chosen = [...new Set([...mine, cohortProject, ...rng.sample(projects.filter((p) => !mine.includes(p) && p !== cohortProject), 1)])];
   return {
-    Patient: [...rng.sample(visiblePatients, 2), ...rng.sample(hiddenPatients, 2), unknown('pat')],
+    Patient: [...new Set([...rng.sample(byConsent, 1), ...rng.sample(visiblePatients, 2)])].slice(0, 2).concat(rng.sample(hiddenPatients, 2), unknown('pat')),
     LabResult: [...rng.sample(visibleLabs, 2), ...rng.sample(excluded, 2), ...rng.sample(hiddenLabs, 1)].map((l) => l.id).concat(unknown('lab')),
     Device: [...rng.sample(narrowed, 2), ...rng.sample(visibleDevices, 1), ...rng.sample(hiddenDevices, 2)].map((d) => d.id).concat(unknown('dev')),
     ResearchProject: [...chosen.slice(0, 3), unknown('proj')],
@@ -150,7 +153,8 @@ export function argumentSets(root: PathStep, s: Samples): Record<string, unknown
     else if (a.name === 'projectId') values = s.ResearchProject;
     // Hemoglobin: its class (HEM/BC) is one the world's exceptions exclude.
     else if (a.name === 'loinc') values = ['718-7'];
-    else if (a.type === 'DataCategory!') values = ['LABS'];
+    // Every category: an explanation is about one, and names the consent that decides it.
+    else if (a.type === 'DataCategory!') values = [...CATEGORIES];
     else if (a.type === 'DateTime!') values = ['2000-01-01T00:00:00.000Z'];
     else throw new Error(`no sample values for the required argument ${root.parentType}.${root.field}(${a.name}: ${a.type})`);
     sets = sets.flatMap((set) => values.map((value) => ({ ...set, [a.name]: value })));
