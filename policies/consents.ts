@@ -70,6 +70,11 @@ export function checkGrant(input: GrantInput, now = new Date()): void {
     throw new ConsentInputError('a role grantee is "clinician@<institution id>" or "researcher@<institution id>"', 'grantee');
   }
   if (input.identified && input.grantee.kind !== 'project') throw new ConsentInputError('identified applies to research projects only', 'identified');
+  // Demographics say who the patient is: granting them to a project while keeping the
+  // patient pseudonymous would contradict itself (every member could look them up).
+  if (input.grantee.kind === 'project' && input.effect === 'permit' && input.categories.includes('DEMOGRAPHICS') && !input.identified) {
+    throw new ConsentInputError('DEMOGRAPHICS tell a project who you are: grant them with identified: true, or leave them out to stay pseudonymous', 'categories');
+  }
   if (input.exceptions?.length && input.effect === 'deny') {
     // An exception inside a denial would re-open some rows of a denied category; the gate
     // decides by category first, so it could never be honoured. Grant a narrower permit instead.

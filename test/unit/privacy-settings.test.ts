@@ -8,6 +8,7 @@ import { buildSchema } from 'graphql';
 import { readEnv } from '../../common/config';
 import { argumentLimits, MAX_ID_LENGTH, MAX_TEXT_LENGTH } from '../../common/input-limits';
 import { decodeSecret } from '../../common/keys';
+import { checkGrant } from '../../policies/consents';
 import { pseudonymizer } from '../../subgraphs/research/pseudonyms';
 import { suppressSmallCells } from '../../subgraphs/labs/cohort-stats';
 
@@ -81,5 +82,14 @@ describe('input limits', () => {
       caught = err;
     }
     expect(caught?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'text', maxLength: 200 });
+  });
+});
+
+describe('grants that contradict themselves', () => {
+  test('DEMOGRAPHICS to a project only as identified data', () => {
+    const grant = { patientId: 'pat_1', grantee: { kind: 'project' as const, id: 'proj_1' }, categories: ['DEMOGRAPHICS' as const, 'LABS' as const], actions: ['read' as const], purposes: ['RESEARCH' as const], effect: 'permit' as const };
+    expect(() => checkGrant(grant)).toThrow(/grant them with identified: true/);
+    expect(() => checkGrant({ ...grant, identified: true })).not.toThrow();
+    expect(() => checkGrant({ ...grant, categories: ['LABS'] })).not.toThrow();
   });
 });

@@ -203,7 +203,8 @@ async function randomise(dbs: Dbs, rng: Prng, options: { patients: number; seed:
         actions: ['read'],
         purposes,
         effect,
-        identified: kind === 'project' && effect === 'permit' && rng.chance(0.3),
+        // A project may have DEMOGRAPHICS only as identified data (grantConsent refuses otherwise).
+        identified: kind === 'project' && effect === 'permit' && (rng.chance(0.3) || categories.includes('DEMOGRAPHICS')),
         exceptions,
         ...(validity === 'future' ? { validFrom: new Date(now + rng.int(2, 30) * DAY) } : {}),
         ...(validity === 'bounded' ? { validUntil: new Date(now + rng.int(2, 30) * DAY) } : {}),
