@@ -130,7 +130,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   // router (Apollo Router, Hive Gateway) serving supergraph.graphql can reach it; it
   // authenticates the caller's own bearer token exactly as /graphql does.
   const accounts = serve({ schema: accountsSchema }, singleService);
-  await Promise.all([apollo.start(), accounts.start()]);
+  // Counting starts in Redis when it is there, so replicas share budgets from the first request.
+  await Promise.all([apollo.start(), accounts.start(), rate.ready()]);
 
   const requestContext = requestContextFactory({ env, db, sessionPublicKey, rate });
   const graphqlRoute = (server: ApolloServer<GatewayContext>) => [

@@ -61,6 +61,8 @@ export function hubNamespace(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): strin
 }
 
 export interface RateLimits {
+  /** Resolves once Redis answers, or after `ms` (limits then start in memory). */
+  ready(ms?: number): Promise<void>;
   /** Per principal, GraphQL; undefined when RATE_LIMIT_GRAPHQL_PER_MINUTE=0. */
   graphql?: Limiter;
   /** Per client address: /auth/*, failed GraphQL sign-ins. */
@@ -91,6 +93,15 @@ export function rateLimits(env: Env, log: Logger): RateLimits {
   const namespace = hubNamespace(env);
   const make = (name: string, perMinute: number) => (perMinute > 0 ? new Limiter(name, perMinute, redis, namespace) : undefined);
   return {
+    ready: (ms = 1000) =>
+      new Promise<void>((resolve) => {
+        if (redis.status === 'ready') return resolve();
+        const timer = setTimeout(resolve, ms);
+        redis.once('ready', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
     graphql: make('graphql', env.RATE_LIMIT_GRAPHQL_PER_MINUTE),
     auth: make('auth', env.RATE_LIMIT_AUTH_PER_MINUTE),
     ledger: make('ledger', env.RATE_LIMIT_LEDGER_PER_MINUTE),
