@@ -89,7 +89,7 @@ test('every one stays under every default limit, through a real gateway', async 
     // Whoever sends it; variables left out: the limits are checked before variables are,
     // so nothing here runs a mutation (its required variables are missing).
     for (const [role, token] of Object.entries(tokens)) {
-      const purpose = role === 'compliance' ? { 'x-purpose-of-use': 'OPERATIONS' } : role === 'researcher' ? { 'x-purpose-of-use': 'RESEARCH' } : {};
+      const purpose: Record<string, string> = role === 'compliance' ? { 'x-purpose-of-use': 'OPERATIONS' } : role === 'researcher' ? { 'x-purpose-of-use': 'RESEARCH' } : {};
       const res = await gql(`${hub.gateway.url}/graphql`, op.source, undefined, { authorization: `Bearer ${token}`, ...purpose });
       for (const e of res.errors ?? []) {
         if (e.extensions?.code === 'QUERY_TOO_COMPLEX' || e.extensions?.code === 'OPERATION_NOT_SUPPORTED') refusals.push(`${op.where} as ${role}: ${e.message}`);

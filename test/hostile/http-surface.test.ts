@@ -41,7 +41,7 @@ async function send(url: string, init: RequestInit = {}) {
   return { status: res.status, headers: res.headers, text, json: /json/.test(res.headers.get('content-type') ?? '') ? JSON.parse(text) : undefined };
 }
 
-const postRaw = (url: string, body: string | Buffer, headers: Record<string, string> = {}) =>
+const postRaw = (url: string, body: string, headers: Record<string, string> = {}) =>
   send(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
 
 /** The code of either error shape: GraphQL `{errors: [...]}` or `{error: {code}}`. */

@@ -189,7 +189,7 @@ describe('registration and sign-in', () => {
   test('login/options answers every caller the same, whoever they name, and stores nothing', async () => {
     await register('known.user');
     const rows = await gateway.db.getRepository(Challenge).count();
-    const answers = [];
+    const answers: { status: number; type: string | null; body: Record<string, unknown> }[] = [];
     for (const body of [{ username: 'known.user' }, { username: 'nobody.here' }, {}, { username: 'known.user' }]) {
       const res = await fetch(`${gateway.url}/auth/webauthn/login/options`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       answers.push({ status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as Record<string, unknown> });
