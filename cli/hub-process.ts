@@ -29,7 +29,7 @@ export interface HubPorts {
   subgraphs: Record<SubgraphName, number>;
 }
 
-export async function spawnHub(ports: HubPorts, env: Record<string, string | undefined>, timeoutMs = 90_000): Promise<HubProcess> {
+export async function spawnHub(ports: HubPorts, env: Record<string, string | undefined>, timeoutMs = 150_000): Promise<HubProcess> {
   const subgraphs = Object.fromEntries(
     SUBGRAPH_NAMES.map((n) => [n, `http://127.0.0.1:${ports.subgraphs[n]}/graphql`]),
   ) as Record<SubgraphName, string>;

@@ -70,7 +70,7 @@ const EnvSchema = z.object({
   /** Fields of an operation once its fragments are expanded (fragments spreading fragments multiply). */
   MAX_QUERY_FIELDS: count.default(2000),
   /** Estimated rows an operation may read: lists multiply by `first` (or the page maximum), entity hops count. */
-  MAX_QUERY_COST: count.default(20_000),
+  MAX_QUERY_COST: count.default(50_000),
   /** Largest GraphQL request body the gateway reads. */
   MAX_REQUEST_BYTES: count.default(1_048_576),
   /** Largest answer the gateway assembles from its subgraphs for one request. */

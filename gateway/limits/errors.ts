@@ -3,7 +3,7 @@
  * their code on the way out.
  *
  * A refusal names the limit, the value measured and the setting that raises it, e.g.
- * `{code: "QUERY_TOO_COMPLEX", limit: "cost", measured: 1010201, max: 20000,
+ * `{code: "QUERY_TOO_COMPLEX", limit: "cost", measured: 1010201, max: 50000,
  * setting: "MAX_QUERY_COST"}`, with HTTP 400. Apollo Server re-labels every validation
  * error GRAPHQL_VALIDATION_FAILED and every parse error GRAPHQL_PARSE_FAILED;
  * `limitRefusal` (used by the gateway's formatError) restores ours.

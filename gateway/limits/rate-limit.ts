@@ -61,7 +61,7 @@ export function hubNamespace(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): strin
 }
 
 export interface RateLimits {
-  /** Resolves once Redis answers, or after `ms` (limits then start in memory). */
+  /** Resolves once Redis answers, fails to connect, or after `ms` (limits then start in memory). */
   ready(ms?: number): Promise<void>;
   /** Per principal, GraphQL; undefined when RATE_LIMIT_GRAPHQL_PER_MINUTE=0. */
   graphql?: Limiter;
@@ -93,14 +93,19 @@ export function rateLimits(env: Env, log: Logger): RateLimits {
   const namespace = hubNamespace(env);
   const make = (name: string, perMinute: number) => (perMinute > 0 ? new Limiter(name, perMinute, redis, namespace) : undefined);
   return {
-    ready: (ms = 1000) =>
+    ready: (ms = 5000) =>
       new Promise<void>((resolve) => {
         if (redis.status === 'ready') return resolve();
-        const timer = setTimeout(resolve, ms);
-        redis.once('ready', () => {
+        const done = () => {
           clearTimeout(timer);
+          redis.off('ready', done);
+          redis.off('error', done);
           resolve();
-        });
+        };
+        const timer = setTimeout(done, ms);
+        // Ready, or refused outright (no Redis there): either way there is no point waiting.
+        redis.once('ready', done);
+        redis.once('error', done);
       }),
     graphql: make('graphql', env.RATE_LIMIT_GRAPHQL_PER_MINUTE),
     auth: make('auth', env.RATE_LIMIT_AUTH_PER_MINUTE),
