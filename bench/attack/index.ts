@@ -88,18 +88,19 @@ function merge(kind: AttackKind, runs: KindResult[], seconds: number): KindResul
   };
 }
 
-/** Clinicians of different institutions: username per institution, in order. */
+/** `n` clinicians, spread over the institutions (round robin over them). */
 function clinicians(hub: HubProcess, n: number): string[] {
-  const seen = new Set<string>();
-  const picked: string[] = [];
+  const byInstitution = new Map<string, string[]>();
   for (const line of hub.cli('users', '--role', 'clinician', '--limit', '500').split('\n')) {
     const [username, , , institution] = line.trim().split(/\s+/);
-    if (!username || !institution || seen.has(institution)) continue;
-    seen.add(institution);
-    picked.push(username);
+    if (username && institution) byInstitution.set(institution, [...(byInstitution.get(institution) ?? []), username]);
   }
-  if (picked.length < n + 1) throw new Error(`the attack benchmark needs ${n + 1} clinicians of different institutions`);
-  return picked.slice(0, n + 1);
+  const picked: string[] = [];
+  for (let i = 0; picked.length < n && [...byInstitution.values()].some((l) => l.length > i); i++) {
+    for (const list of byInstitution.values()) if (list[i] && picked.length < n) picked.push(list[i]!);
+  }
+  if (picked.length < n) throw new Error(`the attack benchmark needs ${n} clinicians`);
+  return picked;
 }
 
 export async function attackBench(dataDir: string): Promise<AttackReport> {
@@ -113,7 +114,7 @@ export async function attackBench(dataDir: string): Promise<AttackReport> {
     const idle = sampler.peak('idle');
     sampler.phase = 'warm-up';
 
-    const [attackerName, ...names] = clinicians(hub, CLINICIANS);
+    const [attackerName, ...names] = clinicians(hub, CLINICIANS + 1);
     const gateway = `${hub.gateway}/graphql`;
     const perClinician = await Promise.all(
       names.map(async (name) => {
