@@ -20,7 +20,7 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { parse } from 'graphql';
+import { parse, type GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { DEFAULT_PORTS, introspectionOn, readEnv, SUBGRAPH_NAMES, subgraphUrl, type Env, type SubgraphName } from '../common/config';
 import { keepConnectionsLonger } from '../common/lifecycle';
@@ -67,6 +67,38 @@ export interface GatewayOptions {
   subgraphUrls?: Partial<Record<SubgraphName, string>>;
 }
 
+/**
+ * An Apollo Server for /graphql (the gateway) or /accounts/graphql (the accounts schema),
+ * with the operation limits (gateway/limits/) and the error rules of both.
+ */
+function graphqlServer(
+  served: { gateway: ApolloGateway } | { schema: GraphQLSchema },
+  ownership: Ownership,
+  env: Env,
+  log: Logger,
+  httpServer: http.Server,
+): ApolloServer<GatewayContext> {
+  const limits = operationLimits(env, ownership, log);
+  const formatError = makeFormatError(log);
+  return new ApolloServer<GatewayContext>({
+    ...served,
+    includeStacktraceInErrorResponses: false,
+    introspection: introspectionOn(env),
+    formatError: (formatted, error) => limitRefusal(formatted, error) ?? formatError(formatted, error),
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
+    // No Apollo Studio and no landing page: inline traces would only cost time and
+    // expose timings, and /graphql answers JSON, never an HTML page.
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginLandingPageDisabled(),
+      limits.plugin,
+      scopePlugin,
+    ],
+  });
+}
+
 export async function startGateway(options: GatewayOptions = {}): Promise<RunningGateway> {
   const env = options.env ?? readEnv();
   const log = options.logger ?? createLogger('gateway', env.LOG_LEVEL);
@@ -104,32 +136,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   app.set('trust proxy', env.TRUST_PROXY);
   const httpServer = http.createServer(app);
   keepConnectionsLonger(httpServer);
-  const serve = (schemaOrGateway: { gateway: ApolloGateway } | { schema: typeof accountsSchema }, ownership: Ownership) => {
-    const limits = operationLimits(env, ownership, log);
-    return new ApolloServer<GatewayContext>({
-      ...schemaOrGateway,
-      includeStacktraceInErrorResponses: false,
-      introspection: introspectionOn(env),
-      formatError: (formatted, error) => limitRefusal(formatted, error) ?? formatError(formatted, error),
-      validationRules: limits.validationRules,
-      parseOptions: limits.parseOptions,
-      // No Apollo Studio and no landing page: inline traces would only cost time and
-      // expose timings, and /graphql answers JSON, never an HTML page.
-      plugins: [
-        ApolloServerPluginDrainHttpServer({ httpServer }),
-        ApolloServerPluginInlineTraceDisabled(),
-        ApolloServerPluginLandingPageDisabled(),
-        limits.plugin,
-        scopePlugin,
-      ],
-    });
-  };
-  const formatError = makeFormatError(log);
-  const apollo = serve({ gateway }, supergraphOwnership(supergraphSdl));
+  const apollo = graphqlServer({ gateway }, supergraphOwnership(supergraphSdl), env, log, httpServer);
   // The accounts subgraph over HTTP as well, at the URL the supergraph names, so another
   // router (Apollo Router, Hive Gateway) serving supergraph.graphql can reach it; it
   // authenticates the caller's own bearer token exactly as /graphql does.
-  const accounts = serve({ schema: accountsSchema }, singleService);
+  const accounts = graphqlServer({ schema: accountsSchema }, singleService, env, log, httpServer);
   // Counting starts in Redis when it is there, so replicas share budgets from the first request.
   await Promise.all([apollo.start(), accounts.start(), rate.ready()]);
 
