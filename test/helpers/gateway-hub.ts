@@ -17,6 +17,13 @@ export interface GatewayHub {
   database: TestDatabase;
   gateway: RunningGateway;
   subgraphs: Record<SubgraphName, RunningSubgraph>;
+  /**
+   * Another gateway on the same data and subgraphs, with other settings (and subgraph URLs
+   * overridden). Closed by `closeExtraGateways()`: call it after each test, so that idle
+   * database pools do not pile up (PostgreSQL allows 100 connections in all).
+   */
+  gatewayWith(env: Partial<Env>, urls?: Partial<Record<SubgraphName, string>>): Promise<RunningGateway>;
+  closeExtraGateways(): Promise<void>;
   /** An API token for the first seeded user of a role (or a named user). */
   token(who: { role?: User['role']; username?: string; scopes?: ('read' | 'write' | 'ingest')[] }): Promise<{ token: string; user: User }>;
   close(): Promise<void>;
@@ -35,16 +42,31 @@ export async function startGatewayHub(options: { patients?: number; env?: Partia
     port: 0,
     subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, subgraphs[n].url])),
   });
+  const extra: RunningGateway[] = [];
+  const closeExtraGateways = async () => {
+    while (extra.length) await extra.pop()!.close();
+  };
   return {
     database,
     gateway,
     subgraphs,
+    async gatewayWith(env, urls = {}) {
+      const g = await startGateway({
+        env: { ...database.env, ...env },
+        port: 0,
+        subgraphUrls: { ...Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, subgraphs[n].url])), ...urls },
+      });
+      extra.push(g);
+      return g;
+    },
+    closeExtraGateways,
     async token({ role, username, scopes = ['read', 'write'] }) {
       const user = await gateway.db.getRepository(User).findOneOrFail({ where: username ? { username } : { role }, order: { username: 'ASC' } });
       const { token } = await createApiToken(gateway.db, user.id, { name: `test ${++minted}`, scopes, expiresInDays: 1 });
       return { token, user };
     },
     async close() {
+      await closeExtraGateways();
       await gateway.close();
       for (const s of Object.values(subgraphs)) await s.close();
       await database.drop();

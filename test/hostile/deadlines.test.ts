@@ -9,8 +9,6 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SUBGRAPH_NAMES, type SubgraphName } from '../../common/config';
-import { startGateway, type RunningGateway } from '../../gateway/server';
 import { gql } from '../helpers/graphql';
 import { startGatewayHub, type GatewayHub } from '../helpers/gateway-hub';
 
@@ -21,7 +19,6 @@ let silentUrl: string;
 /** Requests the silent subgraph received, and how many of them the gateway hung up on. */
 let received = 0;
 const hangUps: number[] = [];
-const extra: RunningGateway[] = [];
 
 beforeAll(async () => {
   hub = await startGatewayHub();
@@ -33,27 +30,18 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/graphql`;
 }, 120_000);
+afterEach(async () => hub?.closeExtraGateways());
 afterAll(async () => {
-  for (const g of extra) await g.close();
   silent?.closeAllConnections();
   await new Promise((resolve) => silent?.close(resolve));
   await hub?.close();
 });
 
-async function gatewayWith(env: Record<string, unknown>, override: Partial<Record<SubgraphName, string>> = {}): Promise<RunningGateway> {
-  const g = await startGateway({
-    env: { ...hub.database.env, ...env },
-    port: 0,
-    subgraphUrls: { ...Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, hub.subgraphs[n].url])), ...override },
-  });
-  extra.push(g);
-  return g;
-}
 
 const WITH_LABS = '{ patients(first: 2) { nodes { id labResults(first: 1) { totalCount } } } }';
 
 test('past REQUEST_TIMEOUT_MS the request answers 504 REQUEST_TIMEOUT, and its subgraph fetches are cancelled', async () => {
-  const g = await gatewayWith({ REQUEST_TIMEOUT_MS: 2000 }, { labs: silentUrl });
+  const g = await hub.gatewayWith({ REQUEST_TIMEOUT_MS: 2000 }, { labs: silentUrl });
   const before = { received, hangUps: hangUps.length };
   // The silent subgraph never answers: only the deadline can end this request.
   const res = await gql(`${g.url}/graphql`, WITH_LABS, undefined, auth);
@@ -69,7 +57,7 @@ test('past REQUEST_TIMEOUT_MS the request answers 504 REQUEST_TIMEOUT, and its s
 });
 
 test('a subgraph slower than SUBGRAPH_TIMEOUT_MS fails its own part with SUBGRAPH_TIMEOUT; the rest is answered', async () => {
-  const g = await gatewayWith({ REQUEST_TIMEOUT_MS: 10_000, SUBGRAPH_TIMEOUT_MS: 300 }, { labs: silentUrl });
+  const g = await hub.gatewayWith({ REQUEST_TIMEOUT_MS: 10_000, SUBGRAPH_TIMEOUT_MS: 300 }, { labs: silentUrl });
   const res = await gql(`${g.url}/graphql`, WITH_LABS, undefined, auth);
   expect(res.status).toBe(200);
   expect(res.data.patients.nodes).toHaveLength(2);
@@ -78,7 +66,7 @@ test('a subgraph slower than SUBGRAPH_TIMEOUT_MS fails its own part with SUBGRAP
 });
 
 test('an answer over MAX_RESPONSE_BYTES is cut off with RESPONSE_TOO_LARGE, not assembled', async () => {
-  const g = await gatewayWith({ MAX_RESPONSE_BYTES: 4_000 });
+  const g = await hub.gatewayWith({ MAX_RESPONSE_BYTES: 4_000 });
   const big = '{ patients(first: 30) { nodes { id name { text } identifiers { system value } labResults(first: 20) { nodes { id value unit code { code display } } } } } }';
   const res = await gql(`${g.url}/graphql`, big, undefined, auth);
   expect(res.status).toBe(400);

@@ -7,10 +7,8 @@
  * The hub here trusts a proxy on loopback, so each test floods from its own address
  * (documentation range 203.0.113.0/24) with a budget of its own.
  */
-import { SUBGRAPH_NAMES } from '../../common/config';
 import { freePort } from '../../common/ports';
 import { Challenge } from '../../gateway/identity/entities';
-import { startGateway, type RunningGateway } from '../../gateway/server';
 import { gql } from '../helpers/graphql';
 import { startGatewayHub, type GatewayHub } from '../helpers/gateway-hub';
 
@@ -19,27 +17,17 @@ const GRAPHQL_LIMIT = 15;
 const LEDGER_LIMIT = 10;
 
 let hub: GatewayHub;
-const extra: RunningGateway[] = [];
 
 beforeAll(async () => {
   hub = await startGatewayHub({
     env: { TRUST_PROXY: ['loopback'], RATE_LIMIT_AUTH_PER_MINUTE: AUTH_LIMIT, RATE_LIMIT_GRAPHQL_PER_MINUTE: GRAPHQL_LIMIT, RATE_LIMIT_LEDGER_PER_MINUTE: LEDGER_LIMIT },
   });
 }, 120_000);
+afterEach(async () => hub?.closeExtraGateways());
 afterAll(async () => {
-  for (const g of extra) await g.close();
   await hub?.close();
 });
 
-async function gatewayWith(env: Record<string, unknown>): Promise<RunningGateway> {
-  const g = await startGateway({
-    env: { ...hub.database.env, ...env },
-    port: 0,
-    subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, hub.subgraphs[n].url])),
-  });
-  extra.push(g);
-  return g;
-}
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -110,7 +98,7 @@ test('failed sign-ins at /graphql count against the address, like guesses at /au
 });
 
 test('without TRUST_PROXY, X-Forwarded-For is not believed: a new header buys no new budget', async () => {
-  const direct = await gatewayWith({ TRUST_PROXY: false, RATE_LIMIT_AUTH_PER_MINUTE: AUTH_LIMIT });
+  const direct = await hub.gatewayWith({ TRUST_PROXY: false, RATE_LIMIT_AUTH_PER_MINUTE: AUTH_LIMIT });
   const url = `${direct.url}/auth/webauthn/login/options`;
   let i = 0;
   const statuses = await flood(AUTH_LIMIT + 2, () => post(url, {}, from(`198.51.100.${i++}`)));
@@ -118,7 +106,7 @@ test('without TRUST_PROXY, X-Forwarded-For is not believed: a new header buys no
 });
 
 test('with Redis down, limits fall back to this process: requests are served up to the limit, then refused', async () => {
-  const noRedis = await gatewayWith({ REDIS_URL: `redis://127.0.0.1:${await freePort()}`, RATE_LIMIT_AUTH_PER_MINUTE: 5, RATE_LIMIT_GRAPHQL_PER_MINUTE: 5 });
+  const noRedis = await hub.gatewayWith({ REDIS_URL: `redis://127.0.0.1:${await freePort()}`, RATE_LIMIT_AUTH_PER_MINUTE: 5, RATE_LIMIT_GRAPHQL_PER_MINUTE: 5 });
   const statuses = await flood(8, () => post(`${noRedis.url}/auth/webauthn/login/options`, {}));
   expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
   const token = { authorization: `Bearer ${(await hub.token({ role: 'researcher' })).token}` };

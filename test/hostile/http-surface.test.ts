@@ -7,33 +7,21 @@
  * health only for operators; introspection off in production unless asked for.
  */
 import { SUBGRAPH_NAMES } from '../../common/config';
-import { startGateway, type RunningGateway } from '../../gateway/server';
 import { gql } from '../helpers/graphql';
 import { startGatewayHub, type GatewayHub } from '../helpers/gateway-hub';
 
 let hub: GatewayHub;
 let auth: Record<string, string>;
-const extra: RunningGateway[] = [];
 
 beforeAll(async () => {
   hub = await startGatewayHub({ env: { METRICS_PORT: 0 } });
   auth = { authorization: `Bearer ${(await hub.token({ role: 'clinician' })).token}` };
 }, 120_000);
+afterEach(async () => hub?.closeExtraGateways());
 afterAll(async () => {
-  for (const g of extra) await g.close();
   await hub?.close();
 });
 
-/** Another gateway on the same data, with other settings. */
-async function gatewayWith(env: Record<string, unknown>): Promise<RunningGateway> {
-  const g = await startGateway({
-    env: { ...hub.database.env, ...env },
-    port: 0,
-    subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, hub.subgraphs[n].url])),
-  });
-  extra.push(g);
-  return g;
-}
 
 async function send(url: string, init: RequestInit = {}) {
   const res = await fetch(url, init);
@@ -125,7 +113,7 @@ describe('headers on every response', () => {
   });
 
   test('HSTS when ORIGIN is https', async () => {
-    const secure = await gatewayWith({ ORIGIN: 'https://hub.example.org' });
+    const secure = await hub.gatewayWith({ ORIGIN: 'https://hub.example.org' });
     const res = await send(`${secure.url}/healthz`);
     expect(res.headers.get('strict-transport-security')).toMatch(/max-age=31536000/);
   });
@@ -152,7 +140,7 @@ describe('what is exposed', () => {
 
   test('/metrics with METRICS_TOKEN: on the main listener, for the token holder only', async () => {
     const token = 'operator-token-0123456789';
-    const g = await gatewayWith({ METRICS_TOKEN: token });
+    const g = await hub.gatewayWith({ METRICS_TOKEN: token });
     expectCleanJson(await send(`${g.url}/metrics`), 401, 'UNAUTHENTICATED');
     expectCleanJson(await send(`${g.url}/metrics`, { headers: { authorization: 'Bearer operator-token-wrong-000' } }), 401, 'UNAUTHENTICATED');
     const ok = await send(`${g.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
@@ -165,12 +153,12 @@ describe('what is exposed', () => {
   test('introspection: off in production unless INTROSPECTION=on', async () => {
     const introspect = (url: string) => gql(`${url}/graphql`, '{ __schema { queryType { name } } }', undefined, auth);
     expect((await introspect(hub.gateway.url)).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
-    const production = await gatewayWith({ NODE_ENV: 'production' });
+    const production = await hub.gatewayWith({ NODE_ENV: 'production' });
     const refused = await introspect(production.url);
     expect(refused.status).toBe(400);
     expect(refused.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(refused.data ?? null).toBeNull();
-    const opted = await gatewayWith({ NODE_ENV: 'production', INTROSPECTION: 'on' });
+    const opted = await hub.gatewayWith({ NODE_ENV: 'production', INTROSPECTION: 'on' });
     expect((await introspect(opted.url)).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
   });
 });
