@@ -41,6 +41,8 @@ const EnvSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL (leave it unset for embedded SQLite)')
     .optional(),
+  /** PostgreSQL connections per database per process (each process opens several databases). */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'REDIS_URL must be a redis:// URL').default('redis://127.0.0.1:6379'),
   /** WebAuthn relying party: the site's domain, and the exact origin pages are served from. */
   RP_ID: z.string().default('localhost'),

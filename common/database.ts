@@ -45,7 +45,7 @@ export function isPostgres(env: Pick<Env, 'DATABASE_URL'>): boolean {
   return Boolean(env.DATABASE_URL);
 }
 
-export function createDataSource(spec: DatabaseSpec, env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): DataSource {
+export function createDataSource(spec: DatabaseSpec, env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'> & Partial<Pick<Env, 'DATABASE_POOL_SIZE'>>): DataSource {
   const common = {
     entities: spec.entities,
     migrations: spec.migrations,
@@ -61,7 +61,7 @@ export function createDataSource(spec: DatabaseSpec, env: Pick<Env, 'DATABASE_UR
       url: env.DATABASE_URL,
       schema: spec.name,
       // Unqualified names (raw SQL in repositories) resolve inside the subgraph's schema.
-      extra: { options: `-c search_path=${spec.name}`, max: 10 },
+      extra: { options: `-c search_path=${spec.name}`, max: env.DATABASE_POOL_SIZE ?? 10 },
     });
   }
   fs.mkdirSync(env.DATA_DIR, { recursive: true });
@@ -81,7 +81,7 @@ export function createDataSource(spec: DatabaseSpec, env: Pick<Env, 'DATABASE_UR
  * two migrate together, the loser fails on a table the winner just created, and trying
  * again finds the migration recorded. A failed attempt's connections are closed first.
  */
-export async function openDatabase(spec: DatabaseSpec, env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>, attempts = 3): Promise<DataSource> {
+export async function openDatabase(spec: DatabaseSpec, env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'> & Partial<Pick<Env, 'DATABASE_POOL_SIZE'>>, attempts = 3): Promise<DataSource> {
   for (let attempt = 1; ; attempt++) {
     const ds = createDataSource(spec, env);
     try {

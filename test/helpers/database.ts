@@ -19,6 +19,13 @@ export interface TestDatabase {
 
 export const onPostgres = Boolean(process.env.DATABASE_URL);
 
+/**
+ * PostgreSQL connections per database per process in tests. A hub opens a dozen databases
+ * across its processes, two test files run at once, and the server allows 100 connections
+ * in all: at the production default of 10 a pair of hubs could exhaust it.
+ */
+const TEST_POOL_SIZE = 4;
+
 export async function freshDatabase(): Promise<TestDatabase> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'custodian-test-'));
   const base = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', NODE_ENV: 'test' };
@@ -40,8 +47,8 @@ export async function freshDatabase(): Promise<TestDatabase> {
   const url = new URL(admin);
   url.pathname = `/${name}`;
   return {
-    env: readEnv({ ...base, DATABASE_URL: url.toString() }),
-    vars: { DATA_DIR: dataDir, DATABASE_URL: url.toString(), LOG_LEVEL: base.LOG_LEVEL },
+    env: readEnv({ ...base, DATABASE_URL: url.toString(), DATABASE_POOL_SIZE: String(TEST_POOL_SIZE) }),
+    vars: { DATA_DIR: dataDir, DATABASE_URL: url.toString(), LOG_LEVEL: base.LOG_LEVEL, DATABASE_POOL_SIZE: String(TEST_POOL_SIZE) },
     async drop() {
       const c = new Client({ connectionString: admin.toString() });
       await c.connect();
