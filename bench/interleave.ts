@@ -27,11 +27,19 @@ export interface Interleaved {
 
 export async function interleave(
   scenarios: readonly Scenario[],
-  opts: { sliceSeconds: number; rounds: number; warmupSeconds: number; connections: number; around?: (index: number, slice: () => Promise<LoadResult>) => Promise<LoadResult> },
+  opts: {
+    sliceSeconds: number;
+    rounds: number;
+    warmupSeconds: number;
+    connections: number;
+    /** Open-loop load at this rate (requests a second) instead of as fast as answers come. */
+    overallRate?: number;
+    around?: (index: number, slice: () => Promise<LoadResult>) => Promise<LoadResult>;
+  },
 ): Promise<Interleaved> {
   for (const s of scenarios) {
     const seconds = s.warmupSeconds ?? opts.warmupSeconds;
-    if (seconds > 0) await load(s.name, s.url, await s.requests(), seconds, opts.connections); // not recorded
+    if (seconds > 0) await load(s.name, s.url, await s.requests(), seconds, opts.connections, undefined, opts.overallRate); // not recorded
   }
   const forward = scenarios.map((_, i) => i);
   const order: number[] = [];
@@ -41,7 +49,7 @@ export async function interleave(
   for (const i of order) {
     const s = scenarios[i]!;
     const requests = await s.requests();
-    const slice = () => load(s.name, s.url, requests, opts.sliceSeconds, opts.connections, latencies[i]);
+    const slice = () => load(s.name, s.url, requests, opts.sliceSeconds, opts.connections, latencies[i], opts.overallRate);
     slices[i]!.push(await (opts.around ? opts.around(i, slice) : slice()));
   }
   return { results: scenarios.map((s, i) => mergeRuns(s.name, slices[i]!, latencies[i]!)), slices, sliceSeconds: opts.sliceSeconds, order };

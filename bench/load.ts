@@ -38,6 +38,8 @@ export async function load(
   seconds: number,
   connections: number,
   latencies?: number[],
+  /** Open loop: this many requests a second in all, whatever the answers' latency. */
+  overallRate?: number,
 ): Promise<LoadResult> {
   let n = 0;
   const run = autocannon({
@@ -45,6 +47,7 @@ export async function load(
     method: 'POST',
     connections,
     duration: seconds,
+    ...(overallRate ? { overallRate } : {}),
     verifyBody: (body) => typeof body === 'string' && !body.includes('"errors":'),
     requests: [
       {

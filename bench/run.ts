@@ -18,6 +18,9 @@
  *  5. ungated  — (2) on a second hub, started with CONSENT_GATE=off: the consent gate's
  *                cost is the ratio of (2) to (5).
  *  6. consent   — the consent engine at 1,000,000 consents (consent-engine.ts).
+ *  6b. hostile — normal clinician traffic alone and while an attack mix runs (fan-out,
+ *                aliases, login flood, oversized bodies), interleaved, on a hub with the
+ *                default limits: latencies, refusals, peak memory (attack/index.ts).
  *  7. ledger    — the outbox → BullMQ → worker → checkpoint pipeline end to end, beside
  *                BullMQ alone on the same Redis, commit-to-checkpoint latency, and
  *                inclusion proofs at 1,000,000 leaves (ledger/index.ts).
@@ -48,6 +51,8 @@ import { interleave, roundThroughputs, type Interleaved, type Scenario } from '.
 import type { BenchRequest, LoadResult } from './load';
 import { comparePeer, peerVersions, type PeerComparison } from './peer/compare';
 import { spawnHivePeer, type HivePeerProcess } from './peer/hive-gateway';
+import { PATIENT_VIEW } from './queries';
+import { attackBench, attackTable, type AttackReport } from './attack';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** Gate on, gate off and the floor: warm-up each, then rounds of ABC CBA slices. */
@@ -58,15 +63,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SEED_PATIENTS = Number(process.env.BENCH_SEED_PATIENTS ?? 10_000);
 /** `BENCH_ONLY=gate` times gate on / gate off / floor and nothing else (for working on the gate). */
 const ONLY = process.env.BENCH_ONLY;
-
-const PATIENT_VIEW = `query PatientView($id: ID!) {
-  patient(id: $id) {
-    id name { text } birthDate sex identifiers { system value } institution { name }
-    labResults(first: 5) { totalCount nodes { code { code display } value unit interpretation effectiveAt } }
-    devices { kind model readings(first: 5) { nodes { metric value unit recordedAt } } }
-    researchProjects { status project { title } }
-  }
-}`;
 
 const PATIENT_FLOOR = `query PatientFloor($id: ID!) {
   patient(id: $id) { id name { text } birthDate sex identifiers { system value } institution { name } }
@@ -112,13 +108,20 @@ async function main(): Promise<void> {
   const results: LoadResult[] = [];
   let paired: PeerComparison | undefined;
   let sideBySide: Interleaved | undefined;
+  let hostile: AttackReport | undefined;
   // Two hubs at once on the same data, one with the gate and one without, so that gate on,
   // gate off and the floor are timed side by side in interleaved slices (interleave.ts)
   // rather than one after the other on hubs of different ages.
   const startHub = async (gate: 'on' | 'off') => {
     const subgraphPorts = {} as Record<SubgraphName, number>;
     for (const name of SUBGRAPH_NAMES) subgraphPorts[name] = await freePort();
-    return spawnHub({ gateway: await freePort(), subgraphs: subgraphPorts }, { DATA_DIR: dataDir, LOG_LEVEL: 'error', CONSENT_GATE: gate });
+    // One clinician's token drives these scenarios at full speed (~150 req/s), far over
+    // the per-principal default of 1,200 a minute: the limiter stays on (its Redis round
+    // trip is part of what is timed), with a budget this load never reaches.
+    return spawnHub(
+      { gateway: await freePort(), subgraphs: subgraphPorts },
+      { DATA_DIR: dataDir, LOG_LEVEL: 'error', CONSENT_GATE: gate, RATE_LIMIT_GRAPHQL_PER_MINUTE: '100000000' },
+    );
   };
   const gated = await startHub('on');
   let ungatedHub: Awaited<ReturnType<typeof startHub>> | undefined;
@@ -164,8 +167,15 @@ async function main(): Promise<void> {
     }
 
     hivePeer = await spawnHivePeer(await freePort(), gated.subgraphs, gated.gateway, { DATA_DIR: dataDir, LOG_LEVEL: 'error' });
-    paired = await comparePeer({ subgraphs: gated.subgraphs, ours: gateway, hive: hivePeer.url, requests: throughGateway, seconds: SECONDS, connections: CONNECTIONS });
+    paired = await comparePeer({ subgraphs: gated.subgraphs, metricsToken: gated.metricsToken, ours: gateway, hive: hivePeer.url, requests: throughGateway, seconds: SECONDS, connections: CONNECTIONS });
     results.push(paired.ours, paired.hive);
+    // The hostile-traffic scenario gets the machine to itself: its own hub, default limits.
+    await hivePeer.stop();
+    hivePeer = undefined;
+    await gated.stop();
+    process.stdout.write(`hostile traffic: normal clinicians alone and under an attack mix, interleaved... `);
+    hostile = await attackBench(dataDir);
+    console.log(`p99 ${hostile.alone.p99} ms alone, ${hostile.underAttack.p99} ms under attack (${Math.round(hostile.attackRps)} attack req/s)`);
   } finally {
     await hivePeer?.stop();
     await ungatedHub?.stop();
@@ -204,6 +214,12 @@ async function main(): Promise<void> {
       `${peer.statementsPerRequest.ours.toFixed(1)} (ours) vs ${peer.statementsPerRequest.hive.toFixed(1)} (Hive)` +
       (peer.errorFree ? '' : '\n  WARNING: errors under load (see the table): this comparison is not valid'),
   );
+  const h = hostile!;
+  console.log('\n' + table(attackTable(h).filter((r) => r.length)));
+  console.log(
+    `normal p99 under attack / alone: ${h.p99Ratio.toFixed(2)} (goal ≤ 2: ${h.goals.p99UnderAttackAtMost2x ? 'met' : 'NOT met'}); ` +
+      `every attack refused: ${h.goals.everyAttackRefused ? 'yes' : 'NO'}; every process ≤ 2× idle memory: ${h.goals.memoryAtMost2xIdle ? 'yes' : 'NO'}`,
+  );
   console.log('\n' + table(ledgerTable(ledger)));
   console.log(
     `\nledger end to end / BullMQ alone (Worker, concurrency 1): ${ledger.ratios.pipelineOverRawBullmq.toFixed(2)}; ` +
@@ -219,6 +235,7 @@ async function main(): Promise<void> {
     load: results,
     sideBySide: { scenarios: sideBySide!.results.map((r) => r.name), sliceSeconds: sideBySide!.sliceSeconds, order: sideBySide!.order, roundThroughputs: rounds },
     peer: { name: 'Hive Gateway', versions: peerVersions(), ...peer },
+    hostileTraffic: h,
     consentEngine: consent,
     ledger,
     ratios: {

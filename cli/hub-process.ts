@@ -4,12 +4,15 @@
  * hub exactly as a newcomer runs it: separate processes, real HTTP.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../common/config';
 import { projectRoot } from '../common/paths';
 
 export interface HubProcess {
   gateway: string;
+  /** Opens /metrics and the detailed /healthz on every service (METRICS_TOKEN). */
+  metricsToken: string;
   /** Mints an API token for a user with `custodian token`, against this hub's data. */
   token(username: string, scopes?: string): string;
   /** Runs another `custodian` command against this hub's data; returns its output. */
@@ -26,14 +29,18 @@ export interface HubPorts {
   subgraphs: Record<SubgraphName, number>;
 }
 
-export async function spawnHub(ports: HubPorts, env: Record<string, string | undefined>, timeoutMs = 90_000): Promise<HubProcess> {
+export async function spawnHub(ports: HubPorts, env: Record<string, string | undefined>, timeoutMs = 150_000): Promise<HubProcess> {
   const subgraphs = Object.fromEntries(
     SUBGRAPH_NAMES.map((n) => [n, `http://127.0.0.1:${ports.subgraphs[n]}/graphql`]),
   ) as Record<SubgraphName, string>;
   const cli = path.join(projectRoot(), 'dist', 'cli', 'main.js');
+  // Operators' endpoints on the main listeners, behind a token: several hubs may run at
+  // once (tests, benchmarks), and fixed operator ports would collide.
+  const metricsToken = env.METRICS_TOKEN ?? randomBytes(18).toString('base64url');
   const childEnv = {
     ...process.env,
     ...env,
+    METRICS_TOKEN: metricsToken,
     PORT: String(ports.gateway),
     ...Object.fromEntries(SUBGRAPH_NAMES.map((n) => [`${n.toUpperCase()}_URL`, subgraphs[n]])),
   };
@@ -63,6 +70,7 @@ export async function spawnHub(ports: HubPorts, env: Record<string, string | und
 
   return {
     gateway: `http://127.0.0.1:${ports.gateway}`,
+    metricsToken,
     token: (username, scopes = 'read,write') =>
       execFileSync(process.execPath, [cli, 'token', username, '--scopes', scopes], { env: childEnv, encoding: 'utf8' }).trim(),
     cli: (...args) => execFileSync(process.execPath, [cli, ...args], { env: childEnv, encoding: 'utf8' }).trim(),

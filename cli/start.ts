@@ -21,12 +21,29 @@ import { progressPrinter } from './seed';
 
 const DEMO_PATIENTS = 500;
 const DEMO_SEED = 42;
+/** Operator listeners (/metrics, detailed /healthz) on loopback: the gateway's, then each subgraph's. */
+const DEFAULT_METRICS_PORT = 9400;
 
 interface Service {
   name: string;
   script: string;
   /** Where it answers /healthz; none for the ledger worker, which serves no HTTP. */
   port?: number;
+  /** Its operator listener's port (METRICS_PORT), if it has one. */
+  metricsPort?: number;
+}
+
+/**
+ * METRICS_PORT is where the gateway's operator listener goes; each subgraph takes the
+ * next port, in the order of SUBGRAPH_NAMES. Unset, `npm start` uses 9400–9405 — unless
+ * METRICS_TOKEN is set, which serves /metrics on each main listener instead.
+ */
+function metricsPorts(env: Env): { gateway?: number; subgraph(name: string): number | undefined } {
+  const base = env.METRICS_PORT ?? (env.METRICS_TOKEN ? undefined : DEFAULT_METRICS_PORT);
+  return {
+    gateway: base,
+    subgraph: (name) => (base === undefined ? undefined : base + 1 + SUBGRAPH_NAMES.indexOf(name as never)),
+  };
 }
 
 /** A seeded clinician to suggest in the banner (any clinician sees their institution's patients). */
@@ -48,7 +65,7 @@ async function hasData(env: Env): Promise<boolean> {
   }
 }
 
-async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode} before it was ready`);
@@ -75,17 +92,19 @@ export async function startCommand(): Promise<void> {
   }
 
   const dist = path.join(projectRoot(), 'dist');
+  const metrics = metricsPorts(env);
   const services: Service[] = [
     // A subgraph listens where the gateway will look for it: <NAME>_URL, or its default port.
     ...SUBGRAPH_NAMES.map((name) => ({
       name,
       script: path.join(dist, 'subgraphs', name, 'main.js'),
       port: Number(new URL(subgraphUrl(name, env)).port),
+      metricsPort: metrics.subgraph(name),
     })),
     // The outbox relay and the ledger worker (Redis, BullMQ): appends every event to the
     // Merkle tree and publishes signed checkpoints.
     { name: 'ledger', script: path.join(dist, 'ledger', 'main.js') },
-    { name: 'gateway', script: path.join(dist, 'gateway', 'main.js'), port: env.PORT ?? DEFAULT_PORTS.gateway },
+    { name: 'gateway', script: path.join(dist, 'gateway', 'main.js'), port: env.PORT ?? DEFAULT_PORTS.gateway, metricsPort: metrics.gateway },
   ];
   const children = new Map<string, ChildProcess>();
   let stopping = false;
@@ -114,7 +133,12 @@ export async function startCommand(): Promise<void> {
 
   for (const service of services) {
     const child = spawn(process.execPath, [service.script], {
-      env: { ...process.env, ...(service.port !== undefined ? { PORT: String(service.port) } : {}), LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+      env: {
+        ...process.env,
+        ...(service.port !== undefined ? { PORT: String(service.port) } : {}),
+        ...(service.metricsPort !== undefined ? { METRICS_PORT: String(service.metricsPort) } : {}),
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      },
       // The IPC channel lets a service notice when this process dies (see lifecycle.ts).
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -146,7 +170,9 @@ export async function startCommand(): Promise<void> {
     `  web portal   ${gateway}/   (passkeys: enrol with a code from \`npx custodian invite --role patient --patient <id>\`)`,
     `  GraphQL      ${gateway}/graphql`,
     `  health       ${gateway}/healthz`,
-    `  metrics      ${gateway}/metrics`,
+    metrics.gateway !== undefined
+      ? `  metrics      http://${env.METRICS_HOST}:${metrics.gateway}/metrics   (operators only: loopback; subgraphs on the next ports)`
+      : `  metrics      ${gateway}/metrics   (with Authorization: Bearer $METRICS_TOKEN)`,
     `  ledger       ${gateway}/ledger/checkpoint   (verify: npx custodian verify --url ${gateway} --token <compliance token>)`,
     '',
     '  subgraphs (reachable only through the gateway in production):',

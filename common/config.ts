@@ -21,6 +21,16 @@ export const DEFAULT_PORTS: Record<SubgraphName | 'gateway', number> = {
 };
 
 const port = z.coerce.number().int().min(0).max(65535);
+const count = z.coerce.number().int().positive();
+
+/** TRUST_PROXY as Express's `trust proxy` setting. */
+function trustProxy(value: string): boolean | number | string[] {
+  const v = value.trim().toLowerCase();
+  if (v === '' || v === 'off' || v === 'false') return false;
+  if (v === 'on' || v === 'true') return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -61,6 +71,52 @@ const EnvSchema = z.object({
   DEVICES_URL: z.url().optional(),
   RESEARCH_URL: z.url().optional(),
   AUDIT_URL: z.url().optional(),
+
+  // Hostile traffic (issue 10): operation limits, deadlines, rate limits, what is exposed.
+  // Defaults let every query the portal, the README and the tests send pass (test/gateway/
+  // limits-defaults.test.ts); gateway/limits/ applies them.
+  /** Deepest field nesting of an operation (fragments flattened). */
+  MAX_QUERY_DEPTH: count.default(10),
+  /** Aliased fields in an operation. */
+  MAX_QUERY_ALIASES: count.default(15),
+  /** Top-level fields of an operation (each is planned and fetched on its own). */
+  MAX_QUERY_ROOT_FIELDS: count.default(15),
+  /** Lexical tokens of a document: parsing stops past this. */
+  MAX_QUERY_TOKENS: count.default(1000),
+  /** Directives used in an operation. */
+  MAX_QUERY_DIRECTIVES: count.default(20),
+  /** Fields of an operation once its fragments are expanded (fragments spreading fragments multiply). */
+  MAX_QUERY_FIELDS: count.default(2000),
+  /** Estimated rows an operation may read: lists multiply by `first` (or the page maximum), entity hops count. */
+  MAX_QUERY_COST: count.default(50_000),
+  /** Largest GraphQL request body the gateway reads. */
+  MAX_REQUEST_BYTES: count.default(1_048_576),
+  /** Largest answer the gateway assembles from its subgraphs for one request. */
+  MAX_RESPONSE_BYTES: count.default(8 * 1_048_576),
+  /** Each request's deadline at the gateway: its subgraph fetches are cancelled past it. */
+  REQUEST_TIMEOUT_MS: count.default(10_000),
+  /** Each subgraph fetch's own timeout. */
+  SUBGRAPH_TIMEOUT_MS: count.default(8_000),
+  /** GraphQL requests per minute per principal (user); 0 turns the limit off. */
+  RATE_LIMIT_GRAPHQL_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
+  /** Requests per minute per client address to /auth/* (and failed GraphQL sign-ins); 0 = off. */
+  RATE_LIMIT_AUTH_PER_MINUTE: z.coerce.number().int().min(0).default(120),
+  /** Requests per minute per client address to /ledger/*; 0 = off. */
+  RATE_LIMIT_LEDGER_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
+  /**
+   * Whether X-Forwarded-For is believed for the client address: `off` (default), `on`
+   * (any proxy), a number of proxy hops, or addresses/subnets of trusted proxies
+   * (`loopback`, `10.0.0.0/8`, …, comma-separated), as Express's `trust proxy`.
+   */
+  TRUST_PROXY: z.string().default('off').transform(trustProxy),
+  /** A separate listener for /metrics and the detailed /healthz; unset: none. */
+  METRICS_PORT: port.optional(),
+  /** Where that listener binds: loopback unless an operator says otherwise. */
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  /** Opens /metrics and the detailed /healthz on the main listener to `Authorization: Bearer <token>`. */
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+  /** Schema introspection: off when NODE_ENV=production unless `on`; on elsewhere unless `off`. */
+  INTROSPECTION: z.enum(['on', 'off']).optional(),
 });
 
 /** Rules that hold between settings, or only in production. */
@@ -71,6 +127,11 @@ const CheckedEnvSchema = EnvSchema.superRefine((env, issues) => {
 });
 
 export type Env = z.infer<typeof EnvSchema>;
+
+/** Whether GraphQL introspection is served (INTROSPECTION, else off in production only). */
+export function introspectionOn(env: Pick<Env, 'NODE_ENV' | 'INTROSPECTION'>): boolean {
+  return env.INTROSPECTION ? env.INTROSPECTION === 'on' : env.NODE_ENV !== 'production';
+}
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const parsed = CheckedEnvSchema.safeParse(source);

@@ -12,7 +12,15 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'UNAUTHENTICATED'
   | 'CONFLICT'
-  | 'INTERNAL_SERVER_ERROR';
+  | 'INTERNAL_SERVER_ERROR'
+  // Refusals of hostile or oversized traffic (gateway/limits/):
+  | 'QUERY_TOO_COMPLEX'
+  | 'OPERATION_NOT_SUPPORTED'
+  | 'RATE_LIMITED'
+  | 'REQUEST_TIMEOUT'
+  | 'SUBGRAPH_TIMEOUT'
+  | 'RESPONSE_TOO_LARGE'
+  | 'INVALID_REQUEST_ID';
 
 export function userError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...extra } });
@@ -37,6 +45,13 @@ const PASS_THROUGH = new Set([
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
+  'QUERY_TOO_COMPLEX',
+  'OPERATION_NOT_SUPPORTED',
+  'RATE_LIMITED',
+  'REQUEST_TIMEOUT',
+  'SUBGRAPH_TIMEOUT',
+  'RESPONSE_TOO_LARGE',
+  'INVALID_REQUEST_ID',
 ]);
 
 interface SubgraphResponse {

@@ -1,8 +1,12 @@
 /**
  * `/healthz`: the gateway is healthy when every subgraph answers its own `/healthz`
- * (which checks its database) within a short timeout. 200 when all are up, 503 with
- * the list otherwise, so a load balancer and a person read the same answer.
+ * (which checks its database) within a short timeout. The public answer is only up or
+ * down; the list (names, URLs, latencies, errors) is for operators (common/metrics.ts).
+ * One check serves every caller for a second, so a flood of health checks is not a
+ * flood of subgraph requests.
  */
+import type { Health } from '../common/metrics';
+
 export interface SubgraphHealth {
   status: 'up' | 'down';
   url: string;
@@ -40,4 +44,17 @@ export async function checkSubgraphs(urls: Record<string, string>): Promise<HubH
   );
   const subgraphs = Object.fromEntries(entries);
   return { status: entries.every(([, h]) => h.status === 'up') ? 'ok' : 'degraded', subgraphs };
+}
+
+/** checkSubgraphs, shared by concurrent callers and reused for `ttlMs`. */
+export function cachedHealth(urls: Record<string, string>, ttlMs = 1000): () => Promise<Health> {
+  let last: { at: number; health: Promise<Health> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!last || now - last.at > ttlMs) {
+      const health = checkSubgraphs(urls).then((h) => ({ up: h.status === 'ok', detail: { subgraphs: h.subgraphs } }));
+      last = { at: now, health };
+    }
+    return last.health;
+  };
 }

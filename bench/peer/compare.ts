@@ -54,10 +54,10 @@ export function peerVersions(): Record<string, string> {
 }
 
 /** SQL statements the subgraphs have sent so far, summed over their /metrics. */
-export async function subgraphStatements(subgraphs: Record<SubgraphName, string>): Promise<number> {
+export async function subgraphStatements(subgraphs: Record<SubgraphName, string>, metricsToken: string): Promise<number> {
   let total = 0;
   for (const url of Object.values(subgraphs)) {
-    const text = await (await fetch(url.replace(/\/graphql$/, '/metrics'))).text();
+    const text = await (await fetch(url.replace(/\/graphql$/, '/metrics'), { headers: { authorization: `Bearer ${metricsToken}` } })).text();
     for (const m of text.matchAll(/^custodian_db_queries_total\{[^}]*\} (\d+)$/gm)) total += Number(m[1]);
   }
   return total;
@@ -73,6 +73,8 @@ async function answer(url: string, body: string, headers: Record<string, string>
 
 export async function comparePeer(options: {
   subgraphs: Record<SubgraphName, string>;
+  /** The hub's METRICS_TOKEN, to read the subgraphs' /metrics. */
+  metricsToken: string;
   ours: string;
   hive: string;
   requests: BenchRequest[];
@@ -81,7 +83,7 @@ export async function comparePeer(options: {
   /** How many of the requests to compare answer for answer before timing. */
   compare?: number;
 }): Promise<PeerComparison> {
-  const { subgraphs, requests, seconds, connections } = options;
+  const { subgraphs, requests, seconds, connections, metricsToken } = options;
   const url = { ours: options.ours, hive: options.hive };
   const label = { ours: 'ours, interleaved with Hive', hive: `Hive Gateway ${peerVersions()['@graphql-hive/gateway-runtime']}, interleaved` };
 
@@ -108,9 +110,9 @@ export async function comparePeer(options: {
       warmupSeconds,
       connections,
       async around(i, slice) {
-        const before = await subgraphStatements(subgraphs);
+        const before = await subgraphStatements(subgraphs, metricsToken);
         const result = await slice();
-        statements[SIDES[i]!] += (await subgraphStatements(subgraphs)) - before;
+        statements[SIDES[i]!] += (await subgraphStatements(subgraphs, metricsToken)) - before;
         return result;
       },
     },

@@ -42,7 +42,8 @@ import { loadPrivateKey } from '../../common/keys';
 import { keepConnectionsLonger, stopOnSignals } from '../../common/lifecycle';
 import { projectRoot } from '../../common/paths';
 import { readSupergraph } from '../../gateway/compose';
-import { identify, requestIdFrom, type Principal } from '../../gateway/identity/authenticate';
+import { identify, type Principal } from '../../gateway/identity/authenticate';
+import { InvalidRequestId, requestIds } from '../../gateway/request-id';
 import { openIdentityDatabase } from '../../gateway/identity/database';
 import { AuthError } from '../../gateway/identity/errors';
 import { PURPOSE_HEADER } from '../../gateway/identity/purpose';
@@ -84,7 +85,14 @@ export function custodianIdentityPlugin(options: CustodianPluginOptions): Gatewa
     // request carries to subgraphs (gateway/identity/authenticate.ts `identify`).
     async onContextBuilding({ context, extendContext }) {
       const request = context.request;
-      const requestId = requestIdFrom(request.headers.get('x-request-id'));
+      // As gateway/request-id.ts: our own id; a client's only checked (and not forwarded).
+      let requestId: string;
+      try {
+        ({ requestId } = requestIds(request.headers.get('x-request-id')));
+      } catch (err) {
+        if (!(err instanceof InvalidRequestId)) throw err;
+        throw new GraphQLError(err.message, { extensions: { code: 'INVALID_REQUEST_ID', http: { status: 400 } } });
+      }
       const authorization = request.headers.get('authorization') ?? undefined;
       const purposeHeader = request.headers.get(PURPOSE_HEADER);
       try {

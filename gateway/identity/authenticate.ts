@@ -2,7 +2,7 @@
  * Who is calling: `Authorization: Bearer <access token | API token>` → a Principal, or
  * a 401. Sessions carry every scope; an API token only those it was minted with.
  */
-import { randomUUID, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { SCOPES, type Identity, type Scope } from '../../common/identity';
 import { resolvePurpose } from './purpose';
@@ -30,14 +30,10 @@ export async function authenticate(db: DataSource, authorization: string | undef
   return { user, scopes: [...SCOPES], via: 'session', sessionId };
 }
 
-/** A caller's request id: theirs if it is a plain token, else a new one. */
-export function requestIdFrom(given: string | null | undefined): string {
-  return given && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
-}
-
 /**
  * The identity a request carries to the subgraphs: the authenticated caller, the purpose
- * they claim (checked against their role), the token's scopes, the request id. Throws
+ * they claim (checked against their role), the token's scopes, the request id — the
+ * gateway's own (gateway/request-id.ts), never a client's, since it reaches the ledger. Throws
  * AuthError (401/403) like authenticate and resolvePurpose.
  */
 export async function identify(

@@ -5,14 +5,22 @@
  *   POST /auth/webauthn/register/options {code, username}   first passkey, with an invite
  *        (or, signed in with a session and no code: another passkey for yourself)
  *   POST /auth/webauthn/register/verify  {username, response}
- *   POST /auth/webauthn/login/options    {username}
- *   POST /auth/webauthn/login/verify     {username, response} → {token, refreshToken, expiresIn}
+ *   POST /auth/webauthn/login/options    {} (a username may be sent; it is ignored)
+ *   POST /auth/webauthn/login/verify     {response, username?} → {token, refreshToken, expiresIn, tokenType, username}
  *   POST /auth/refresh                   {refreshToken}       → a new pair (rotation)
  *   POST /auth/logout                    Bearer access token  → 204, session revoked
  *
- * Every challenge is random, single-use and expires after five minutes; it is looked up
- * from the response's own clientDataJSON and burnt before verification, so a replayed
- * response finds it used. The signature counter must move forward.
+ * Sign-in uses discoverable credentials (resident keys): `login/options` needs no
+ * username and answers every caller the same — no lookup, no stored state, nothing that
+ * says whether an account exists (challenges.ts). The account is found from the
+ * credential's user handle; a username sent along (the older form) must name that same
+ * account, and any mismatch is the same 401 as an unknown passkey. New passkeys are
+ * created as discoverable ones.
+ *
+ * Every challenge is random, single-use and expires after five minutes; it is read from
+ * the response's own clientDataJSON. A registration challenge is stored and burnt before
+ * verification; a sign-in challenge is burnt once its response has verified, so a
+ * replayed response finds it used. The signature counter must move forward.
  */
 import type { KeyObject } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
@@ -30,16 +38,18 @@ import { IsNull } from 'typeorm';
 import { z } from 'zod';
 import { serialized } from '../../common/database';
 import { appendToOutbox } from '../../ledger/outbox';
+import { httpErrors, jsonBody } from '../../common/http-errors';
 import { newId } from '../../common/ids';
 import type { Logger } from '../../common/logger';
 import { authenticate } from './authenticate';
 import { consumeInvite, openInvite } from './enrolment';
+import { CHALLENGE_TTL_MS, pruneChallenges, SignInChallenges } from './challenges';
 import { Challenge, Passkey, User, type ChallengePurpose } from './entities';
 import { AuthError } from './errors';
 import { endSession, refreshSession, startSession } from './sessions';
 import { checkUsername, createUser, findUser } from './users';
 
-export const CHALLENGE_TTL_MS = 5 * 60_000;
+export { CHALLENGE_TTL_MS };
 
 export interface WebAuthnConfig {
   rpId: string;
@@ -59,7 +69,9 @@ const credentialJson = z
 
 const RegisterOptions = z.object({ code: z.string().max(64).optional(), username: z.string(), passkeyName: z.string().max(100).optional() });
 const Verify = z.object({ username: z.string(), response: credentialJson });
-const LoginOptions = z.object({ username: z.string() });
+/** The username is optional (and, at login/options, ignored): the passkey says who it is. */
+const LoginOptions = z.object({ username: z.string().max(64).optional() }).optional();
+const LoginVerify = z.object({ username: z.string().max(64).optional(), response: credentialJson });
 const Refresh = z.object({ refreshToken: z.string() });
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
@@ -71,8 +83,8 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   return result.data;
 }
 
-/** The challenge a response answers, read from its clientDataJSON, burnt before use. */
-async function takeChallenge(db: DataSource, clientDataJSON: string, username: string, purpose: ChallengePurpose, now = new Date()): Promise<Challenge> {
+/** The challenge a response answers, from its clientDataJSON. */
+function challengeOf(clientDataJSON: string): string {
   let challenge: unknown;
   try {
     challenge = JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8')).challenge;
@@ -80,6 +92,12 @@ async function takeChallenge(db: DataSource, clientDataJSON: string, username: s
     throw new AuthError(400, 'INVALID_REQUEST', 'response.clientDataJSON is not base64url JSON');
   }
   if (typeof challenge !== 'string' || challenge.length > 128) throw new AuthError(400, 'INVALID_REQUEST', 'response has no challenge');
+  return challenge;
+}
+
+/** The stored registration challenge a response answers, burnt before use. */
+async function takeChallenge(db: DataSource, clientDataJSON: string, username: string, purpose: ChallengePurpose, now = new Date()): Promise<Challenge> {
+  const challenge = challengeOf(clientDataJSON);
   const repo = db.getRepository(Challenge);
   const row = await repo.findOneBy({ challenge });
   if (!row || row.username !== username || row.purpose !== purpose) {
@@ -92,7 +110,29 @@ async function takeChallenge(db: DataSource, clientDataJSON: string, username: s
 }
 
 async function saveChallenge(db: DataSource, row: Omit<Challenge, 'expiresAt' | 'usedAt'>, now = new Date()): Promise<void> {
+  await pruneChallenges(db, now);
   await db.getRepository(Challenge).insert({ ...row, expiresAt: new Date(now.getTime() + CHALLENGE_TTL_MS), usedAt: null });
+}
+
+/**
+ * Burns a verified sign-in challenge: a row keyed by the challenge, kept until it would
+ * have expired anyway. Two concurrent answers to one challenge: one insert wins.
+ */
+async function burnSignInChallenge(db: DataSource, challenge: string, user: User, expiresAt: Date, now = new Date()): Promise<void> {
+  await pruneChallenges(db, now);
+  try {
+    await db.getRepository(Challenge).insert({ challenge, username: user.username, purpose: 'login', codeHash: null, userId: user.id, expiresAt, usedAt: now });
+  } catch (err) {
+    if (await db.getRepository(Challenge).existsBy({ challenge })) throw new AuthError(401, 'CHALLENGE_USED', 'This challenge was already answered (replay)');
+    throw err;
+  }
+}
+
+/** The user id a discoverable credential carries (the userID we gave it at registration). */
+function userIdFromHandle(userHandle: unknown): string | null {
+  if (typeof userHandle !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(userHandle)) return null;
+  const id = Buffer.from(userHandle, 'base64url').toString('utf8');
+  return /^[\w-]{1,40}$/.test(id) ? id : null;
 }
 
 function failed(err: unknown): AuthError {
@@ -106,7 +146,8 @@ const transportsOf = (p: Passkey) => JSON.parse(p.transports) as AuthenticatorTr
 
 export function webauthnRoutes(db: DataSource, sessionKey: KeyObject, config: WebAuthnConfig, log: Logger): Router {
   const router = express.Router();
-  router.use(express.json({ limit: '64kb' }));
+  const signInChallenges = new SignInChallenges(sessionKey);
+  router.use(jsonBody(64 * 1024));
   const route = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) =>
     fn(req, res).catch(next);
 
@@ -141,7 +182,8 @@ export function webauthnRoutes(db: DataSource, sessionKey: KeyObject, config: We
         userID: new TextEncoder().encode(userId),
         attestationType: 'none',
         excludeCredentials: exclude.map((p) => ({ id: p.id, transports: transportsOf(p) })),
-        authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
+        // Discoverable, so that sign-in needs no username (see login/options).
+        authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
         timeout: CHALLENGE_TTL_MS,
       });
       await saveChallenge(db, { challenge: options.challenge, username, purpose: 'register', codeHash, userId });
@@ -215,18 +257,17 @@ export function webauthnRoutes(db: DataSource, sessionKey: KeyObject, config: We
   router.post(
     '/webauthn/login/options',
     route(async (req, res) => {
-      const username = checkUsername(parse(LoginOptions, req.body).username);
-      const user = await findUser(db, username);
-      // An unknown username gets options too (that can never verify): the endpoint does
-      // not tell strangers which usernames exist.
-      const passkeys = user ? await db.getRepository(Passkey).findBy({ userId: user.id }) : [];
+      // The same answer for everyone, whatever username (if any) is sent: no lookup, no
+      // list of credentials, nothing stored. The authenticator offers its discoverable
+      // credentials for this relying party.
+      parse(LoginOptions, req.body);
       const options = await generateAuthenticationOptions({
         rpID: config.rpId,
-        allowCredentials: passkeys.map((p) => ({ id: p.id, transports: transportsOf(p) })),
+        challenge: signInChallenges.issue(),
+        allowCredentials: [],
         userVerification: 'preferred',
         timeout: CHALLENGE_TTL_MS,
       });
-      await saveChallenge(db, { challenge: options.challenge, username, purpose: 'login', codeHash: null, userId: user?.id ?? null });
       res.json(options);
     }),
   );
@@ -234,18 +275,23 @@ export function webauthnRoutes(db: DataSource, sessionKey: KeyObject, config: We
   router.post(
     '/webauthn/login/verify',
     route(async (req, res) => {
-      const body = parse(Verify, req.body);
-      const username = checkUsername(body.username);
+      const body = parse(LoginVerify, req.body);
       const response = body.response as unknown as AuthenticationResponseJSON;
-      const challenge = await takeChallenge(db, body.response.response.clientDataJSON, username, 'login');
-      const user = await findUser(db, username);
+      const challenge = challengeOf(body.response.response.clientDataJSON);
+      const issued = signInChallenges.check(challenge);
+      if (issued.result === 'unknown') throw new AuthError(401, 'UNKNOWN_CHALLENGE', 'This response does not answer a challenge we issued');
+      if (issued.result === 'expired') throw new AuthError(401, 'CHALLENGE_EXPIRED', 'This challenge has expired; ask for new options');
+      if (await db.getRepository(Challenge).existsBy({ challenge })) throw new AuthError(401, 'CHALLENGE_USED', 'This challenge was already answered (replay)');
+      // The account comes from the credential itself; a username sent along must agree.
+      const userId = userIdFromHandle(response.response.userHandle);
+      const user = userId ? await db.getRepository(User).findOneBy({ id: userId }) : null;
       const passkey = user ? await db.getRepository(Passkey).findOneBy({ id: response.id, userId: user.id }) : null;
-      if (!user || !passkey || challenge.userId !== user.id) {
-        throw new AuthError(401, 'UNKNOWN_CREDENTIAL', 'This passkey is not registered for this user');
+      if (!user || !passkey || (body.username !== undefined && body.username !== user.username)) {
+        throw new AuthError(401, 'UNKNOWN_CREDENTIAL', 'This passkey is not registered here (for this user)');
       }
       const verification = await verifyAuthenticationResponse({
         response,
-        expectedChallenge: challenge.challenge,
+        expectedChallenge: challenge,
         expectedOrigin: config.origin,
         expectedRPID: config.rpId,
         credential: {
@@ -259,13 +305,14 @@ export function webauthnRoutes(db: DataSource, sessionKey: KeyObject, config: We
         throw failed(err);
       });
       if (!verification.verified) throw new AuthError(401, 'VERIFICATION_FAILED', 'The signature could not be verified');
+      await burnSignInChallenge(db, challenge, user, issued.expiresAt!);
       const { newCounter } = verification.authenticationInfo;
       // Compare-and-set, so two concurrent sign-ins with one counter value cannot both pass.
       const moved = await db
         .getRepository(Passkey)
         .update({ id: passkey.id, counter: passkey.counter }, { counter: newCounter, lastUsedAt: new Date() });
       if (!moved.affected) throw new AuthError(401, 'COUNTER_REPLAYED', 'The signature counter was already used');
-      res.json(await startSession(db, user, sessionKey));
+      res.json({ ...(await startSession(db, user, sessionKey)), username: user.username });
     }),
   );
 
@@ -292,12 +339,13 @@ export function webauthnRoutes(db: DataSource, sessionKey: KeyObject, config: We
       res.status(err.status).json({ error: { code: err.code, message: err.message } });
       return;
     }
-    if (err instanceof SyntaxError) {
+    if ((err as { type?: string }).type === 'entity.parse.failed') {
       res.status(400).json({ error: { code: 'INVALID_REQUEST', message: 'The body is not valid JSON' } });
       return;
     }
-    log.error({ err }, 'sign-in endpoint failed');
-    res.status(500).json({ error: { code: 'INTERNAL', message: 'Internal error' } });
+    // Bodies over the limit (413) and anything unexpected (500, logged): as on every listener.
+    next(err);
   });
+  router.use(httpErrors('plain', log));
   return router;
 }

@@ -21,7 +21,9 @@ import { openDatabase, type DatabaseSpec } from '../../common/database';
 import { makeFormatError } from '../../common/errors';
 import { keepConnectionsLonger, stopOnSignals } from '../../common/lifecycle';
 import { loadPublicKey } from '../../common/keys';
-import { metricsHandler } from '../../common/metrics';
+import { httpErrors, jsonBody, notFound } from '../../common/http-errors';
+import { operatorEndpoints } from '../../common/metrics';
+import { securityHeaders } from '../../common/security-headers';
 import { createLogger, type Logger } from '../../common/logger';
 import { readSubgraphSdl } from '../../common/paths';
 import { openConsentDatabase } from '../../policies/database';
@@ -60,6 +62,9 @@ export function databaseSpec(def: SubgraphDefinition): DatabaseSpec {
     migrations: [CreateOutbox1764230400000, ...(def.database.migrations as [])],
   };
 }
+
+/** The gateway's requests carry entity representations: larger than a client's, still bounded. */
+const SUBGRAPH_BODY_BYTES = 4 * 1_048_576;
 
 export interface RunningSubgraph {
   name: string;
@@ -108,23 +113,24 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
   });
   await apollo.start();
 
-  app.get('/healthz', async (_req, res) => {
-    try {
-      await db.query('SELECT 1');
-      res.json({ status: 'ok', service: def.name, database: 'up' });
-    } catch {
-      res.status(503).json({ status: 'unavailable', service: def.name, database: 'down' });
-    }
+  // Hostile traffic (issue 10): security headers, bounded JSON bodies, JSON errors and
+  // 404s, public health as up/down only, /metrics for operators (common/).
+  app.use(securityHeaders(env.ORIGIN));
+  const operator = await operatorEndpoints(app, env, log, async () => {
+    const up = await db.query('SELECT 1').then(() => true, () => false);
+    return { up, detail: { service: def.name, database: up ? 'up' : 'down' } };
   });
-  app.get('/metrics', metricsHandler());
   app.use(
     '/graphql',
-    express.json({ limit: '2mb' }),
+    jsonBody(SUBGRAPH_BODY_BYTES),
     trustGatewayOnly(identityKey),
     expressMiddleware(apollo, {
       context: async ({ req }) => createContext(db, log, req.identity!, { engine, notifier }, def.name, resources.values),
     }),
+    httpErrors('graphql', log),
   );
+  app.use(notFound('plain'));
+  app.use(httpErrors('plain', log));
 
   const port = options.port ?? env.PORT ?? DEFAULT_PORTS[def.name];
   await new Promise<void>((resolve, reject) => {
@@ -142,6 +148,7 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
     db,
     async close() {
       await apollo.stop();
+      await operator.close();
       await listener.close();
       await notifier.close();
       await resources.close();

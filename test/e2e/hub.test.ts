@@ -37,18 +37,22 @@ const PATIENT_VIEW = `query($first: Int!) {
   }
 }`;
 
+/** Operators' metrics: behind the hub's METRICS_TOKEN (the public gets a 401). */
 async function metrics(url: string): Promise<string> {
-  return (await fetch(url)).text();
+  return (await fetch(url, { headers: { authorization: `Bearer ${hub.metricsToken}` } })).text();
 }
 const subgraphMetrics = (graphqlUrl: string) => graphqlUrl.replace(/\/graphql$/, '/metrics');
 
 describe('the hub, end to end', () => {
-  test('first start seeded the demo world, and /healthz reports every subgraph up', async () => {
+  test('first start seeded the demo world; /healthz says up to anyone, and which subgraph is up to operators', async () => {
     expect(hub.output()).toMatch(/first start: seeding a demo world of 500 patients/);
-    const res = await fetch(`${hub.gateway}/healthz`);
+    const pub = await fetch(`${hub.gateway}/healthz`);
+    expect(pub.status).toBe(200);
+    expect(await pub.json()).toEqual({ status: 'up' });
+    const res = await fetch(`${hub.gateway}/healthz`, { headers: { authorization: `Bearer ${hub.metricsToken}` } });
     expect(res.status).toBe(200);
     const health: any = await res.json();
-    expect(health.status).toBe('ok');
+    expect(health.status).toBe('up');
     expect(Object.keys(health.subgraphs).sort()).toEqual([...SUBGRAPH_NAMES].sort());
     for (const name of SUBGRAPH_NAMES) expect(health.subgraphs[name].status).toBe('up');
   });

@@ -6,7 +6,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { IsNull, Not } from 'typeorm';
 import { createInvite } from '../../gateway/identity/enrolment';
+import { CHALLENGE_TTL_MS, SignInChallenges } from '../../gateway/identity/challenges';
 import { ApiToken, Challenge, EnrolmentCode, Passkey, Session, User } from '../../gateway/identity/entities';
+import { loadPrivateKey } from '../../common/keys';
 import { startGateway, type RunningGateway } from '../../gateway/server';
 import { seed } from '../../seed/write';
 import { Patient } from '../../subgraphs/patients/entities';
@@ -64,6 +66,8 @@ async function login(username: string, device: SoftwareAuthenticator, knobs: Par
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+/** The gateway's own sign-in challenges (same session key), to mint one at another time. */
+const signInChallenges = () => new SignInChallenges(loadPrivateKey('session', database.env.DATA_DIR));
 const graphql = (query: string, token: string, variables?: Record<string, unknown>) => gql(`${gateway.url}/graphql`, query, variables, bearer(token));
 
 describe('registration and sign-in', () => {
@@ -142,9 +146,10 @@ describe('registration and sign-in', () => {
     const replay = await post('/auth/webauthn/register/verify', { username: 'replay.reg', response });
     expect([replay.status, replay.body.error.code]).toEqual([401, 'CHALLENGE_USED']);
 
-    const slow = await login('replay.reg', device).then(async () => post('/auth/webauthn/login/options', { username: 'replay.reg' }));
-    await gateway.db.getRepository(Challenge).update({ challenge: slow.body.challenge }, { expiresAt: new Date(Date.now() - 1) });
-    const late = await post('/auth/webauthn/login/verify', { username: 'replay.reg', response: device.get(slow.body) });
+    // A sign-in challenge issued more than five minutes ago, by this gateway's key.
+    expect((await login('replay.reg', device)).status).toBe(200);
+    const stale = Buffer.from(signInChallenges().issue(Date.now() - CHALLENGE_TTL_MS - 1000)).toString('base64url');
+    const late = await post('/auth/webauthn/login/verify', { username: 'replay.reg', response: device.get({ challenge: stale, rpId: RP_ID }) });
     expect([late.status, late.body.error.code]).toEqual([401, 'CHALLENGE_EXPIRED']);
   });
 
@@ -171,19 +176,53 @@ describe('registration and sign-in', () => {
     const cloned = await login('careful.user', device, { counter: 1 });
     expect([cloned.status, cloned.body.error.code]).toEqual([401, 'VERIFICATION_FAILED']);
 
-    // Another user's challenge cannot be answered for this one.
+    // A username sent along must be the passkey's own account.
     await register('other.user');
-    const theirs = await post('/auth/webauthn/login/options', { username: 'other.user' });
-    const crossed = await post('/auth/webauthn/login/verify', { username: 'careful.user', response: device.get(theirs.body) });
-    expect([crossed.status, crossed.body.error.code]).toEqual([401, 'UNKNOWN_CHALLENGE']);
+    const options2 = await post('/auth/webauthn/login/options', {});
+    const crossed = await post('/auth/webauthn/login/verify', { username: 'other.user', response: device.get(options2.body) });
+    expect([crossed.status, crossed.body.error.code]).toEqual([401, 'UNKNOWN_CREDENTIAL']);
+    // A challenge we never issued (or one forged without our key) is refused.
+    const forged = await post('/auth/webauthn/login/verify', { response: device.get({ challenge: 'bm90LW91ci1jaGFsbGVuZ2U', rpId: RP_ID }) });
+    expect([forged.status, forged.body.error.code]).toEqual([401, 'UNKNOWN_CHALLENGE']);
   });
 
-  test('an unknown username gets options that can never verify, not a "no such user"', async () => {
-    const options = await post('/auth/webauthn/login/options', { username: 'nobody.here' });
-    expect(options.status).toBe(200);
-    expect(options.body.allowCredentials).toEqual([]);
-    const res = await post('/auth/webauthn/login/verify', { username: 'nobody.here', response: authenticator().get(options.body) });
+  test('login/options answers every caller the same, whoever they name, and stores nothing', async () => {
+    await register('known.user');
+    const rows = await gateway.db.getRepository(Challenge).count();
+    const answers: { status: number; type: string | null; body: Record<string, unknown> }[] = [];
+    for (const body of [{ username: 'known.user' }, { username: 'nobody.here' }, {}, { username: 'known.user' }]) {
+      const res = await fetch(`${gateway.url}/auth/webauthn/login/options`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      answers.push({ status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as Record<string, unknown> });
+    }
+    // One code path: same status, same shape, no credential list; only the challenge differs.
+    const shape = (a: (typeof answers)[number]) => ({ status: a.status, type: a.type, body: { ...a.body, challenge: typeof a.body.challenge } });
+    for (const a of answers) expect(shape(a)).toEqual(shape(answers[0]!));
+    expect(answers[0]!.body.allowCredentials).toEqual([]);
+    expect(new Set(answers.map((a) => a.body.challenge)).size).toBe(answers.length);
+    expect(await gateway.db.getRepository(Challenge).count()).toBe(rows);
+    // For an unknown user the options can never verify, and say so like for anyone else.
+    const res = await post('/auth/webauthn/login/verify', { username: 'nobody.here', response: authenticator().get(answers[1]!.body as never) });
     expect([res.status, res.body.error.code]).toEqual([401, 'UNKNOWN_CREDENTIAL']);
+  });
+
+  test('a passkey signs in without a username: it is discoverable, and says whose it is', async () => {
+    const { options, device } = await register('no.name.needed');
+    expect(options.authenticatorSelection).toMatchObject({ residentKey: 'required', requireResidentKey: true });
+    const challenge = await post('/auth/webauthn/login/options', {});
+    const session = await post('/auth/webauthn/login/verify', { response: device.get(challenge.body) });
+    expect(session.status).toBe(200);
+    expect(session.body.username).toBe('no.name.needed');
+    expect(ok(await graphql('{ me { username } }', session.body.token)).me.username).toBe('no.name.needed');
+  });
+
+  test('expired challenges are pruned as new ones are written: a flood of them does not stay', async () => {
+    const repo = gateway.db.getRepository(Challenge);
+    for (let i = 0; i < 3; i++) await post('/auth/webauthn/register/options', { code: await invite(), username: `pruned.${i}` });
+    await repo.createQueryBuilder().update().set({ expiresAt: new Date(Date.now() - 1000) }).execute();
+    const stale = await repo.count();
+    expect(stale).toBeGreaterThanOrEqual(3);
+    await post('/auth/webauthn/register/options', { code: await invite(), username: 'fresh.one' });
+    expect(await repo.count()).toBe(1);
   });
 });
 

@@ -8,7 +8,7 @@
 /**
  * @typedef {{ message: string, path?: ReadonlyArray<string | number>, extensions?: { code?: string, category?: string, [k: string]: unknown } }} GraphQLError
  * @typedef {{ data?: any, errors?: GraphQLError[] }} GraphQLResult
- * @typedef {{ token: string, refreshToken: string, expiresIn: number }} Tokens
+ * @typedef {{ token: string, refreshToken: string, expiresIn: number, username?: string }} Tokens
  */
 
 export class ApiError extends Error {

@@ -40,18 +40,20 @@ export async function enrol(code, username) {
 }
 
 /**
- * Signs in with a passkey; keeps the session for this tab.
- * @param {string} username
+ * Signs in with a passkey; keeps the session for this tab. The passkey says who it is
+ * (a discoverable credential): the username is optional, and when given the server
+ * only checks that the passkey belongs to it.
+ * @param {string} [username]
  */
-export async function signIn(username) {
+export async function signIn(username = '') {
   const name = username.trim();
-  const optionsJSON = await authPost('/auth/webauthn/login/options', { username: name });
+  const optionsJSON = await authPost('/auth/webauthn/login/options', {});
   let response;
   try {
     response = await startAuthentication({ optionsJSON });
   } catch (err) {
     throw ceremonyError(err);
   }
-  const tokens = await authPost('/auth/webauthn/login/verify', { username: name, response });
-  session.save(tokens, name);
+  const tokens = await authPost('/auth/webauthn/login/verify', name ? { username: name, response } : { response });
+  session.save(tokens, tokens.username ?? name);
 }

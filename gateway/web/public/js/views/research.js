@@ -18,6 +18,9 @@ const PROJECTS_QUERY = `query Projects {
   }
 }`;
 
+/** Cohort summaries asked for in one request (each is an aliased root field). */
+export const COHORTS_PER_REQUEST = 10;
+
 /** @param {HTMLElement} main */
 export async function renderResearch(main) {
   const chartArea = h('div', { class: 'chart-area', 'aria-live': 'polite' });
@@ -109,7 +112,13 @@ async function cohortChart(target, projects, loinc) {
   replace(target, h('p', { class: 'loading' }, 'Computing…'));
   const aliases = projects.map((p, i) => `p${i}: cohortSummary(projectId: ${JSON.stringify(p.id)}, loinc: $loinc) { count mean min max unit suppressed suppressedReason }`);
   try {
-    const { data, errors } = await graphql(`query Cohorts($loinc: String!) { ${aliases.join('\n')} }`, { loinc });
+    // A few projects per request: the gateway refuses operations with more than
+    // MAX_QUERY_ALIASES (15 by default) aliases or root fields.
+    const chunks = [];
+    for (let i = 0; i < aliases.length; i += COHORTS_PER_REQUEST) chunks.push(aliases.slice(i, i + COHORTS_PER_REQUEST));
+    const answers = await Promise.all(chunks.map((chunk) => graphql(`query Cohorts($loinc: String!) { ${chunk.join('\n')} }`, { loinc })));
+    const data = Object.assign({}, ...answers.map((a) => a.data ?? {}));
+    const errors = answers.flatMap((a) => a.errors ?? []);
     const rows = projects.map((p, i) => {
       const s = data?.[`p${i}`];
       const err = forbiddenAt(errors, [`p${i}`]) ?? (s ? undefined : errors?.find((e) => e.path?.[0] === `p${i}`));

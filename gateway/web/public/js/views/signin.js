@@ -13,7 +13,8 @@ export function renderSignIn(main, signedIn) {
     replace(main, h('h1', {}, 'Sign in'), notice('error', 'This browser cannot use passkeys. Please use a current browser.'));
     return;
   }
-  const loginName = h('input', { name: 'username', autocomplete: 'username webauthn', required: true, autocapitalize: 'none', spellcheck: 'false' });
+  // Optional: the passkey itself says who you are; a username only narrows it down.
+  const loginName = h('input', { name: 'username', autocomplete: 'username webauthn', autocapitalize: 'none', spellcheck: 'false' });
   const loginStatus = h('div', { class: 'form-status' });
   const loginButton = h('button', { type: 'submit', class: 'primary' }, 'Sign in with a passkey');
   const login = h(
@@ -35,7 +36,7 @@ export function renderSignIn(main, signedIn) {
       },
     },
     h('h2', { id: 'signin-title' }, 'Sign in'),
-    field('Username', loginName),
+    field('Username', loginName, 'Optional: your passkey knows who you are.'),
     loginButton,
     loginStatus,
   );
