@@ -84,6 +84,20 @@ beforeAll(async () => {
       world = await buildWorld(db.env, { patients: PATIENTS, seed: SEED });
       mark('world built');
     },
+    // This test is about consent, not operation limits: it asks many paths per request
+    // (aliases, root fields) and thousands of requests a minute, which the default limits
+    // (test/hostile/) rightly refuse. Its requests are still planned and gated as any.
+    env: {
+      MAX_QUERY_ALIASES: '1000',
+      MAX_QUERY_ROOT_FIELDS: '1000',
+      MAX_QUERY_TOKENS: '100000',
+      MAX_QUERY_FIELDS: '100000',
+      MAX_QUERY_COST: '1000000000000',
+      MAX_QUERY_DEPTH: '100',
+      MAX_QUERY_DIRECTIVES: '1000',
+      MAX_RESPONSE_BYTES: '268435456',
+      RATE_LIMIT_GRAPHQL_PER_MINUTE: '0',
+    },
   });
   mark('hub started');
   const { cast } = world;

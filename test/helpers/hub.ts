@@ -16,6 +16,8 @@ export interface StartHubOptions {
    * empty database).
    */
   prepare?: (database: TestDatabase) => Promise<void>;
+  /** More environment for the hub's processes (e.g. a test that is about something else than limits raises them). */
+  env?: Record<string, string>;
 }
 
 /** `custodian start` as a child process, on free ports and a fresh database. */
@@ -26,7 +28,7 @@ export async function startHub(options: StartHubOptions = {}, attempt = 1): Prom
   let hub: HubProcess;
   try {
     await options.prepare?.(database);
-    hub = await spawnHub({ gateway: await freePort(), subgraphs }, database.vars);
+    hub = await spawnHub({ gateway: await freePort(), subgraphs }, { ...database.vars, ...options.env });
   } catch (err) {
     // Another process took a port between our choosing it and the child binding it.
     await database.drop();
