@@ -29,10 +29,28 @@ export type ChallengeCheck = 'ok' | 'unknown' | 'expired';
 
 export class SignInChallenges {
   private readonly key: Buffer;
+  private readonly decoyKey: Buffer;
 
   constructor(sessionKey: KeyObject) {
     const secret = sessionKey.export({ format: 'der', type: 'pkcs8' });
     this.key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'custodian webauthn sign-in challenge v1', 32));
+    this.decoyKey = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'custodian webauthn decoy credentials v1', 32));
+  }
+
+  /**
+   * For the username form of sign-in: credential ids for a name that has no passkey,
+   * shaped like real ones (one or two, 16 to 32 bytes) and the same every time the same
+   * name is asked about — so the answer for an unknown account looks like a real one's,
+   * and asking twice does not tell them apart. Every replica makes the same ones.
+   */
+  decoyCredentialIds(username: string): string[] {
+    const mac = createHmac('sha256', this.decoyKey).update(username.normalize('NFC').toLowerCase()).digest();
+    const count = 1 + (mac[0]! % 2);
+    const lengths = [16, 20, 32];
+    return Array.from({ length: count }, (_, i) => {
+      const id = createHmac('sha256', this.decoyKey).update(`${i}:${username}`).digest();
+      return id.subarray(0, lengths[mac[1 + i]! % lengths.length]).toString('base64url');
+    });
   }
 
   private mac(body: Buffer): Buffer {

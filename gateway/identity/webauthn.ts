@@ -5,7 +5,7 @@
  *   POST /auth/webauthn/register/options {code, username}   first passkey, with an invite
  *        (or, signed in with a session and no code: another passkey for yourself)
  *   POST /auth/webauthn/register/verify  {username, response}
- *   POST /auth/webauthn/login/options    {} (a username may be sent; it is ignored)
+ *   POST /auth/webauthn/login/options    {} — or {username}, for passkeys made before sign-in was discoverable
  *   POST /auth/webauthn/login/verify     {response, username?} → {token, refreshToken, expiresIn, tokenType, username}
  *   POST /auth/refresh                   {refreshToken}       → a new pair (rotation)
  *   POST /auth/logout                    Bearer access token  → 204, session revoked
@@ -13,9 +13,14 @@
  * Sign-in uses discoverable credentials (resident keys): `login/options` needs no
  * username and answers every caller the same — no lookup, no stored state, nothing that
  * says whether an account exists (challenges.ts). The account is found from the
- * credential's user handle; a username sent along (the older form) must name that same
- * account, and any mismatch is the same 401 as an unknown passkey. New passkeys are
- * created as discoverable ones.
+ * credential's user handle. New passkeys are created as discoverable ones.
+ *
+ * The username form keeps working for passkeys made before (which may carry no user
+ * handle): `login/options {username}` lists that account's credentials — and, for a name
+ * with none, decoy ids of the same shape, the same for every asking — after the same one
+ * lookup either way, with the same status; nothing is stored. A username sent to
+ * login/verify must name the passkey's account; any mismatch is the same 401 as an
+ * unknown passkey.
  *
  * Every challenge is random, single-use and expires after five minutes; it is read from
  * the response's own clientDataJSON. A registration challenge is stored and burnt before
@@ -69,7 +74,7 @@ const credentialJson = z
 
 const RegisterOptions = z.object({ code: z.string().max(64).optional(), username: z.string(), passkeyName: z.string().max(100).optional() });
 const Verify = z.object({ username: z.string(), response: credentialJson });
-/** The username is optional (and, at login/options, ignored): the passkey says who it is. */
+/** The username is optional: the passkey says who it is (the username form serves older passkeys). */
 const LoginOptions = z.object({ username: z.string().max(64).optional() }).optional();
 const LoginVerify = z.object({ username: z.string().max(64).optional(), response: credentialJson });
 const Refresh = z.object({ refreshToken: z.string() });
@@ -147,6 +152,19 @@ const transportsOf = (p: Passkey) => JSON.parse(p.transports) as AuthenticatorTr
 export function webauthnRoutes(db: DataSource, sessionKey: KeyObject, config: WebAuthnConfig, log: Logger): Router {
   const router = express.Router();
   const signInChallenges = new SignInChallenges(sessionKey);
+
+  /** The username form: one statement whether or not the account exists, then real ids or decoys. */
+  async function credentialsToOffer(username: string): Promise<{ id: string; transports?: AuthenticatorTransport[] }[]> {
+    const passkeys = await db
+      .getRepository(Passkey)
+      .createQueryBuilder('k')
+      .innerJoin(User, 'u', 'u.id = k.user_id')
+      .where('u.username = :username', { username })
+      .orderBy('k.created_at', 'ASC')
+      .getMany();
+    if (passkeys.length) return passkeys.map((p) => ({ id: p.id, transports: transportsOf(p) }));
+    return signInChallenges.decoyCredentialIds(username).map((id) => ({ id, transports: ['internal', 'hybrid'] }));
+  }
   router.use(jsonBody(64 * 1024));
   const route = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) =>
     fn(req, res).catch(next);
@@ -257,14 +275,15 @@ export function webauthnRoutes(db: DataSource, sessionKey: KeyObject, config: We
   router.post(
     '/webauthn/login/options',
     route(async (req, res) => {
-      // The same answer for everyone, whatever username (if any) is sent: no lookup, no
-      // list of credentials, nothing stored. The authenticator offers its discoverable
-      // credentials for this relying party.
-      parse(LoginOptions, req.body);
+      // Without a username: the same answer for everyone, no lookup, nothing stored; the
+      // authenticator offers its discoverable credentials for this relying party. With
+      // one: that account's credentials, or decoys shaped alike (see the header).
+      const username = parse(LoginOptions, req.body)?.username;
+      const allowCredentials = username === undefined ? [] : await credentialsToOffer(username);
       const options = await generateAuthenticationOptions({
         rpID: config.rpId,
         challenge: signInChallenges.issue(),
-        allowCredentials: [],
+        allowCredentials,
         userVerification: 'preferred',
         timeout: CHALLENGE_TTL_MS,
       });
@@ -283,8 +302,14 @@ export function webauthnRoutes(db: DataSource, sessionKey: KeyObject, config: We
       if (issued.result === 'expired') throw new AuthError(401, 'CHALLENGE_EXPIRED', 'This challenge has expired; ask for new options');
       if (await db.getRepository(Challenge).existsBy({ challenge })) throw new AuthError(401, 'CHALLENGE_USED', 'This challenge was already answered (replay)');
       // The account comes from the credential itself; a username sent along must agree.
+      // A passkey made before sign-in was discoverable may carry no user handle: then the
+      // username names the account, and the credential must be one of its own.
       const userId = userIdFromHandle(response.response.userHandle);
-      const user = userId ? await db.getRepository(User).findOneBy({ id: userId }) : null;
+      const user = userId
+        ? await db.getRepository(User).findOneBy({ id: userId })
+        : body.username !== undefined
+          ? await db.getRepository(User).findOneBy({ username: body.username })
+          : null;
       const passkey = user ? await db.getRepository(Passkey).findOneBy({ id: response.id, userId: user.id }) : null;
       if (!user || !passkey || (body.username !== undefined && body.username !== user.username)) {
         throw new AuthError(401, 'UNKNOWN_CREDENTIAL', 'This passkey is not registered here (for this user)');

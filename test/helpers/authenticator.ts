@@ -95,7 +95,7 @@ export class SoftwareAuthenticator {
   }
 
   /** navigator.credentials.get(), as JSON (AuthenticationResponseJSON). */
-  get(options: AuthenticationOptions, c: Ceremony & { tamper?: boolean; counter?: number } = {}) {
+  get(options: AuthenticationOptions, c: Ceremony & { tamper?: boolean; counter?: number; withoutUserHandle?: boolean } = {}) {
     this.counter = c.counter ?? this.counter + 1;
     const authData = this.authData(c.rpId ?? options.rpId ?? this.defaults.rpId, 0x01 | 0x04);
     const clientDataJSON = Buffer.from(
@@ -111,7 +111,8 @@ export class SoftwareAuthenticator {
         clientDataJSON: b64u(clientDataJSON),
         authenticatorData: b64u(authData),
         signature: b64u(signature),
-        userHandle: this.userHandle,
+        // A non-discoverable (server-side) credential may answer without its user handle.
+        ...(c.withoutUserHandle ? {} : { userHandle: this.userHandle }),
       },
       clientExtensionResults: {},
       authenticatorAttachment: 'platform',

@@ -32,7 +32,9 @@ beforeAll(async () => {
   const patients = await openDatabase({ name: 'patients', ...SUBGRAPHS.patients.database }, database.env);
   patientId = (await patients.getRepository(Patient).find({ take: 1 }))[0]!.id;
   await patients.destroy();
-  gateway = await startGateway({ env: database.env, port: 0 });
+  // Dozens of ceremonies from one address in a minute: the /auth rate limit has its own
+  // tests (test/hostile/floods.test.ts); here it would only get in the way.
+  gateway = await startGateway({ env: { ...database.env, RATE_LIMIT_AUTH_PER_MINUTE: 0 }, port: 0 });
 }, 60_000);
 afterAll(async () => {
   await gateway?.close();
@@ -189,20 +191,48 @@ describe('registration and sign-in', () => {
   test('login/options answers every caller the same, whoever they name, and stores nothing', async () => {
     await register('known.user');
     const rows = await gateway.db.getRepository(Challenge).count();
-    const answers: { status: number; type: string | null; body: Record<string, unknown> }[] = [];
-    for (const body of [{ username: 'known.user' }, { username: 'nobody.here' }, {}, { username: 'known.user' }]) {
+    const answers: { status: number; type: string | null; body: Record<string, any> }[] = [];
+    for (const body of [{ username: 'known.user' }, { username: 'nobody.here' }, {}, { username: 'nobody.here' }]) {
       const res = await fetch(`${gateway.url}/auth/webauthn/login/options`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      answers.push({ status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as Record<string, unknown> });
+      answers.push({ status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as Record<string, any> });
     }
-    // One code path: same status, same shape, no credential list; only the challenge differs.
-    const shape = (a: (typeof answers)[number]) => ({ status: a.status, type: a.type, body: { ...a.body, challenge: typeof a.body.challenge } });
+    // Same status and shape for all; only the challenge and the credential ids differ.
+    const credentialShape = (c: any) => ({ id: typeof c.id, type: c.type, transports: Array.isArray(c.transports) });
+    const shape = (a: (typeof answers)[number]) => ({
+      status: a.status,
+      type: a.type,
+      body: { ...a.body, challenge: typeof a.body.challenge, allowCredentials: Array.isArray(a.body.allowCredentials) },
+    });
     for (const a of answers) expect(shape(a)).toEqual(shape(answers[0]!));
-    expect(answers[0]!.body.allowCredentials).toEqual([]);
     expect(new Set(answers.map((a) => a.body.challenge)).size).toBe(answers.length);
+    // Without a name: no list. With one, known or not: a list of credentials shaped alike —
+    // for an unknown name, decoys, the same each time it is asked about.
+    expect(answers[2]!.body.allowCredentials).toEqual([]);
+    const [known, unknown, , unknownAgain] = answers.map((a) => a.body.allowCredentials as any[]);
+    expect(known!.length).toBeGreaterThan(0);
+    expect(unknown!.length).toBeGreaterThan(0);
+    expect(new Set([...known!, ...unknown!].map((c) => JSON.stringify(credentialShape(c)))).size).toBe(1);
+    expect(unknown).toEqual(unknownAgain);
+    expect(unknown!.every((c) => /^[A-Za-z0-9_-]{22,43}$/.test(c.id))).toBe(true);
     expect(await gateway.db.getRepository(Challenge).count()).toBe(rows);
     // For an unknown user the options can never verify, and say so like for anyone else.
     const res = await post('/auth/webauthn/login/verify', { username: 'nobody.here', response: authenticator().get(answers[1]!.body as never) });
     expect([res.status, res.body.error.code]).toEqual([401, 'UNKNOWN_CREDENTIAL']);
+  });
+
+  test('the username form still signs in a passkey that answers without its user handle (made before sign-in was discoverable)', async () => {
+    const { device } = await register('older.passkey');
+    const options = await post('/auth/webauthn/login/options', { username: 'older.passkey' });
+    expect(options.body.allowCredentials.map((c: any) => c.id)).toEqual([device.id]);
+    const session = await post('/auth/webauthn/login/verify', { username: 'older.passkey', response: device.get(options.body, { withoutUserHandle: true }) });
+    expect([session.status, session.body.username]).toEqual([200, 'older.passkey']);
+    // Without a handle and without a username nobody is named: refused like an unknown passkey.
+    const nameless = await post('/auth/webauthn/login/verify', { response: device.get((await post('/auth/webauthn/login/options', {})).body, { withoutUserHandle: true }) });
+    expect([nameless.status, nameless.body.error.code]).toEqual([401, 'UNKNOWN_CREDENTIAL']);
+    // And another account's name with this passkey is refused the same way.
+    await register('someone.else');
+    const crossed = await post('/auth/webauthn/login/verify', { username: 'someone.else', response: device.get((await post('/auth/webauthn/login/options', { username: 'someone.else' })).body, { withoutUserHandle: true }) });
+    expect([crossed.status, crossed.body.error.code]).toEqual([401, 'UNKNOWN_CREDENTIAL']);
   });
 
   test('a passkey signs in without a username: it is discoverable, and says whose it is', async () => {
