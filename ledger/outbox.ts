@@ -38,9 +38,22 @@ export const OUTBOX_INSERT_ROWS = 500;
  */
 export async function appendToOutbox(db: DataSource | EntityManager, events: { kind: string; payload: object }[], now = new Date()): Promise<void> {
   if (!events.length) return;
-  const rows = events.map((e) => ({ id: newId('evt'), kind: e.kind, payload: JSON.stringify(e.payload), createdAt: now, relayedAt: null }));
+  const createdAt = now.toISOString();
+  const rows = events.map((e) => [newId('evt'), e.kind, JSON.stringify(e.payload)] as const);
+  // Plain SQL: every request writes its access decisions here, and TypeORM's insert
+  // builder cost several times the statement itself (see common/database.ts sqlQuery).
+  const connection = 'connection' in db ? db.connection : db;
   for (let i = 0; i < rows.length; i += OUTBOX_INSERT_ROWS) {
-    await db.getRepository(OutboxEvent).createQueryBuilder().insert().values(rows.slice(i, i + OUTBOX_INSERT_ROWS)).execute();
+    const chunk = rows.slice(i, i + OUTBOX_INSERT_ROWS);
+    const params: Record<string, unknown> = { createdAt };
+    const values = chunk.map(([id, kind, payload], j) => {
+      params[`i${j}`] = id;
+      params[`k${j}`] = kind;
+      params[`p${j}`] = payload;
+      return `(:i${j}, :k${j}, :p${j}, :createdAt, NULL)`;
+    });
+    const [sql, bound] = connection.driver.escapeQueryWithParameters(`INSERT INTO outbox (id, kind, payload, created_at, relayed_at) VALUES ${values.join(', ')}`, params);
+    await db.query(sql, bound);
   }
 }
 
