@@ -54,9 +54,9 @@ import { spawnHivePeer, type HivePeerProcess } from './peer/hive-gateway';
 import { PATIENT_VIEW } from './queries';
 import { attackBench, attackTable, type AttackReport } from './attack';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 /** Gate on, gate off and the floor: warm-up each, then rounds of ABC CBA slices. */
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 6);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 4);
 const SLICE_ROUNDS = Number(process.env.BENCH_SLICE_ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -80,6 +80,15 @@ function table(rows: (string | number)[][]): string {
   return rows.map((r) => r.map((c, i) => String(c).padEnd(widths[i]!)).join('  ')).join('\n');
 }
 
+/** How long each section took, printed at the end: the whole run must stay under five minutes on 2 cores. */
+const sections: [string, number][] = [];
+let sectionStart = Date.now();
+function section(name: string): void {
+  const now = Date.now();
+  sections.push([name, (now - sectionStart) / 1000]);
+  sectionStart = now;
+}
+
 async function main(): Promise<void> {
   const env = readEnv();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'custodian-bench-'));
@@ -88,6 +97,7 @@ async function main(): Promise<void> {
 
   process.stdout.write(`seeding ${SEED_PATIENTS} patients... `);
   const seeded = await seed({ patients: SEED_PATIENTS, seed: 42 }, dbEnv);
+  section('seed');
   console.log(`${seeded.seconds.toFixed(1)} s (${Math.round(seeded.rows / seeded.seconds)} rows/s)`);
 
   // A clinician of the first hospital, as the subgraphs will see them.
@@ -155,6 +165,7 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`load: gate on, gate off and the floor, ${WARMUP_SECONDS} s warm-up each, then ${SLICE_ROUNDS * 2 * scenarios.length} interleaved slices of ${SLICE_SECONDS} s (${CONNECTIONS} connections)... `);
     sideBySide = await interleave(scenarios, { sliceSeconds: SLICE_SECONDS, rounds: SLICE_ROUNDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS });
+    section('gate on / off / floor (with two hub starts)');
     console.log(sideBySide.results.map((r) => `${Math.round(r.rps)}`).join(' / ') + ' req/s');
     results.push(...sideBySide.results);
     await ungatedHub.stop();
@@ -168,6 +179,7 @@ async function main(): Promise<void> {
 
     hivePeer = await spawnHivePeer(await freePort(), gated.subgraphs, gated.gateway, { DATA_DIR: dataDir, LOG_LEVEL: 'error' });
     paired = await comparePeer({ subgraphs: gated.subgraphs, metricsToken: gated.metricsToken, ours: gateway, hive: hivePeer.url, requests: throughGateway, seconds: SECONDS, connections: CONNECTIONS });
+    section('ours beside Hive Gateway');
     results.push(paired.ours, paired.hive);
     // The hostile-traffic scenario gets the machine to itself: its own hub, default limits.
     await hivePeer.stop();
@@ -175,6 +187,7 @@ async function main(): Promise<void> {
     await gated.stop();
     process.stdout.write(`hostile traffic: normal clinicians alone and under an attack mix, interleaved... `);
     hostile = await attackBench(dataDir);
+    section('hostile traffic');
     console.log(`p99 ${hostile.alone.p99} ms alone, ${hostile.underAttack.p99} ms under attack (${Math.round(hostile.attackRps)} attack req/s)`);
   } finally {
     await hivePeer?.stop();
@@ -184,7 +197,9 @@ async function main(): Promise<void> {
   }
 
   const consent = await consentEngineBench();
+  section('consent engine');
   const ledger = await ledgerBench();
+  section('ledger');
   const byName = (prefix: string) => results.find((r) => r.name.startsWith(prefix))!;
   const through = byName('gateway: cross-subgraph patient view, gate on');
   const floor = byName('floor:');
@@ -252,6 +267,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
   console.log(`wrote ${path.relative(process.cwd(), file)}`);
+  console.log(`sections (s): ${sections.map(([n, t]) => `${n} ${t.toFixed(0)}`).join(', ')}; total ${sections.reduce((a, [, t]) => a + t, 0).toFixed(0)}`);
 }
 
 main().catch((err: unknown) => {
