@@ -47,8 +47,8 @@ import { ORIGIN, benchNoteKey, decisionPayload, postgresAdmin, postgresUrl, summ
 
 const LEAVES = Number(process.env.BENCH_LEDGER_LEAVES ?? 1_000_000);
 const BUILD_BATCH = 65_536;
-const PROOFS = Number(process.env.BENCH_LEDGER_PROOFS ?? 5_000);
-const HTTP_PROOFS = Number(process.env.BENCH_LEDGER_HTTP_PROOFS ?? 2_000);
+const PROOFS = Number(process.env.BENCH_LEDGER_PROOFS ?? 3_000);
+const HTTP_PROOFS = Number(process.env.BENCH_LEDGER_HTTP_PROOFS ?? 1_000);
 const HTTP_CONCURRENCY = 8;
 /** Every VERIFY_EVERY-th proof is checked against the signed root (outside the timing). */
 const VERIFY_EVERY = 25;
