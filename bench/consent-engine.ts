@@ -15,11 +15,11 @@ import path from 'node:path';
 import { newEnforcer, newModelFromString } from 'casbin';
 import type { DataSource } from 'typeorm';
 import { projectRoot } from '../common/paths';
-import { openConsentDatabase } from '../policies/database';
-import { ConsentEngine } from '../policies/engine';
-import { listMatch, principalMatch, within } from '../policies/matchers';
-import { policyLines } from '../policies/policy-lines';
-import { Consent } from '../policies/entities';
+import { openConsentDatabase } from '../consent/database';
+import { ConsentEngine } from '../consent/engine';
+import { listMatch, principalMatch, within } from '../consent/matchers';
+import { policyLines } from '../consent/policy-lines';
+import { Consent } from '../consent/entities';
 
 const PATIENTS = Number(process.env.BENCH_CONSENT_PATIENTS ?? 100_000);
 const PER_PATIENT = 10;
@@ -98,7 +98,7 @@ export async function consentEngineBench(): Promise<Record<string, unknown>> {
     const rows = await db.getRepository(Consent).find({ where: {}, take: subset * PER_PATIENT, order: { patientId: 'ASC' } });
     const byPatient = new Map<string, Consent[]>();
     for (const c of rows) byPatient.set(c.patientId, [...(byPatient.get(c.patientId) ?? []), c]);
-    const model = fs.readFileSync(path.join(projectRoot(), 'policies', 'model.conf'), 'utf8');
+    const model = fs.readFileSync(path.join(projectRoot(), 'consent', 'model.conf'), 'utf8');
     const single = await newEnforcer(newModelFromString(model));
     for (const [name, fn] of Object.entries({ principalMatch, listMatch, within })) await single.addFunction(name, fn);
     const lines = [...byPatient.entries()].flatMap(([pid, cs]) => policyLines(pid, 'inst_0', cs, []));

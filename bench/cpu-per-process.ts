@@ -3,7 +3,7 @@
  * each process's CPU time per request (user + system, from /proc). Run after a build:
  *
  *   node dist/bench/cpu-per-process.js            # gate on
- *   CONSENT_GATE=off node dist/bench/cpu-per-process.js
+ *   CONSENT_GATE=off node dist/bench/cpu-per-process.js   # gate off (bench/ungated-preload.ts)
  *
  * Not part of `npm run bench` (it would add a minute): a tool for finding what to make
  * cheaper, as the gate's SQL was (README, "Benchmarks").
@@ -21,6 +21,7 @@ import { User } from '../gateway/identity/entities';
 import { seed } from '../seed/write';
 import { load } from './load';
 import { PATIENT_VIEW } from './queries';
+import { ungatedHubEnv } from './ungated';
 
 const PATIENTS = Number(process.env.BENCH_SEED_PATIENTS ?? 3000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
   await identityDb.destroy();
   const ports = {} as Record<SubgraphName, number>;
   for (const name of SUBGRAPH_NAMES) ports[name] = await freePort();
-  const hub = await spawnHub({ gateway: await freePort(), subgraphs: ports }, { DATA_DIR: dataDir, LOG_LEVEL: 'error', CONSENT_GATE: gate, RATE_LIMIT_GRAPHQL_PER_MINUTE: '0' });
+  const hub = await spawnHub({ gateway: await freePort(), subgraphs: ports }, { DATA_DIR: dataDir, LOG_LEVEL: 'error', RATE_LIMIT_GRAPHQL_PER_MINUTE: '0', ...(gate === 'off' ? ungatedHubEnv() : {}) });
   try {
     const auth = { authorization: `Bearer ${hub.token(clinician.username, 'read')}` };
     const list = await fetch(`${hub.gateway}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ query: '{ patients(first: 100) { nodes { id } } }' }) });

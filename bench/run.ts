@@ -15,7 +15,7 @@
  *                than the difference between them (peer/compare.ts).
  *  4. floor    — the patients subgraph's share of that query sent straight to it: the
  *                cost of one subgraph with no gateway, planning or entity fetches.
- *  5. ungated  — (2) on a second hub, started with CONSENT_GATE=off: the consent gate's
+ *  5. ungated  — (2) on a second hub, started with bench/ungated-preload.js: the consent gate's
  *                cost is the ratio of (2) to (5).
  *  6. consent   — the consent engine at 1,000,000 consents (consent-engine.ts).
  *  6b. hostile — normal clinician traffic alone and while an attack mix runs (fan-out,
@@ -23,7 +23,7 @@
  *                default limits: latencies, refusals, peak memory (attack/index.ts).
  *  7. ledger    — the outbox → BullMQ → worker → checkpoint pipeline end to end, beside
  *                BullMQ alone on the same Redis, commit-to-checkpoint latency, and
- *                inclusion proofs at 1,000,000 leaves (ledger/index.ts).
+ *                inclusion proofs at 1,000,000 leaves (ledger/core/index.ts).
  *
  * The caller is a clinician asking about patients of their own institution, for
  * TREATMENT: every answer is permitted, by the base policy, through the full gate.
@@ -32,6 +32,7 @@
  * Loopback only, bounded in time (about three and a half minutes in all; the first run
  * builds the 1,000,000-leaf ledger, about 80 s more, and caches it under .data/bench/).
  */
+import { ungatedHubEnv } from './ungated';
 import 'reflect-metadata';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -40,7 +41,7 @@ import { SUBGRAPH_NAMES, readEnv, type SubgraphName } from '../common/config';
 import { projectRoot } from '../common/paths';
 import { freePort } from '../common/ports';
 import { spawnHub } from '../cli/hub-process';
-import { operationDigest, signIdentity, type Identity } from '../common/identity';
+import { operationDigest, signIdentity, type Identity } from '../common/signed-identity';
 import { openIdentityDatabase } from '../gateway/identity/database';
 import { User } from '../gateway/identity/entities';
 import { loadPrivateKey } from '../common/keys';
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
     // trip is part of what is timed), with a budget this load never reaches.
     return spawnHub(
       { gateway: await freePort(), subgraphs: subgraphPorts },
-      { DATA_DIR: dataDir, LOG_LEVEL: 'error', CONSENT_GATE: gate, RATE_LIMIT_GRAPHQL_PER_MINUTE: '100000000' },
+      { DATA_DIR: dataDir, LOG_LEVEL: 'error', RATE_LIMIT_GRAPHQL_PER_MINUTE: '100000000', ...(gate === 'off' ? ungatedHubEnv() : {}) },
     );
   };
   const gated = await startHub('on');

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import type { DataSource } from 'typeorm';
 import { readEnv } from '../common/config';
 import { openDatabase } from '../common/database';
-import { ROLES, SCOPES, type Role, type Scope } from '../common/identity';
+import { ROLES, SCOPES, type Role, type Scope } from '../common/signed-identity';
 import { createApiToken } from '../gateway/identity/api-tokens';
 import { openIdentityDatabase } from '../gateway/identity/database';
 import { checkInvite, createInvite, DEFAULT_CODE_TTL_HOURS } from '../gateway/identity/enrolment';

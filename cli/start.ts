@@ -9,7 +9,7 @@ import { DEFAULT_PORTS, readEnv, SUBGRAPH_NAMES, subgraphUrl, type Env } from '.
 import { openDatabase } from '../common/database';
 import { ensureDevelopmentKeys } from '../common/keys';
 import { readLedgerEnv } from '../ledger/config';
-import { loadLedgerNoteKey } from '../ledger/note-key';
+import { loadLedgerNoteKey } from '../ledger/core/note-key';
 import { projectRoot } from '../common/paths';
 import { SUBGRAPHS } from '../subgraphs';
 import { databaseSpec } from '../subgraphs/kit/server';

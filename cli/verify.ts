@@ -19,7 +19,7 @@ import {
   parseVerifierKey,
   verifyConsistency,
   type Checkpoint,
-} from '../ledger';
+} from '../ledger/core';
 
 export const VERIFY_USAGE = `  verify --url <gateway> [--token T] [--key VKEY] [--from-checkpoint FILE]
                                  independently verify the published ledger`;

@@ -51,8 +51,6 @@ const EnvSchema = z.object({
   /** WebAuthn relying party: the site's domain, and the exact origin pages are served from. */
   RP_ID: z.string().default('localhost'),
   ORIGIN: z.url().default('http://localhost:4000'),
-  /** Benchmarks only: `off` serves subgraphs without the consent gate, to measure its cost. */
-  CONSENT_GATE: z.enum(['on', 'off']).default('on'),
   /**
    * Privacy of research answers: an aggregate over fewer patients is withheld. At least
    * 5 in production (checked below); smaller only for tests of tiny worlds.

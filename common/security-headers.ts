@@ -2,7 +2,7 @@
  * Security headers on every response of every listener (helmet): nosniff, no referrer,
  * no framing, same-origin resource and opener policies, and a Content-Security-Policy
  * that lets an API response load nothing (the web portal's pages set their own, in
- * gateway/web/router.ts). HSTS only when the hub is served over https (ORIGIN), since
+ * web/router.ts). HSTS only when the hub is served over https (ORIGIN), since
  * over plain http a browser ignores it and a proxy may not terminate TLS for every host.
  */
 import type { RequestHandler } from 'express';

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { Identity } from '../common/identity';
+import type { Identity } from '../common/signed-identity';
 import type { Principal } from './identity/authenticate';
 import type { RequestBudget } from './limits/budget';
 

@@ -17,11 +17,11 @@ import type { KeyObject } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../common/logger';
-import { checkpointsSince, latestCheckpoint, type StoredCheckpoint } from '../ledger/checkpoints';
-import { exclusive } from '../ledger/database';
-import { LedgerCheckpoint } from '../ledger/entities';
-import { entry, ledgerTree } from '../ledger/entries';
-import { encodeBase64, TreeRangeError } from '../ledger';
+import { checkpointsSince, latestCheckpoint, type StoredCheckpoint } from '../ledger/pipeline/checkpoint-publisher';
+import { exclusive } from '../ledger/store/database';
+import { LedgerCheckpoint } from '../ledger/store/entities';
+import { entry, ledgerTree } from '../ledger/store/read-model';
+import { encodeBase64, TreeRangeError } from '../ledger/core';
 import { authenticate } from './identity/authenticate';
 import { AuthError } from './identity/errors';
 

@@ -6,7 +6,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { Kind, type OperationDefinitionNode } from 'graphql';
 import { userError } from '../common/errors';
-import type { Scope } from '../common/identity';
+import type { Scope } from '../common/signed-identity';
 import type { GatewayContext } from './context';
 
 const INGEST_ONLY = new Set(['ingestReadings', '__typename']);

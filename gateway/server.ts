@@ -43,12 +43,12 @@ import { limitByAddress, rateLimits } from './limits/rate-limit';
 import { requestContextFactory } from './request-context';
 import { assignRequestIds } from './request-id';
 import { readLedgerEnv } from '../ledger/config';
-import { openLedgerDatabase } from '../ledger/database';
-import { currentVerifierKey } from '../ledger/checkpoints';
+import { openLedgerDatabase } from '../ledger/store/database';
+import { currentVerifierKey } from '../ledger/pipeline/checkpoint-publisher';
 import { ledgerRoutes } from './ledger-routes';
 import { scopePlugin } from './scopes';
 import { SubgraphClient } from './subgraph-client';
-import { webRoutes } from './web/router';
+import { webRoutes } from '../web/router';
 
 export interface RunningGateway {
   url: string;

@@ -1,7 +1,7 @@
 /**
  * How the gateway talks to a subgraph: Apollo's RemoteGraphQLDataSource with its default
  * fetcher (make-fetch-happen, keep-alive sockets). Each request carries an identity token
- * signed for exactly its operation (see common/identity.ts) and the gateway's request id,
+ * signed for exactly its operation (see common/signed-identity.ts) and the gateway's request id,
  * and is counted, so that batching is observable in /metrics.
  *
  * Every fetch made for a user's request is bounded (gateway/limits/budget.ts): it is
@@ -15,7 +15,7 @@ import type { KeyObject } from 'node:crypto';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import { Counter } from 'prom-client';
-import { operationDigest, signIdentity } from '../common/identity';
+import { operationDigest, signIdentity } from '../common/signed-identity';
 import type { GatewayContext } from './context';
 import type { RequestBudget } from './limits/budget';
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { readEnv, SUBGRAPH_NAMES, type Env } from '../common/config';
-import { isValidKeyName, parseVerifierKey } from './note';
+import { isValidKeyName, parseVerifierKey } from './core/note';
 
 const ms = z.coerce.number().int().positive();
 

@@ -8,7 +8,7 @@ import { readEnv } from '../common/config';
 import { stopOnSignals } from '../common/lifecycle';
 import { createLogger } from '../common/logger';
 import { readLedgerEnv } from './config';
-import { startRelay, startWorker, type Running } from './service';
+import { startRelay, startWorker, type Running } from './pipeline/service';
 
 async function main(): Promise<void> {
   const parts = process.argv.slice(2);

@@ -7,14 +7,14 @@
  */
 import { Faker, en } from '@faker-js/faker';
 import { deviceKeyFromSeed, rawPublicKey } from '../common/device-signature';
-import type { Role } from '../common/identity';
+import type { Role } from '../common/signed-identity';
 import { LOINC_BY_CODE } from '../common/loinc';
 import type { Device, DeviceReading } from '../subgraphs/devices/entities';
 import { METRICS, METRICS_BY_KIND, type DeviceKind } from '../subgraphs/devices/metrics';
 import type { LabResult, Interpretation, ResultStatus } from '../subgraphs/labs/entities';
 import type { Institution, Patient, PatientIdentifier, Practitioner, AdministrativeSex } from '../subgraphs/patients/entities';
 import type { Enrolment, ResearchProject } from '../subgraphs/research/entities';
-import type { Consent, ConsentVersion, PatientHome, ProjectMember } from '../policies/entities';
+import type { Consent, ConsentVersion, PatientHome, ProjectMember } from '../consent/entities';
 import { INSTITUTIONS, LAB_PROFILES, PROJECTS } from './catalog';
 
 /** All seeded instants lie before this one. */

@@ -11,8 +11,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { Queue } from 'bullmq';
 import { readEnv, type Env } from '../../common/config';
-import { generateNoteKey } from '../../ledger/note';
-import { loadLedgerNoteKey, type LedgerNoteKey } from '../../ledger/note-key';
+import { generateNoteKey } from '../../ledger/core/note';
+import { loadLedgerNoteKey, type LedgerNoteKey } from '../../ledger/core/note-key';
 
 export const ORIGIN = 'custodian.bench/ledger';
 

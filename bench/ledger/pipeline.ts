@@ -2,7 +2,7 @@
  * The ledger pipeline end to end, every part real: outbox rows committed in the four
  * subgraph databases (by a worker thread, see writers.ts) → OutboxRelay (its own
  * connections, default batch 500 and 500 ms tick) → BullMQ on the real Redis →
- * LedgerWorker (default batch 200) → CheckpointPublisher, wired as ledger/service.ts
+ * LedgerWorker (default batch 200) → CheckpointPublisher, wired as ledger/pipeline/service.ts
  * wires them (the relay with its own ledger connection, for confirmations). The relay, worker and publisher share this process, as `node
  * dist/ledger/main.js` runs them.
  *
@@ -15,14 +15,14 @@ import path from 'node:path';
 import { Worker as Thread } from 'node:worker_threads';
 import type { DataSource } from 'typeorm';
 import { createDataSource, openDatabase } from '../../common/database';
-import { openLedgerDatabase } from '../../ledger/database';
-import { OutboxRelay } from '../../ledger/relay';
-import { LedgerWorker } from '../../ledger/worker';
-import { CheckpointPublisher } from '../../ledger/checkpoints';
-import { createLedgerQueue } from '../../ledger/queue';
-import { LedgerLeaf } from '../../ledger/entities';
-import { appendEvents } from '../../ledger/append';
-import { redactEvent, type LedgerEvent } from '../../ledger/leaf';
+import { openLedgerDatabase } from '../../ledger/store/database';
+import { OutboxRelay } from '../../ledger/pipeline/relay';
+import { LedgerWorker } from '../../ledger/pipeline/worker';
+import { CheckpointPublisher } from '../../ledger/pipeline/checkpoint-publisher';
+import { createLedgerQueue } from '../../ledger/pipeline/queue';
+import { LedgerLeaf } from '../../ledger/store/entities';
+import { appendEvents } from '../../ledger/store/append';
+import { redactEvent, type LedgerEvent } from '../../ledger/core/leaf';
 import { ORIGIN, benchNoteKey, decisionPayload, freshBenchDatabase, obliterateQueue, redisUrl, sleep, summarize, uniqueQueueName, wallMs, type Summary } from './common';
 import { outboxSpec, type WriterOrders, type WriterReport } from './writers';
 

@@ -13,8 +13,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Worker, type Job } from 'bullmq';
-import { createLedgerQueue, ledgerJobOptions, type LedgerJobData } from '../../ledger/queue';
-import { redactEvent, type LedgerEvent } from '../../ledger/leaf';
+import { createLedgerQueue, ledgerJobOptions, type LedgerJobData } from '../../ledger/pipeline/queue';
+import { redactEvent, type LedgerEvent } from '../../ledger/core/leaf';
 import { decisionPayload, obliterateQueue, redisUrl, sleep, uniqueQueueName } from './common';
 
 const ADD_BATCH = 500;

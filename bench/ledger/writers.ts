@@ -18,8 +18,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { DataSource } from 'typeorm';
 import { readEnv } from '../../common/config';
 import { openDatabase, serialized } from '../../common/database';
-import { OutboxEvent, appendToOutbox } from '../../ledger/outbox';
-import { CreateOutbox1764230400000 } from '../../ledger/migrations/outbox/1764230400000-create-outbox';
+import { OutboxEvent, appendToOutbox } from '../../ledger/pipeline/outbox';
+import { CreateOutbox1764230400000 } from '../../ledger/pipeline/migrations/1764230400000-create-outbox';
 import { decisionPayload, sleep, wallMs } from './common';
 
 export interface WriterOrders {

@@ -16,7 +16,7 @@
  *    settles the purpose with gateway/identity/purpose.ts;
  *  - checks the token's scopes once per operation (gateway/scopes.ts);
  *  - signs, for every subgraph request, an identity token bound to the digest of the exact
- *    {query, variables} of the body being sent (common/identity.ts), with the gateway's
+ *    {query, variables} of the body being sent (common/signed-identity.ts), with the gateway's
  *    identity key, and sends the request id along.
  * The accounts subgraph is served by our gateway at /accounts/graphql (the URL the
  * supergraph names) and authenticates the caller's own bearer token, as /graphql does:
@@ -37,7 +37,7 @@ import httpTransport from '@graphql-mesh/transport-http';
 import { GraphQLError, getOperationAST } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { readEnv, SUBGRAPH_NAMES, subgraphUrl, type SubgraphName } from '../../common/config';
-import { operationDigest, signIdentity, type Identity } from '../../common/identity';
+import { operationDigest, signIdentity, type Identity } from '../../common/signed-identity';
 import { loadPrivateKey } from '../../common/keys';
 import { keepConnectionsLonger, stopOnSignals } from '../../common/lifecycle';
 import { projectRoot } from '../../common/paths';

@@ -1,9 +1,9 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { userError } from '../../common/errors';
-import type { Scope } from '../../common/identity';
+import type { Scope } from '../../common/signed-identity';
 import { DateTime } from '../../common/scalars';
 import { serialized } from '../../common/database';
-import { appendToOutbox } from '../../ledger/outbox';
+import { appendToOutbox } from '../../ledger/pipeline/outbox';
 import type { GatewayContext } from '../context';
 import { createApiToken, listApiTokens, revokeApiToken, TokenInputError } from '../identity/api-tokens';
 import { Passkey, type ApiToken } from '../identity/entities';

@@ -4,9 +4,9 @@
  */
 import type { DataSource } from 'typeorm';
 import { serialized } from '../../common/database';
-import { appendToOutbox } from '../../ledger/outbox';
+import { appendToOutbox } from '../../ledger/pipeline/outbox';
 import { newId } from '../../common/ids';
-import { SCOPES, type Scope } from '../../common/identity';
+import { SCOPES, type Scope } from '../../common/signed-identity';
 import { randomToken, safeEqual, sha256 } from '../../common/secrets';
 import { AuthError } from './errors';
 import { ApiToken, User } from './entities';

@@ -4,7 +4,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { SCOPES, type Identity, type Scope } from '../../common/identity';
+import { SCOPES, type Identity, type Scope } from '../../common/signed-identity';
 import { resolvePurpose } from './purpose';
 import { looksLikeApiToken, verifyApiToken } from './api-tokens';
 import { AuthError } from './errors';

@@ -1,8 +1,8 @@
 import type { DataSource } from 'typeorm';
 import type { Env } from '../../common/config';
 import { openDatabase, type DatabaseSpec } from '../../common/database';
-import { OutboxEvent } from '../../ledger/outbox';
-import { CreateOutbox1764230400000 } from '../../ledger/migrations/outbox/1764230400000-create-outbox';
+import { OutboxEvent } from '../../ledger/pipeline/outbox';
+import { CreateOutbox1764230400000 } from '../../ledger/pipeline/migrations/1764230400000-create-outbox';
 import { entities } from './entities';
 import { CreateIdentity1764057600000 } from './migrations/1764057600000-create-identity';
 

@@ -5,7 +5,7 @@
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import { IsNull } from 'typeorm';
-import type { Role } from '../../common/identity';
+import type { Role } from '../../common/signed-identity';
 import { humanCode, normaliseHumanCode, sha256 } from '../../common/secrets';
 import { AuthError } from './errors';
 import { EnrolmentCode } from './entities';

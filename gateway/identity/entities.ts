@@ -5,7 +5,7 @@
  */
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { isoInstant } from '../../common/database';
-import type { Role } from '../../common/identity';
+import type { Role } from '../../common/signed-identity';
 
 @Entity({ name: 'app_user' })
 export class User {

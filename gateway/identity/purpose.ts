@@ -4,7 +4,7 @@
  * purposes that fit it: a researcher cannot claim TREATMENT, a patient cannot claim
  * EMERGENCY. The consent engine decides with the purpose; the ledger records it.
  */
-import { PURPOSES, type Purpose, type Role } from '../../common/identity';
+import { PURPOSES, type Purpose, type Role } from '../../common/signed-identity';
 import { AuthError } from './errors';
 
 export const PURPOSE_HEADER = 'x-purpose-of-use';

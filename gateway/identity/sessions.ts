@@ -10,7 +10,7 @@ import { SignJWT, jwtVerify } from 'jose';
 import type { DataSource } from 'typeorm';
 import { IsNull } from 'typeorm';
 import { serialized } from '../../common/database';
-import { appendToOutbox } from '../../ledger/outbox';
+import { appendToOutbox } from '../../ledger/pipeline/outbox';
 import { newId } from '../../common/ids';
 import { randomToken, safeEqual, sha256 } from '../../common/secrets';
 import { AuthError } from './errors';

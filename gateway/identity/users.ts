@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { newId } from '../../common/ids';
-import type { Role } from '../../common/identity';
+import type { Role } from '../../common/signed-identity';
 import { AuthError } from './errors';
 import { User } from './entities';
 

@@ -42,7 +42,7 @@ import type { DataSource } from 'typeorm';
 import { IsNull } from 'typeorm';
 import { z } from 'zod';
 import { serialized } from '../../common/database';
-import { appendToOutbox } from '../../ledger/outbox';
+import { appendToOutbox } from '../../ledger/pipeline/outbox';
 import { httpErrors, jsonBody } from '../../common/http-errors';
 import { newId } from '../../common/ids';
 import type { Logger } from '../../common/logger';

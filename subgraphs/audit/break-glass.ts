@@ -6,8 +6,8 @@
 import { IsNull } from 'typeorm';
 import { serialized } from '../../common/database';
 import { userError } from '../../common/errors';
-import { actorFields, appendToOutbox } from '../../ledger/outbox';
-import { BreakGlass } from '../../policies/entities';
+import { actorFields, appendToOutbox } from '../../ledger/pipeline/outbox';
+import { BreakGlass } from '../../consent/entities';
 import type { SubgraphContext } from '../kit/context';
 import { findLeaves, ledgerOf, type AuditLeaf } from './ledger-reader';
 

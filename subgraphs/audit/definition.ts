@@ -1,5 +1,5 @@
 import type { SubgraphDefinition } from '../kit/server';
-import { access } from './access';
+import { access } from './rules';
 import { openLedger } from './ledger-reader';
 import { resolvers } from './resolvers';
 

@@ -6,12 +6,12 @@
 import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import type { Env } from '../../common/config';
-import { openLedgerDatabase } from '../../ledger/database';
-import { latestCheckpoint, type StoredCheckpoint } from '../../ledger/checkpoints';
-import { LedgerLeaf, LedgerLeafIndex } from '../../ledger/entities';
-import { encodeBase64 } from '../../ledger/encoding';
-import { parseLeaf } from '../../ledger/leaf-index';
-import { ledgerTree } from '../../ledger/entries';
+import { openLedgerDatabase } from '../../ledger/store/database';
+import { latestCheckpoint, type StoredCheckpoint } from '../../ledger/pipeline/checkpoint-publisher';
+import { LedgerLeaf, LedgerLeafIndex } from '../../ledger/store/entities';
+import { encodeBase64 } from '../../ledger/core/encoding';
+import { parseLeaf } from '../../ledger/store/leaf-index';
+import { ledgerTree } from '../../ledger/store/read-model';
 import type { SubgraphContext } from '../kit/context';
 import type { SubgraphResources } from '../kit/server';
 

@@ -1,5 +1,5 @@
 import type { SubgraphDefinition } from '../kit/server';
-import { access } from './access';
+import { access } from './rules';
 import { entities } from './entities';
 import { CreateDevices1764057600000 } from './migrations/1764057600000-create-devices';
 import { DeviceKeys1764144000000 } from './migrations/1764144000000-device-keys';

@@ -9,7 +9,7 @@ import type { DataSource } from 'typeorm';
 import { In } from 'typeorm';
 import { publicKeyFromRaw, verifyBatch } from '../../common/device-signature';
 import { serialized } from '../../common/database';
-import { actorFields, appendToOutbox, type EventActor } from '../../ledger/outbox';
+import { actorFields, appendToOutbox, type EventActor } from '../../ledger/pipeline/outbox';
 import { badInput, notFound, userError } from '../../common/errors';
 import { newId } from '../../common/ids';
 import { Device, DeviceReading } from './entities';

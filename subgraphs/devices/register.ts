@@ -7,7 +7,7 @@ import { publicKeyFromRaw } from '../../common/device-signature';
 import { badInput, userError } from '../../common/errors';
 import { newId } from '../../common/ids';
 import { serialized } from '../../common/database';
-import { actorFields, appendToOutbox } from '../../ledger/outbox';
+import { actorFields, appendToOutbox } from '../../ledger/pipeline/outbox';
 import type { SubgraphContext } from '../kit/context';
 import { Device } from './entities';
 import type { DeviceKind } from './metrics';

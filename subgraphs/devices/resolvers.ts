@@ -6,7 +6,7 @@ import { childPage, type Filter } from '../kit/child-pages';
 import type { SubgraphContext } from '../kit/context';
 import { byId, groupedBy } from '../kit/loaders';
 import { rowFilters, visibleById } from '../kit/rows';
-import { DEVICE_ROWS, READING_ROWS } from './access';
+import { DEVICE_ROWS, READING_ROWS } from './rules';
 import { Device, DeviceReading } from './entities';
 import { ingestReadings, type IngestInput } from './ingest';
 import { registerDevice, type NewDevice } from './register';

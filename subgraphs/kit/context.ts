@@ -1,9 +1,9 @@
 import type { DataSource } from 'typeorm';
 import type DataLoader from 'dataloader';
-import type { Identity } from '../../common/identity';
-import type { ConsentEngine } from '../../policies/engine';
-import type { ConsentNotifier } from '../../policies/notifications';
-import { Access } from './access';
+import type { Identity } from '../../common/signed-identity';
+import type { ConsentEngine } from '../../consent/engine';
+import type { ConsentNotifier } from '../../consent/notifications';
+import { Access } from './decisions';
 import type { Logger } from '../../common/logger';
 
 /**

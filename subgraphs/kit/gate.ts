@@ -23,7 +23,7 @@
  */
 import { defaultFieldResolver, GraphQLError, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import { argumentLimits } from '../../common/input-limits';
-import type { Action, Category } from '../../policies/vocabulary';
+import type { Action, Category } from '../../consent/vocabulary';
 import type { SubgraphContext } from './context';
 import { hiddenRow, knownVisible, visible, type RowRule } from './rows';
 

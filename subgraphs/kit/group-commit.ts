@@ -7,7 +7,7 @@
  */
 import type { DataSource } from 'typeorm';
 import { serialized } from '../../common/database';
-import { appendToOutbox, OUTBOX_INSERT_ROWS } from '../../ledger/outbox';
+import { appendToOutbox, OUTBOX_INSERT_ROWS } from '../../ledger/pipeline/outbox';
 
 type Event = { kind: string; payload: object };
 

@@ -2,7 +2,7 @@
  * Rows of patient data — a lab result, a device, a reading — each have ONE visibility
  * rule, declared once per kind beside the subgraph's resolvers (`<subgraph>/access.ts`):
  * the category it belongs to, whose it is, and what a consent's exceptions can name
- * about it (policies/exceptions.ts). The same rule is applied on every path to a row:
+ * about it (consent/exceptions.ts). The same rule is applied on every path to a row:
  *
  *   by id                 `visibleById` — unknown and hidden answer the same NOT_FOUND
  *   lists                 `rowFilters`  — the rule as SQL, so pages and totals agree
@@ -10,8 +10,8 @@
  */
 import { GraphQLError } from 'graphql';
 import { notFound } from '../../common/errors';
-import { excluded, exclusionPredicates, type FactColumns, type RowFacts } from '../../policies/exceptions';
-import type { Category } from '../../policies/vocabulary';
+import { excluded, exclusionPredicates, type FactColumns, type RowFacts } from '../../consent/exceptions';
+import type { Category } from '../../consent/vocabulary';
 import type { Filter } from './child-pages';
 import type { SubgraphContext } from './context';
 

@@ -26,13 +26,14 @@ import { operatorEndpoints } from '../../common/metrics';
 import { securityHeaders } from '../../common/security-headers';
 import { createLogger, type Logger } from '../../common/logger';
 import { readSubgraphSdl } from '../../common/paths';
-import { openConsentDatabase } from '../../policies/database';
-import { ConsentEngine } from '../../policies/engine';
-import { ConsentNotifier, listenForConsentChanges } from '../../policies/notifications';
+import { openConsentDatabase } from '../../consent/database';
+import { ConsentEngine } from '../../consent/engine';
+import { ConsentNotifier, listenForConsentChanges } from '../../consent/notifications';
 import { createContext, type SubgraphContext } from './context';
+import { ungatedForBenchmark } from './ungated';
 import { gateSchema, type AccessRules } from './gate';
-import { CreateOutbox1764230400000 } from '../../ledger/migrations/outbox/1764230400000-create-outbox';
-import { OutboxEvent } from '../../ledger/outbox';
+import { CreateOutbox1764230400000 } from '../../ledger/pipeline/migrations/1764230400000-create-outbox';
+import { OutboxEvent } from '../../ledger/pipeline/outbox';
 import { recordDecisions } from './record-decisions';
 import { trustGatewayOnly } from './trust-gateway';
 
@@ -94,9 +95,9 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
   const resources = def.resources ? await def.resources(env, log) : { values: {}, close: async () => {} };
 
   const schema = buildSubgraphSchema({ typeDefs: parse(readSubgraphSdl(def.name)), resolvers: def.resolvers as GraphQLResolverMap<unknown> });
-  if (env.CONSENT_GATE === 'off') {
-    if (env.NODE_ENV === 'production') throw new Error('CONSENT_GATE=off is for benchmarks and is refused in production');
-    log.warn('CONSENT GATE OFF: serving data without consent checks (benchmark mode)');
+  if (ungatedForBenchmark()) {
+    if (env.NODE_ENV === 'production') throw new Error('the ungated benchmark preload is refused in production');
+    log.warn('CONSENT GATE OFF: serving data without consent checks (benchmark preload)');
   } else {
     gateSchema(schema, def.access);
   }

@@ -1,12 +1,12 @@
 /**
  * A subgraph answers only the gateway. Every GraphQL request must carry the identity
- * token the gateway signed for exactly this operation (see common/identity.ts); anything
+ * token the gateway signed for exactly this operation (see common/signed-identity.ts); anything
  * else — no token, an expired one, one signed by another key, one minted for a different
  * query — is refused with a 401 before a resolver runs.
  */
 import type { KeyObject } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { IdentityError, operationDigest, verifyIdentity, type Identity } from '../../common/identity';
+import { IdentityError, operationDigest, verifyIdentity, type Identity } from '../../common/signed-identity';
 
 declare module 'express-serve-static-core' {
   interface Request {

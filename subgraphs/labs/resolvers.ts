@@ -6,7 +6,7 @@ import { childPage, type Filter } from '../kit/child-pages';
 import type { SubgraphContext } from '../kit/context';
 import { byId } from '../kit/loaders';
 import { rowFilters, visibleById } from '../kit/rows';
-import { LAB_RESULT_ROWS } from './access';
+import { LAB_RESULT_ROWS } from './rules';
 import { cohortStats, suppressSmallCells } from './cohort-stats';
 import { LabResult } from './entities';
 import { isValidLoinc, LOINC_BY_CODE, LOINC_SYSTEM } from '../../common/loinc';

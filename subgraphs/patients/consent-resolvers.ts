@@ -5,19 +5,19 @@
  */
 
 import { serialized } from '../../common/database';
-import { actorFields, appendToOutbox } from '../../ledger/outbox';
+import { actorFields, appendToOutbox } from '../../ledger/pipeline/outbox';
 import { userError } from '../../common/errors';
 import { newId } from '../../common/ids';
-import { PURPOSES, type Purpose } from '../../common/identity';
-import { ConsentInputError, consentsOf, grantConsent, revokeConsent, bumpVersion, type GrantInput } from '../../policies/consents';
-import { BreakGlass, Consent } from '../../policies/entities';
-import { toFhirConsent } from '../../policies/fhir';
-import { basePolicy } from '../../policies/base-policies';
-import { principalString } from '../../policies/principals';
-import { CATEGORIES, type Action, type Category } from '../../policies/vocabulary';
+import { PURPOSES, type Purpose } from '../../common/signed-identity';
+import { ConsentInputError, consentsOf, grantConsent, revokeConsent, bumpVersion, type GrantInput } from '../../consent/consents';
+import { BreakGlass, Consent } from '../../consent/entities';
+import { toFhirConsent } from '../../consent/fhir';
+import { basePolicy } from '../../consent/base-policies';
+import { principalString } from '../../consent/principals';
+import { CATEGORIES, type Action, type Category } from '../../consent/vocabulary';
 import type { SubgraphContext } from '../kit/context';
 import { Institution, Patient, Practitioner } from './entities';
-import { ProjectMember } from '../../policies/entities';
+import { ProjectMember } from '../../consent/entities';
 import { reachable, unreachablePatient } from './reach';
 
 type Ctx = SubgraphContext;

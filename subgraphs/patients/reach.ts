@@ -1,6 +1,6 @@
 import type { SubgraphContext } from '../kit/context';
 import { forbidden } from '../kit/gate';
-import { GRANTABLE, type Category } from '../../policies/vocabulary';
+import { GRANTABLE, type Category } from '../../consent/vocabulary';
 
 type Ctx = SubgraphContext;
 

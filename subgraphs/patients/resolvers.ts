@@ -6,7 +6,7 @@ import type { SubgraphContext } from '../kit/context';
 import { byId, groupedBy } from '../kit/loaders';
 import { consentResolvers } from './consent-resolvers';
 import { Institution, Patient, PatientIdentifier, Practitioner } from './entities';
-import { patientFilter } from '../../policies/patient-filter';
+import { patientFilter } from '../../consent/patient-filter';
 import { reachable, unreachablePatient } from './reach';
 
 type Ctx = SubgraphContext;

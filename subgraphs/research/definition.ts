@@ -1,7 +1,7 @@
 import { decodeSecret, loadPseudonymKey } from '../../common/keys';
 import type { SubgraphDefinition } from '../kit/server';
 import { pseudonymizer, type Pseudonymizer } from './pseudonyms';
-import { access } from './access';
+import { access } from './rules';
 import { entities } from './entities';
 import { CreateResearch1764057600000 } from './migrations/1764057600000-create-research';
 import { resolvers } from './resolvers';

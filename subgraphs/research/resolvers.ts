@@ -3,7 +3,7 @@ import { badInput, notFound, userError } from '../../common/errors';
 import { isValidLoinc } from '../../common/loinc';
 import { keysetPredicate, parsePage, toConnection, type PageArgs, type SortColumn } from '../../common/pagination';
 import { DateTime } from '../../common/scalars';
-import { ProjectMember } from '../../policies/entities';
+import { ProjectMember } from '../../consent/entities';
 import { childPage } from '../kit/child-pages';
 import type { SubgraphContext } from '../kit/context';
 import { byId, groupedBy } from '../kit/loaders';

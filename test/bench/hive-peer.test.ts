@@ -7,7 +7,7 @@
  */
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { operationDigest, verifyIdentity, type Identity } from '../../common/identity';
+import { operationDigest, verifyIdentity, type Identity } from '../../common/signed-identity';
 import { mergeRuns, percentile, type LoadResult } from '../../bench/load';
 import { custodianIdentityPlugin } from '../../bench/peer/hive-gateway';
 

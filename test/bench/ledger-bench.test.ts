@@ -4,7 +4,7 @@
  * ledger's allow-list untouched (no payloadDigest standing in for a refused field).
  */
 import { decisionPayload, summarize } from '../../bench/ledger/common';
-import { encodeLeaf, ledgerEventFromOutbox, redactEvent } from '../../ledger/leaf';
+import { encodeLeaf, ledgerEventFromOutbox, redactEvent } from '../../ledger/core/leaf';
 import { benchEvent, benchLeafHash, benchLeafText } from '../../bench/ledger/proofs';
 
 test('benchmark decisions pass the allow-list whole and keep their sequence number', () => {

@@ -6,27 +6,27 @@
  */
 import type { KeyObject } from 'node:crypto';
 import Redis from 'ioredis';
-import { CONSENT_CHANNEL } from '../../policies/notifications';
+import { CONSENT_CHANNEL } from '../../consent/notifications';
 import { In, IsNull, Not } from 'typeorm';
-import type { Identity } from '../../common/identity';
+import type { Identity } from '../../common/signed-identity';
 import { openDatabase } from '../../common/database';
 import { LOINC_BY_CODE } from '../../common/loinc';
 import { IDENTITY_DATABASE } from '../../gateway/identity/database';
 import { User } from '../../gateway/identity/entities';
-import { openConsentDatabase } from '../../policies/database';
-import { Consent, PatientHome, ProjectMember } from '../../policies/entities';
+import { openConsentDatabase } from '../../consent/database';
+import { Consent, PatientHome, ProjectMember } from '../../consent/entities';
 import { SUBGRAPHS } from '../../subgraphs';
 import { startSubgraph, type RunningSubgraph } from '../../subgraphs/kit/server';
-import { OutboxEvent } from '../../ledger/outbox';
-import { appendEvents } from '../../ledger/append';
-import { LEDGER_DATABASE } from '../../ledger/database';
-import { ledgerEventFromOutbox } from '../../ledger/leaf';
+import { OutboxEvent } from '../../ledger/pipeline/outbox';
+import { appendEvents } from '../../ledger/store/append';
+import { LEDGER_DATABASE } from '../../ledger/store/database';
+import { ledgerEventFromOutbox } from '../../ledger/core/leaf';
 import { LabResult } from '../../subgraphs/labs/entities';
 import { Enrolment } from '../../subgraphs/research/entities';
 import { seed } from '../../seed/write';
-import { freshDatabase, type TestDatabase } from '../helpers/database';
-import { codes, gql, ok, type GraphQLResponse } from '../helpers/graphql';
-import { gatewayKeys, identityHeader } from '../helpers/identity';
+import { freshDatabase, type TestDatabase } from '../support/database';
+import { codes, gql, ok, type GraphQLResponse } from '../support/graphql';
+import { gatewayKeys, identityHeader } from '../support/identity';
 
 let database: TestDatabase;
 let key: KeyObject;

@@ -3,11 +3,11 @@
  * validity periods and purposes bind, base policies hold, versions invalidate caches,
  * and a patient's decisions depend on that patient's consents only.
  */
-import { grantConsent, revokeConsent } from '../../policies/consents';
-import { openConsentDatabase } from '../../policies/database';
-import { ConsentEngine, type AccessRequest } from '../../policies/engine';
-import { PatientHome } from '../../policies/entities';
-import { freshDatabase, type TestDatabase } from '../helpers/database';
+import { grantConsent, revokeConsent } from '../../consent/consents';
+import { openConsentDatabase } from '../../consent/database';
+import { ConsentEngine, type AccessRequest } from '../../consent/engine';
+import { PatientHome } from '../../consent/entities';
+import { freshDatabase, type TestDatabase } from '../support/database';
 import type { DataSource } from 'typeorm';
 
 let database: TestDatabase;

@@ -12,12 +12,12 @@
  * LEAK_SEED=<n> replays another world.
  */
 import fs from 'node:fs';
-import type { Purpose, Scope } from '../../common/identity';
+import type { Purpose, Scope } from '../../common/signed-identity';
 import { createApiToken } from '../../gateway/identity/api-tokens';
 import { User } from '../../gateway/identity/entities';
-import { grantConsent } from '../../policies/consents';
-import { gql, ok } from '../helpers/graphql';
-import { startHub, type Hub } from '../helpers/hub';
+import { grantConsent } from '../../consent/consents';
+import { gql, ok } from '../support/graphql';
+import { startHub, type Hub } from '../support/hub';
 import { Checker, EXPECTED_CODES, type Leak } from './leak/check';
 import { Makers, type Maker } from './leak/mutations';
 import { Oracle, type Viewer } from './leak/oracle';
@@ -86,7 +86,7 @@ beforeAll(async () => {
     },
     // This test is about consent, not operation limits: it asks many paths per request
     // (aliases, root fields) and thousands of requests a minute, which the default limits
-    // (test/hostile/) rightly refuse. Its requests are still planned and gated as any.
+    // (test/gateway/hostile/) rightly refuse. Its requests are still planned and gated as any.
     env: {
       MAX_QUERY_ALIASES: '1000',
       MAX_QUERY_ROOT_FIELDS: '1000',

@@ -5,7 +5,7 @@
  * asserts the contract the fix implements; on the code the review found, each fails.
  *
  * Fixtures are written as the product writes them: consents through `grantConsent` /
- * `revokeConsent` (GraphQL as the patient, or policies/consents.ts), tokens with the
+ * `revokeConsent` (GraphQL as the patient, or consent/consents.ts), tokens with the
  * function `custodian token` runs. Enrolments and project memberships have no API, so a
  * few are added as the seed adds them.
  */
@@ -18,9 +18,9 @@ import { codesOfClass } from '../../common/loinc';
 import { createApiToken } from '../../gateway/identity/api-tokens';
 import { IDENTITY_DATABASE } from '../../gateway/identity/database';
 import { User } from '../../gateway/identity/entities';
-import { grantConsent, revokeConsent } from '../../policies/consents';
-import { openConsentDatabase } from '../../policies/database';
-import { BreakGlass, Consent, ConsentVersion, PatientHome, ProjectMember } from '../../policies/entities';
+import { grantConsent, revokeConsent } from '../../consent/consents';
+import { openConsentDatabase } from '../../consent/database';
+import { BreakGlass, Consent, ConsentVersion, PatientHome, ProjectMember } from '../../consent/entities';
 import { deviceKeysPath, seed } from '../../seed/write';
 import { SUBGRAPHS } from '../../subgraphs';
 import { Device, DeviceReading } from '../../subgraphs/devices/entities';
@@ -28,8 +28,8 @@ import { databaseSpec } from '../../subgraphs/kit/server';
 import { LabResult } from '../../subgraphs/labs/entities';
 import { Patient } from '../../subgraphs/patients/entities';
 import { Enrolment, ResearchProject } from '../../subgraphs/research/entities';
-import { codes, gql, ok, type GraphQLResponse } from '../helpers/graphql';
-import { startHub, type Hub } from '../helpers/hub';
+import { codes, gql, ok, type GraphQLResponse } from '../support/graphql';
+import { startHub, type Hub } from '../support/hub';
 
 let hub: Hub;
 let identity: DataSource;

@@ -3,9 +3,9 @@
  * (SQLite by default, PostgreSQL when DATABASE_URL is set).
  */
 import { SUBGRAPH_NAMES } from '../../common/config';
-import { codes, gql, ok } from '../helpers/graphql';
-import { startHub, type Hub } from '../helpers/hub';
-import { counterValue } from '../helpers/metrics';
+import { codes, gql, ok } from '../support/graphql';
+import { startHub, type Hub } from '../support/hub';
+import { counterValue } from '../support/metrics';
 
 let hub: Hub;
 let auth: Record<string, string>;

@@ -9,11 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { verifyLedger } from '../../cli/verify';
 import { openDatabase } from '../../common/database';
-import { decodeBase64Strict, leafHash, openCheckpoint, parseVerifierKey, verifyInclusion } from '../../ledger';
-import { LEDGER_DATABASE } from '../../ledger/database';
-import { LedgerLeaf } from '../../ledger/entities';
-import { gql } from '../helpers/graphql';
-import { startHub, type Hub } from '../helpers/hub';
+import { decodeBase64Strict, leafHash, openCheckpoint, parseVerifierKey, verifyInclusion } from '../../ledger/core';
+import { LEDGER_DATABASE } from '../../ledger/store/database';
+import { LedgerLeaf } from '../../ledger/store/entities';
+import { gql } from '../support/graphql';
+import { startHub, type Hub } from '../support/hub';
 
 let hub: Hub;
 let clinician: Record<string, string>;

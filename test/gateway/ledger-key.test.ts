@@ -6,14 +6,14 @@
 import fs from 'node:fs';
 import type { DataSource } from 'typeorm';
 import { startGateway, type RunningGateway } from '../../gateway/server';
-import { appendEvents } from '../../ledger/append';
-import { openCheckpoint } from '../../ledger/checkpoint';
-import { publishCheckpoint } from '../../ledger/checkpoints';
-import { openLedgerDatabase } from '../../ledger/database';
-import { loadLedgerNoteKey, noteKeyPath } from '../../ledger/note-key';
-import { generateNoteKey, parseVerifierKey } from '../../ledger/note';
-import { freshDatabase, type TestDatabase } from '../helpers/database';
-import { testEvent } from '../ledger/pipeline';
+import { appendEvents } from '../../ledger/store/append';
+import { openCheckpoint } from '../../ledger/core/checkpoint';
+import { publishCheckpoint } from '../../ledger/pipeline/checkpoint-publisher';
+import { openLedgerDatabase } from '../../ledger/store/database';
+import { loadLedgerNoteKey, noteKeyPath } from '../../ledger/core/note-key';
+import { generateNoteKey, parseVerifierKey } from '../../ledger/core/note';
+import { freshDatabase, type TestDatabase } from '../support/database';
+import { testEvent } from '../support/ledger-pipeline';
 
 const ORIGIN = 'custodian.test/key';
 let database: TestDatabase;

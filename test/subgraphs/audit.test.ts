@@ -4,19 +4,19 @@
  * the signed root, as an outside verifier would.
  */
 import type { DataSource } from 'typeorm';
-import type { Identity } from '../../common/identity';
-import { appendEvents } from '../../ledger/append';
-import { openCheckpoint } from '../../ledger/checkpoint';
-import { publishCheckpoint, verifierKey } from '../../ledger/checkpoints';
-import { openLedgerDatabase } from '../../ledger/database';
-import { decodeBase64Strict } from '../../ledger/encoding';
-import { leafHash } from '../../ledger/hashing';
-import { ledgerEventFromOutbox, type LedgerEvent } from '../../ledger/leaf';
-import { loadLedgerNoteKey, type LedgerNoteKey } from '../../ledger/note-key';
-import { parseVerifierKey } from '../../ledger/note';
-import { verifyInclusion } from '../../ledger/verify';
-import { codes, ok } from '../helpers/graphql';
-import { startSeededSubgraph, type SubgraphUnderTest } from '../helpers/subgraph';
+import type { Identity } from '../../common/signed-identity';
+import { appendEvents } from '../../ledger/store/append';
+import { openCheckpoint } from '../../ledger/core/checkpoint';
+import { publishCheckpoint, verifierKey } from '../../ledger/pipeline/checkpoint-publisher';
+import { openLedgerDatabase } from '../../ledger/store/database';
+import { decodeBase64Strict } from '../../ledger/core/encoding';
+import { leafHash } from '../../ledger/core/hashing';
+import { ledgerEventFromOutbox, type LedgerEvent } from '../../ledger/core/leaf';
+import { loadLedgerNoteKey, type LedgerNoteKey } from '../../ledger/core/note-key';
+import { parseVerifierKey } from '../../ledger/core/note';
+import { verifyInclusion } from '../../ledger/core/verify';
+import { codes, ok } from '../support/graphql';
+import { startSeededSubgraph, type SubgraphUnderTest } from '../support/subgraph';
 
 const ORIGIN = 'custodian.test/audit';
 const PATIENT_A = 'pat_audit_a';

@@ -3,10 +3,10 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { deviceKeyFromSeed, rawPublicKey, signBatch, type SignedReading } from '../../common/device-signature';
 import { deviceKeysPath } from '../../seed/write';
 import { Device, DeviceReading } from '../../subgraphs/devices/entities';
-import { OutboxEvent } from '../../ledger/outbox';
-import { codes, ok } from '../helpers/graphql';
-import { queriesSent } from '../helpers/metrics';
-import { startSeededSubgraph, type SubgraphUnderTest } from '../helpers/subgraph';
+import { OutboxEvent } from '../../ledger/pipeline/outbox';
+import { codes, ok } from '../support/graphql';
+import { queriesSent } from '../support/metrics';
+import { startSeededSubgraph, type SubgraphUnderTest } from '../support/subgraph';
 
 let t: SubgraphUnderTest;
 let watch: Device;

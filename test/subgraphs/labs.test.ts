@@ -1,7 +1,7 @@
 import { LabResult } from '../../subgraphs/labs/entities';
-import { codes, ok } from '../helpers/graphql';
-import { queriesSent } from '../helpers/metrics';
-import { PROJECT_RESEARCHER, projectConsent, startSeededSubgraph, type SubgraphUnderTest } from '../helpers/subgraph';
+import { codes, ok } from '../support/graphql';
+import { queriesSent } from '../support/metrics';
+import { PROJECT_RESEARCHER, projectConsent, startSeededSubgraph, type SubgraphUnderTest } from '../support/subgraph';
 
 let t: SubgraphUnderTest;
 let rows: LabResult[];

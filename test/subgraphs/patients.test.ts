@@ -1,6 +1,6 @@
-import { codes, ok } from '../helpers/graphql';
-import { queriesSent } from '../helpers/metrics';
-import { startSeededSubgraph, type SubgraphUnderTest } from '../helpers/subgraph';
+import { codes, ok } from '../support/graphql';
+import { queriesSent } from '../support/metrics';
+import { startSeededSubgraph, type SubgraphUnderTest } from '../support/subgraph';
 import { Patient } from '../../subgraphs/patients/entities';
 
 let t: SubgraphUnderTest;

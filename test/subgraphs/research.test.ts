@@ -1,6 +1,6 @@
 import { Enrolment, ResearchProject } from '../../subgraphs/research/entities';
-import { codes, ok } from '../helpers/graphql';
-import { PROJECT_RESEARCHER, projectConsent, startSeededSubgraph, type SubgraphUnderTest } from '../helpers/subgraph';
+import { codes, ok } from '../support/graphql';
+import { PROJECT_RESEARCHER, projectConsent, startSeededSubgraph, type SubgraphUnderTest } from '../support/subgraph';
 
 let t: SubgraphUnderTest;
 let projects: ResearchProject[];

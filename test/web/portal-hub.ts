@@ -1,12 +1,12 @@
 /**
- * The whole hub as `custodian start` runs it (test/helpers/hub.ts does the same), with
+ * The whole hub as `custodian start` runs it (test/support/hub.ts does the same), with
  * the WebAuthn relying party set to the origin the browser loads: http://localhost:<port>.
  */
 import { SUBGRAPH_NAMES, type SubgraphName } from '../../common/config';
 import { freePort } from '../../common/ports';
 import { spawnHub } from '../../cli/hub-process';
-import { freshDatabase } from '../helpers/database';
-import type { Hub } from '../helpers/hub';
+import { freshDatabase } from '../support/database';
+import type { Hub } from '../support/hub';
 
 export type PortalHub = Hub & { origin: string };
 

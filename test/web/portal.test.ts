@@ -7,8 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { gql, ok } from '../helpers/graphql';
-import { loadConsistencyVectors, loadInclusionVectors, loadReferenceTree } from '../ledger/helpers';
+import { gql, ok } from '../support/graphql';
+import { loadConsistencyVectors, loadInclusionVectors, loadReferenceTree } from '../support/ledger';
 import { launchChromium, person, type Chromium, type Person } from './browser';
 import { startPortalHub, type PortalHub } from './portal-hub';
 

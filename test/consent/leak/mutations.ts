@@ -19,7 +19,7 @@ export interface MutationContext {
   oracle: Oracle;
   rng: Prng;
   dataDir: string;
-  /** Grants a consent in-process (policies/consents.ts), returning its id: something for a patient to revoke. */
+  /** Grants a consent in-process (consent/consents.ts), returning its id: something for a patient to revoke. */
   grantForRevocation: (patientId: string) => Promise<string>;
   /** Opens a break-the-glass through the API, returning its id: something for compliance to review. */
   openBreakGlass: () => Promise<string>;

@@ -7,11 +7,11 @@
  * when a refusal deep inside nulls a whole answer, they are asked again one by one.
  */
 import type { GraphQLFormattedError } from 'graphql';
-import { gql, type GraphQLResponse } from '../../helpers/graphql';
+import { gql, type GraphQLResponse } from '../../support/graphql';
 import type { Checker } from './check';
 import type { Oracle, Viewer } from './oracle';
 import type { Prng } from './prng';
-import { CATEGORIES, GRANTABLE } from '../../../policies/vocabulary';
+import { CATEGORIES, GRANTABLE } from '../../../consent/vocabulary';
 import { selectionOf, type PathGenerator, type PathStep, type SchemaPath } from './schema-paths';
 import { walkAnswer } from './walk';
 

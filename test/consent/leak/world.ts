@@ -1,7 +1,7 @@
 /**
  * The leak test's world: a small seeded hub (seed/write.ts), then consents drawn from a
  * seeded PRNG and written through the product's own `grantConsent` / `revokeConsent`
- * (policies/consents.ts) — so every one of them is a consent the API would accept —
+ * (consent/consents.ts) — so every one of them is a consent the API would accept —
  * covering grants to practitioners, roles and projects; exceptions of every kind the
  * contract supports (LABS: LOINC class and/or dates; DEVICES: dates); denials; expired,
  * future and bounded consents; and revocations. One research project gets enough extra
@@ -11,14 +11,14 @@
 import type { DataSource } from 'typeorm';
 import type { Env } from '../../../common/config';
 import { openDatabase } from '../../../common/database';
-import { PURPOSES, type Purpose } from '../../../common/identity';
+import { PURPOSES, type Purpose } from '../../../common/signed-identity';
 import { LOINC_CLASSES } from '../../../common/loinc';
 import { IDENTITY_DATABASE } from '../../../gateway/identity/database';
 import { User } from '../../../gateway/identity/entities';
-import { grantConsent, revokeConsent, type ExceptionInput, type GrantInput } from '../../../policies/consents';
-import { openConsentDatabase } from '../../../policies/database';
-import { ProjectMember } from '../../../policies/entities';
-import { GRANTABLE, type Category } from '../../../policies/vocabulary';
+import { grantConsent, revokeConsent, type ExceptionInput, type GrantInput } from '../../../consent/consents';
+import { openConsentDatabase } from '../../../consent/database';
+import { ProjectMember } from '../../../consent/entities';
+import { GRANTABLE, type Category } from '../../../consent/vocabulary';
 import { ANCHOR } from '../../../seed/generate';
 import { seed } from '../../../seed/write';
 import { SUBGRAPHS } from '../../../subgraphs';

@@ -1,0 +1,78 @@
+/**
+ * The outbox: ledger events written in the subgraph's own database, in the same
+ * transaction as the change they describe (or, for access decisions, at the end of the
+ * request). The ledger's relay moves them on; until then they wait here, durable.
+ */
+import { Column, Entity, Index, PrimaryColumn, type EntityManager, type DataSource } from 'typeorm';
+import { isoInstant } from '../../common/database';
+import { newId } from '../../common/ids';
+
+@Entity({ name: 'outbox' })
+@Index('ix_outbox_pending', ['relayedAt', 'createdAt'])
+export class OutboxEvent {
+  @PrimaryColumn({ type: 'varchar', length: 40 })
+  id!: string;
+
+  /** e.g. `access.decision`, `consent.granted`, `readings.ingested` */
+  @Column({ type: 'varchar', length: 64 })
+  kind!: string;
+
+  /** JSON; opaque ids only — never names or clinical values. */
+  @Column({ type: 'text' })
+  payload!: string;
+
+  @Column({ name: 'created_at', type: 'varchar', length: 24, transformer: isoInstant })
+  createdAt!: Date;
+
+  @Column({ name: 'relayed_at', type: 'varchar', length: 24, transformer: isoInstant, nullable: true })
+  relayedAt!: Date | null;
+}
+
+/** Rows per INSERT statement (bind-parameter limits). */
+export const OUTBOX_INSERT_ROWS = 500;
+
+/**
+ * Writes events to the outbox, in the caller's transaction when given one. An event
+ * happened at `now` (the row's created_at, which the ledger event takes as its `at`)
+ * unless its payload says otherwise, as access decisions do with the request's instant.
+ */
+export async function appendToOutbox(db: DataSource | EntityManager, events: { kind: string; payload: object }[], now = new Date()): Promise<void> {
+  if (!events.length) return;
+  const createdAt = now.toISOString();
+  const rows = events.map((e) => [newId('evt'), e.kind, JSON.stringify(e.payload)] as const);
+  // Plain SQL: every request writes its access decisions here, and TypeORM's insert
+  // builder cost several times the statement itself (see common/database.ts sqlQuery).
+  const connection = 'connection' in db ? db.connection : db;
+  for (let i = 0; i < rows.length; i += OUTBOX_INSERT_ROWS) {
+    const chunk = rows.slice(i, i + OUTBOX_INSERT_ROWS);
+    const params: Record<string, unknown> = { createdAt };
+    const values = chunk.map(([id, kind, payload], j) => {
+      params[`i${j}`] = id;
+      params[`k${j}`] = kind;
+      params[`p${j}`] = payload;
+      return `(:i${j}, :k${j}, :p${j}, :createdAt, NULL)`;
+    });
+    const [sql, bound] = connection.driver.escapeQueryWithParameters(`INSERT INTO outbox (id, kind, payload, created_at, relayed_at) VALUES ${values.join(', ')}`, params);
+    await db.query(sql, bound);
+  }
+}
+
+/** Who acted, as ledger fields: opaque ids and vocabulary words only. */
+export interface EventActor {
+  subject: string;
+  role?: string;
+  requestId?: string;
+  purpose?: string;
+  institutionId?: string | null;
+  practitionerId?: string | null;
+}
+
+/** The actor's fields of an event, without empty ones (a null id would only be folded into the digest). */
+export function actorFields(actor: EventActor): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const key of ['subject', 'role', 'requestId', 'purpose', 'institutionId', 'practitionerId'] as const) {
+    const value = actor[key];
+    if (typeof value === 'string' && value) fields[key] = value;
+  }
+  return fields;
+}

@@ -1,0 +1,80 @@
+/**
+ * The ledger pipeline as running parts: the outbox relay (subgraph databases → queue)
+ * and the worker with its checkpoint publisher (queue → ledger database). Either can
+ * run alone, each in as many processes as wanted: relays are made safe by job ids and
+ * the worker's event-id check, workers by the tree's compare-and-set.
+ */
+import type { DataSource } from 'typeorm';
+import type { Queue } from 'bullmq';
+import type { Env } from '../../common/config';
+import { createDataSource } from '../../common/database';
+import type { Logger } from '../../common/logger';
+import type { LedgerEnv } from '../config';
+import { openLedgerDatabase } from '../store/database';
+import { OutboxRelay } from './relay';
+import { LedgerWorker } from './worker';
+import { CheckpointPublisher } from './checkpoint-publisher';
+import { loadLedgerNoteKey } from '../core/note-key';
+import { createLedgerQueue, type LedgerJobData } from './queue';
+
+export interface Running {
+  close(): Promise<void>;
+}
+
+/**
+ * Relays the outboxes of `ledgerEnv.LEDGER_SOURCES` (subgraph database names). The
+ * databases are opened without migrations — each subgraph owns its schema — so the relay
+ * may start first: until a subgraph has created its outbox, reading it fails and is
+ * retried on the next tick.
+ */
+export async function startRelay(env: Env, ledgerEnv: LedgerEnv, log: Logger): Promise<Running> {
+  const sources: { name: string; db: DataSource }[] = [];
+  for (const name of ledgerEnv.LEDGER_SOURCES) {
+    const db = createDataSource({ name, entities: [], migrations: [] }, env);
+    await db.initialize();
+    sources.push({ name, db });
+  }
+  const queue: Queue<LedgerJobData> = createLedgerQueue(ledgerEnv.LEDGER_QUEUE, env.REDIS_URL, (err) =>
+    log.warn({ err: err.message }, 'ledger queue connection'),
+  );
+  // Read only, to confirm relayed rows: the relay prunes what the ledger holds and
+  // queues again what Redis lost.
+  const ledger = await openLedgerDatabase(env);
+  const relay = new OutboxRelay(sources, queue, { intervalMs: ledgerEnv.LEDGER_RELAY_INTERVAL_MS, confirmAfterMs: ledgerEnv.LEDGER_CONFIRM_AFTER_MS, ledger, log });
+  relay.start();
+  return {
+    async close() {
+      await relay.stop();
+      await queue.close();
+      for (const { db } of sources) await db.destroy();
+      await ledger.destroy();
+    },
+  };
+}
+
+/** Consumes the queue into the ledger database and publishes checkpoints. */
+export async function startWorker(env: Env, ledgerEnv: LedgerEnv, log: Logger): Promise<Running> {
+  const db = await openLedgerDatabase(env);
+  const key = loadLedgerNoteKey({ dataDir: env.DATA_DIR, name: ledgerEnv.LEDGER_ORIGIN, signerKey: ledgerEnv.LEDGER_NOTE_KEY });
+  const publisher = new CheckpointPublisher(db, key, {
+    origin: ledgerEnv.LEDGER_ORIGIN,
+    minIntervalMs: ledgerEnv.LEDGER_CHECKPOINT_INTERVAL_MS,
+    log,
+  });
+  publisher.start();
+  const worker = new LedgerWorker(db, ledgerEnv.LEDGER_QUEUE, {
+    redisUrl: env.REDIS_URL,
+    batchSize: ledgerEnv.LEDGER_BATCH_SIZE,
+    lockDurationMs: ledgerEnv.LEDGER_LOCK_DURATION_MS,
+    stalledIntervalMs: ledgerEnv.LEDGER_STALLED_INTERVAL_MS,
+    onAppended: () => publisher.notify(),
+    log,
+  });
+  return {
+    async close() {
+      await worker.close();
+      await publisher.stop();
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,293 @@
+// @ts-check
+/**
+ * Checking the ledger in the browser, with WebCrypto only — the server's word is not
+ * taken for anything:
+ *
+ *   - RFC 6962 hashes: leaf SHA-256(0x00 ‖ data), node SHA-256(0x01 ‖ left ‖ right);
+ *   - RFC 9162 §2.1.3.2 inclusion and §2.1.4.2 consistency proof verification;
+ *   - C2SP signed notes with Ed25519: key id = SHA-256(name ‖ "\n" ‖ 0x01 ‖ key)[:4];
+ *   - C2SP tlog-checkpoint text: origin, size, base64 root.
+ *
+ * The same algorithms as ledger/core/verify.ts and ledger/core/note.ts on the server, written
+ * again here so that a lying server cannot also supply the verdict.
+ */
+
+export class VerifyError extends Error {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = 'VerifyError';
+  }
+}
+
+const enc = new TextEncoder();
+
+/**
+ * Strict base64 (standard alphabet, padded) to bytes.
+ * @param {string} text
+ */
+export function fromBase64(text) {
+  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(text)) throw new VerifyError('not canonical base64');
+  const bin = atob(text);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** @param {Uint8Array} bytes */
+export function toBase64(bytes) {
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin);
+}
+
+/** @param {Uint8Array} bytes */
+export function toHex(bytes) {
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** @param {...Uint8Array} parts */
+function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * @param {Uint8Array} a
+ * @param {Uint8Array} b
+ */
+export function equalBytes(a, b) {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** @param {Uint8Array} data */
+export async function sha256(data) {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', /** @type {BufferSource} */ (data)));
+}
+
+/** @param {Uint8Array} data */
+export const leafHash = (data) => sha256(concat(new Uint8Array([0]), data));
+
+/**
+ * @param {Uint8Array} left
+ * @param {Uint8Array} right
+ */
+export const nodeHash = (left, right) => sha256(concat(new Uint8Array([1]), left, right));
+
+/** @param {bigint} x */
+const bitLength = (x) => (x === 0n ? 0 : x.toString(2).length);
+/** @param {bigint} x */
+const popCount = (x) => [...x.toString(2)].filter((d) => d === '1').length;
+/** @param {bigint} x */
+function trailingZeros(x) {
+  let n = 0;
+  while (x > 0n && (x & 1n) === 0n) {
+    x >>= 1n;
+    n++;
+  }
+  return n;
+}
+
+/**
+ * @param {string} what
+ * @param {number} n
+ */
+function requireCount(what, n) {
+  if (!Number.isSafeInteger(n) || n < 0) throw new VerifyError(`${what} ${n} is not a non-negative integer`);
+}
+
+/**
+ * @param {string} what
+ * @param {Uint8Array} h
+ */
+function requireHash(what, h) {
+  if (h.length !== 32) throw new VerifyError(`${what} is not a 32-byte SHA-256 hash`);
+}
+
+/**
+ * The root an inclusion proof implies for a leaf (RFC 9162 §2.1.3.2).
+ * @param {number} index
+ * @param {number} size
+ * @param {Uint8Array} leaf the leaf hash
+ * @param {Uint8Array[]} proof
+ */
+export async function rootFromInclusionProof(index, size, leaf, proof) {
+  requireCount('leaf index', index);
+  requireCount('tree size', size);
+  if (index >= size) throw new VerifyError(`leaf index ${index} is not below tree size ${size}`);
+  requireHash('leaf hash', leaf);
+  proof.forEach((p, i) => requireHash(`proof[${i}]`, p));
+  const inner = bitLength(BigInt(index) ^ BigInt(size - 1));
+  const border = popCount(BigInt(index) >> BigInt(inner));
+  if (proof.length !== inner + border) throw new VerifyError(`the inclusion proof has ${proof.length} hashes; the sizes call for ${inner + border}`);
+  let fn = BigInt(index);
+  let sn = BigInt(size - 1);
+  let r = leaf;
+  for (const p of proof) {
+    if (sn === 0n) throw new VerifyError('the inclusion proof is too long');
+    if ((fn & 1n) === 1n || fn === sn) {
+      r = await nodeHash(p, r);
+      while ((fn & 1n) === 0n && fn !== 0n) {
+        fn >>= 1n;
+        sn >>= 1n;
+      }
+    } else {
+      r = await nodeHash(r, p);
+    }
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  if (sn !== 0n) throw new VerifyError('the inclusion proof is too short');
+  return r;
+}
+
+/**
+ * Succeeds iff the proof shows the tree of size m and root rootM is a prefix of the tree
+ * of size n and root rootN (RFC 9162 §2.1.4.2).
+ * @param {number} m
+ * @param {number} n
+ * @param {Uint8Array} rootM
+ * @param {Uint8Array} rootN
+ * @param {Uint8Array[]} proof
+ */
+export async function verifyConsistency(m, n, rootM, rootN, proof) {
+  requireCount('first size', m);
+  requireCount('second size', n);
+  if (m > n) throw new VerifyError(`first size ${m} exceeds second size ${n}`);
+  if (m === 0) throw new VerifyError('a consistency proof from the empty tree proves nothing');
+  if (m === n) {
+    if (proof.length !== 0) throw new VerifyError('sizes are equal but the proof is not empty');
+    if (!equalBytes(rootM, rootN)) throw new VerifyError('sizes are equal but the roots differ');
+    return;
+  }
+  requireHash('first root', rootM);
+  requireHash('second root', rootN);
+  proof.forEach((p, i) => requireHash(`proof[${i}]`, p));
+  const bigM = BigInt(m);
+  const bigN = BigInt(n);
+  const mIsPowerOfTwo = (bigM & (bigM - 1n)) === 0n;
+  const inner = bitLength((bigM - 1n) ^ (bigN - 1n));
+  const border = popCount((bigM - 1n) >> BigInt(inner));
+  const want = (mIsPowerOfTwo ? 0 : 1) + (inner - trailingZeros(bigM)) + border;
+  if (proof.length !== want) throw new VerifyError(`the consistency proof has ${proof.length} hashes; the sizes call for ${want}`);
+  const path = mIsPowerOfTwo ? [rootM, ...proof] : [...proof];
+  let fn = bigM - 1n;
+  let sn = bigN - 1n;
+  while ((fn & 1n) === 1n) {
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  let fr = path[0];
+  let sr = path[0];
+  for (const c of path.slice(1)) {
+    if (sn === 0n) throw new VerifyError('the consistency proof is too long');
+    if ((fn & 1n) === 1n || fn === sn) {
+      fr = await nodeHash(c, fr);
+      sr = await nodeHash(c, sr);
+      while ((fn & 1n) === 0n && fn !== 0n) {
+        fn >>= 1n;
+        sn >>= 1n;
+      }
+    } else {
+      sr = await nodeHash(sr, c);
+    }
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  if (sn !== 0n) throw new VerifyError('the consistency proof is too short');
+  if (!equalBytes(fr, rootM)) throw new VerifyError('the consistency proof does not lead to the first root');
+  if (!equalBytes(sr, rootN)) throw new VerifyError('the consistency proof does not lead to the second root');
+}
+
+/**
+ * @typedef {{ text: string, name: string, keyId: Uint8Array, publicKey: Uint8Array, key: CryptoKey }} Verifier
+ */
+
+/**
+ * Parses a note verifier key, <name>+<hex key id>+base64(0x01 ‖ 32-byte Ed25519 key),
+ * and checks that the key id is the one its name and key derive.
+ * @param {string} text
+ * @returns {Promise<Verifier>}
+ */
+export async function parseVerifierKey(text) {
+  const trimmed = text.trim();
+  const first = trimmed.indexOf('+');
+  const second = trimmed.indexOf('+', first + 1);
+  if (first <= 0 || second < 0) throw new VerifyError('the key is not <name>+<id>+<key>');
+  const name = trimmed.slice(0, first);
+  const idHex = trimmed.slice(first + 1, second);
+  if (!/^[0-9a-f]{8}$/i.test(idHex)) throw new VerifyError('the key id is not 8 hex digits');
+  const typed = fromBase64(trimmed.slice(second + 1));
+  if (typed.length !== 33 || typed[0] !== 0x01) throw new VerifyError('the key is not an Ed25519 note key');
+  const publicKey = typed.slice(1);
+  const keyId = (await sha256(concat(enc.encode(name), new Uint8Array([0x0a, 0x01]), publicKey))).slice(0, 4);
+  if (toHex(keyId) !== idHex.toLowerCase()) throw new VerifyError('the key id does not match the key name and key');
+  const key = await crypto.subtle.importKey('raw', /** @type {BufferSource} */ (publicKey), { name: 'Ed25519' }, false, ['verify']);
+  return { text: trimmed, name, keyId, publicKey, key };
+}
+
+/**
+ * Verifies a C2SP signed note against one trusted key; returns its text. At least one
+ * signature line must be by that key (name and key id), and it must verify.
+ * @param {string} note
+ * @param {Verifier} verifier
+ */
+export async function openNote(note, verifier) {
+  const split = note.lastIndexOf('\n\n');
+  if (split < 0) throw new VerifyError('the note has no blank line before its signatures');
+  const text = note.slice(0, split + 1);
+  const block = note.slice(split + 2);
+  if (!block.endsWith('\n')) throw new VerifyError('the note does not end with a signature line');
+  let verified = 0;
+  for (const line of block.slice(0, -1).split('\n')) {
+    if (!line.startsWith('\u2014 ')) throw new VerifyError('a signature line does not start with "— "');
+    const rest = line.slice(2);
+    const space = rest.indexOf(' ');
+    if (space <= 0) throw new VerifyError('a signature line has no signature');
+    const name = rest.slice(0, space);
+    const sig = fromBase64(rest.slice(space + 1));
+    if (sig.length < 5) throw new VerifyError('a signature is too short');
+    if (name !== verifier.name || !equalBytes(sig.slice(0, 4), verifier.keyId)) continue; // another key's: ignored
+    const ok = sig.length === 68 && (await crypto.subtle.verify({ name: 'Ed25519' }, verifier.key, /** @type {BufferSource} */ (sig.slice(4)), /** @type {BufferSource} */ (enc.encode(text))));
+    if (!ok) throw new VerifyError(`the signature by ${name} does not verify: the checkpoint was altered or not signed by this key`);
+    verified++;
+  }
+  if (verified === 0) throw new VerifyError('the note has no signature by the trusted key');
+  return text;
+}
+
+/**
+ * @typedef {{ origin: string, size: number, root: Uint8Array }} Checkpoint
+ */
+
+/**
+ * Parses C2SP tlog-checkpoint text.
+ * @param {string} text
+ * @returns {Checkpoint}
+ */
+export function parseCheckpoint(text) {
+  const lines = text.slice(0, -1).split('\n');
+  if (!text.endsWith('\n') || lines.length < 3 || lines.some((l) => l.length === 0)) throw new VerifyError('not a checkpoint');
+  const [origin, sizeText, rootText] = /** @type {[string, string, string]} */ (lines);
+  if (!/^(0|[1-9][0-9]*)$/.test(sizeText) || !Number.isSafeInteger(Number(sizeText))) throw new VerifyError('the checkpoint size is not a decimal count');
+  const root = fromBase64(rootText);
+  requireHash('the checkpoint root', root);
+  return { origin, size: Number(sizeText), root };
+}
+
+/**
+ * Verifies a signed checkpoint with the trusted key: signature, then text; the origin
+ * must be the key's name (this log's checkpoints are signed under its origin).
+ * @param {string} note
+ * @param {Verifier} verifier
+ */
+export async function openCheckpoint(note, verifier) {
+  const checkpoint = parseCheckpoint(await openNote(note, verifier));
+  if (checkpoint.origin !== verifier.name) throw new VerifyError(`the checkpoint is for ${checkpoint.origin}, not ${verifier.name}`);
+  return checkpoint;
+}
