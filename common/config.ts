@@ -70,6 +70,15 @@ const EnvSchema = z.object({
   RESEARCH_URL: z.url().optional(),
   AUDIT_URL: z.url().optional(),
 
+  /**
+   * What serves /graphql over supergraph.graphql (gateway/runtime/executor.ts): `hive`,
+   * Hive Gateway (MIT), or `apollo`, Apollo Gateway (Elastic License 2.0). Same routes,
+   * identity signing, scopes, purpose, limits and error codes either way.
+   */
+  GATEWAY_EXECUTOR: z.enum(['apollo', 'hive']).default('apollo'),
+  /** Hive's query planner: `js` (its own) or `rust` (@graphql-hive/router-runtime); Hive only. */
+  GATEWAY_PLANNER: z.enum(['js', 'rust']).default('js'),
+
   // Hostile traffic (issue 10): operation limits, deadlines, rate limits, what is exposed.
   // Defaults let every query the portal, the README and the tests send pass (test/gateway/
   // limits-defaults.test.ts); gateway/limits/ applies them.
@@ -119,6 +128,9 @@ const EnvSchema = z.object({
 
 /** Rules that hold between settings, or only in production. */
 const CheckedEnvSchema = EnvSchema.superRefine((env, issues) => {
+  if (env.GATEWAY_PLANNER === 'rust' && env.GATEWAY_EXECUTOR !== 'hive') {
+    issues.addIssue({ code: 'custom', path: ['GATEWAY_PLANNER'], message: `rust is Hive Gateway's planner: set GATEWAY_EXECUTOR=hive too (it is ${env.GATEWAY_EXECUTOR})` });
+  }
   if (env.NODE_ENV !== 'production') return;
   if (env.COHORT_MIN_SIZE < 5) issues.addIssue({ code: 'custom', path: ['COHORT_MIN_SIZE'], message: 'must be at least 5 in production' });
   if (!env.PSEUDONYM_KEY) issues.addIssue({ code: 'custom', path: ['PSEUDONYM_KEY'], message: 'is required in production (base64 of at least 32 random bytes)' });

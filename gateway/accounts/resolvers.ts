@@ -1,10 +1,9 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { userError } from '../../common/errors';
 import type { Scope } from '../../common/signed-identity';
 import { DateTime } from '../../common/scalars';
 import { serialized } from '../../common/database';
 import { appendToOutbox } from '../../ledger/pipeline/outbox';
-import type { GatewayContext } from '../context';
+import type { GatewayContext } from '../runtime/context';
 import { createApiToken, listApiTokens, revokeApiToken, TokenInputError } from '../identity/api-tokens';
 import { Passkey, type ApiToken } from '../identity/entities';
 
@@ -22,7 +21,7 @@ const tokenView = (t: ApiToken, now = new Date()) => ({
   active: !t.revokedAt && t.expiresAt > now,
 });
 
-export const resolvers: GraphQLResolverMap<Ctx> = {
+export const resolvers = {
   DateTime,
   Query: {
     me: (_: unknown, __: unknown, ctx: Ctx) => account(ctx),

@@ -12,8 +12,8 @@ import { buildSchema, getOperationAST, parse } from 'graphql';
 import { readEnv } from '../../../common/config';
 import { projectRoot } from '../../../common/paths';
 import { readSupergraph } from '../../../gateway/compose';
-import { estimateCost } from '../../../gateway/limits/cost';
-import { supergraphOwnership } from '../../../gateway/limits/ownership';
+import { estimateCost } from '../../../gateway/runtime/limits/cost';
+import { supergraphOwnership } from '../../../gateway/runtime/limits/ownership';
 import { gql } from '../../support/graphql';
 import { startGatewayHub, type GatewayHub } from '../../support/gateway-hub';
 

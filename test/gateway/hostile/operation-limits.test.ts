@@ -5,7 +5,7 @@
  * the setting — before any subgraph is called and before any access decision is recorded.
  */
 import { OutboxEvent } from '../../../ledger/pipeline/outbox';
-import { subgraphRequests } from '../../../gateway/subgraph-client';
+import { subgraphRequests } from '../../../gateway/runtime/bounded-fetch';
 import { SUBGRAPH_NAMES } from '../../../common/config';
 import { codes, gql, ok, type GraphQLResponse } from '../../support/graphql';
 import { startGatewayHub, type GatewayHub } from '../../support/gateway-hub';

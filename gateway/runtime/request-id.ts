@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import { sendError, type ErrorShape } from '../common/http-errors';
+import { sendError, type ErrorShape } from '../../common/http-errors';
 
 export const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 

@@ -3,7 +3,7 @@
  * bytes it may receive from subgraphs (MAX_RESPONSE_BYTES). Both end in the same way:
  * the request's AbortSignal fires, every subgraph fetch in flight is cancelled, any fetch
  * the plan would still start fails at once, and the answer becomes one typed error
- * (plugin.ts) instead of a partial result or a response streamed until memory runs out.
+ * (operation-limits.ts `cutShortAnswer`) instead of a partial result or a response streamed until memory runs out.
  * A client that hangs up aborts its request too: nobody is left to read the answer.
  */
 export type BudgetEnd = 'deadline' | 'too-large' | 'client-gone';

@@ -3,11 +3,10 @@
  * `write` for mutations, and `ingest` for nothing but `ingestReadings` (what a device
  * bridge needs, and no more). Passkey sessions hold every scope.
  */
-import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, type OperationDefinitionNode } from 'graphql';
-import { userError } from '../common/errors';
-import type { Scope } from '../common/signed-identity';
-import type { GatewayContext } from './context';
+import { Kind, type GraphQLError, type OperationDefinitionNode } from 'graphql';
+import { userError } from '../../common/errors';
+import type { Scope } from '../../common/signed-identity';
+import type { Principal } from '../identity/authenticate';
 
 const INGEST_ONLY = new Set(['ingestReadings', '__typename']);
 
@@ -21,16 +20,9 @@ export function allows(scopes: readonly Scope[], needed: Scope): boolean {
   return scopes.includes(needed) || (needed === 'ingest' && scopes.includes('write'));
 }
 
-export const scopePlugin: ApolloServerPlugin<GatewayContext> = {
-  async requestDidStart() {
-    return {
-      async didResolveOperation({ operation, contextValue }) {
-        if (!operation) return;
-        const needed = requiredScope(operation);
-        if (!allows(contextValue.principal.scopes, needed)) {
-          throw userError('FORBIDDEN', `This token lacks the "${needed}" scope`, { http: { status: 403 } });
-        }
-      },
-    };
-  },
-};
+/** The 403 for an operation the principal's token may not run; undefined when it may. */
+export function scopeRefusal(operation: OperationDefinitionNode, principal: Principal): GraphQLError | undefined {
+  const needed = requiredScope(operation);
+  if (allows(principal.scopes, needed)) return undefined;
+  return userError('FORBIDDEN', `This token lacks the "${needed}" scope`, { http: { status: 403 } });
+}

@@ -46,7 +46,7 @@ import {
   type SelectionSetNode,
   valueFromAST,
 } from 'graphql';
-import { MAX_PAGE_SIZE } from '../../common/pagination';
+import { MAX_PAGE_SIZE } from '../../../common/pagination';
 import type { Ownership } from './ownership';
 
 /** Unpaged lists whose resolvers cap them below or above the page maximum (their SDL says so). */

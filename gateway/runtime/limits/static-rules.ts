@@ -9,12 +9,12 @@
  *    through to the planner, which answered 500).
  *
  * Tokens are counted by graphql-js's own parser (`parseOptions.maxTokens`, see
- * plugin.ts), which stops at the limit: graphql-armor's token plugin parses every
+ * operation-limits.ts), which stops at the limit: graphql-armor's token plugin parses every
  * document a second time, and throws from a hook Apollo Server 5 turns into a 500.
  *
  * Each refusal is our QUERY_TOO_COMPLEX error (errors.ts). graphql-armor reports only a
  * sentence ("… limit of 10 exceeded, found 14."); the measured value is read from it —
- * the versions are pinned, and test/gateway/hostile-traffic.test.ts would see a change.
+ * the versions are pinned, and test/gateway/hostile/operation-limits.test.ts would see a change.
  */
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';

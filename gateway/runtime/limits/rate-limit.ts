@@ -16,9 +16,9 @@ import path from 'node:path';
 import type { RequestHandler } from 'express';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { Env } from '../../common/config';
-import { sendError, type ErrorShape } from '../../common/http-errors';
-import type { Logger } from '../../common/logger';
+import type { Env } from '../../../common/config';
+import { sendError, type ErrorShape } from '../../../common/http-errors';
+import type { Logger } from '../../../common/logger';
 
 const WINDOW_SECONDS = 60;
 

@@ -5,7 +5,7 @@
  * EMERGENCY. The consent engine decides with the purpose; the ledger records it.
  */
 import { PURPOSES, type Purpose, type Role } from '../../common/signed-identity';
-import { AuthError } from './errors';
+import { AuthError } from '../identity/errors';
 
 export const PURPOSE_HEADER = 'x-purpose-of-use';
 

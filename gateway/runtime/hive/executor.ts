@@ -1,0 +1,62 @@
+/**
+ * Hive Gateway (@graphql-hive/gateway-runtime with @graphql-mesh/transport-http, MIT) over
+ * the checked-in supergraph, planning with its own JavaScript planner or, with
+ * GATEWAY_PLANNER=rust, with the Rust query planner of @graphql-hive/router-runtime (MIT;
+ * its native planner ships inside the npm package). Everything of ours is the one plugin
+ * in plugin.ts; Hive's own request ids are off (ours are assigned before, request-id.ts).
+ */
+import { createGatewayRuntime } from '@graphql-hive/gateway-runtime';
+import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
+import httpTransport from '@graphql-mesh/transport-http';
+import type { Request, Response } from 'express';
+import { introspectionOn, type Env } from '../../../common/config';
+import type { GatewayContext } from '../context';
+import type { Executor, ExecutorDeps } from '../executor';
+import { operationLimits } from '../limits/operation-limits';
+import { maskErrors } from './errors';
+import { custodianPlugin } from './plugin';
+
+/** Where Hive "fetches" the accounts subgraph: never over the network, plugin.ts answers it in process. */
+const ACCOUNTS_IN_PROCESS = 'http://accounts.in-process.invalid/graphql';
+
+function hiveLogging(level: Env['LOG_LEVEL']): false | 'error' | 'warn' | 'info' | 'debug' {
+  if (level === 'silent' || level === 'fatal') return false;
+  return level === 'trace' ? 'debug' : level;
+}
+
+export function hiveExecutor({ env, log, supergraphSdl, ownership, accountsSchema, urls, identityKey }: ExecutorDeps): Executor {
+  const locations: Record<string, string> = { accounts: ACCOUNTS_IN_PROCESS, ...urls };
+  const runtime = createGatewayRuntime<GatewayContext>({
+    supergraph: supergraphSdl,
+    transports: { http: httpTransport },
+    transportEntries: Object.fromEntries(Object.entries(locations).map(([name, location]) => [name, { location }])),
+    ...(env.GATEWAY_PLANNER === 'rust' ? { unifiedGraphHandler } : {}),
+    logging: hiveLogging(env.LOG_LEVEL),
+    graphqlEndpoint: '/graphql',
+    graphiql: false,
+    landingPage: false,
+    requestId: false,
+    maskedErrors: { maskError: maskErrors(log) },
+    plugins: () => [
+      custodianPlugin({
+        limits: operationLimits(env, ownership),
+        introspection: introspectionOn(env),
+        accountsSchema,
+        services: new Map(Object.entries(locations).map(([name, location]) => [location, name])),
+        identityKey,
+        subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
+        log,
+      }),
+    ],
+  });
+  return {
+    handler: (req: Request, res: Response) => {
+      // Apollo answers application/json unless the client asks for the GraphQL-over-HTTP
+      // media type by name; Hive prefers the latter for `*/*`. Same answer either way.
+      const accept = req.headers.accept;
+      if (!accept || /^\s*\*\/\*\s*$/.test(accept)) req.headers.accept = 'application/json';
+      return runtime(req, res);
+    },
+    stop: async () => runtime.dispose(),
+  };
+}
