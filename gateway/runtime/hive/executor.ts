@@ -14,6 +14,7 @@ import type { GatewayContext } from '../context';
 import type { Executor, ExecutorDeps } from '../executor';
 import { operationLimits } from '../limits/operation-limits';
 import { maskErrors } from './errors';
+import { refusedAsApolloWould } from './http-rules';
 import { custodianPlugin } from './plugin';
 
 /** Where Hive "fetches" the accounts subgraph: never over the network, plugin.ts answers it in process. */
@@ -24,7 +25,7 @@ function hiveLogging(level: Env['LOG_LEVEL']): false | 'error' | 'warn' | 'info'
   return level === 'trace' ? 'debug' : level;
 }
 
-export function hiveExecutor({ env, log, supergraphSdl, ownership, accountsSchema, urls, identityKey }: ExecutorDeps): Executor {
+export async function hiveExecutor({ env, log, supergraphSdl, ownership, accountsSchema, urls, identityKey }: ExecutorDeps): Promise<Executor> {
   const locations: Record<string, string> = { accounts: ACCOUNTS_IN_PROCESS, ...urls };
   const runtime = createGatewayRuntime<GatewayContext>({
     supergraph: supergraphSdl,
@@ -49,8 +50,12 @@ export function hiveExecutor({ env, log, supergraphSdl, ownership, accountsSchem
       }),
     ],
   });
+  // Load the supergraph (and build the planner's graph) now, as Apollo Gateway does at
+  // start, rather than within the first request's deadline.
+  await runtime.getSchema();
   return {
     handler: (req: Request, res: Response) => {
+      if (refusedAsApolloWould(req, res)) return;
       // Apollo answers application/json unless the client asks for the GraphQL-over-HTTP
       // media type by name; Hive prefers the latter for `*/*`. Same answer either way.
       const accept = req.headers.accept;

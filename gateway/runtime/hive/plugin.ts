@@ -21,7 +21,7 @@ import { identityHeaders } from '../identity-signing';
 import { tooComplex } from '../limits/errors';
 import { cutShortAnswer, type OperationLimits } from '../limits/operation-limits';
 import { scopeRefusal } from '../scopes';
-import { withCode } from './errors';
+import { asApolloSubgraphError, httpStatusKept, withCode } from './errors';
 
 export interface CustodianPluginOptions {
   limits: OperationLimits;
@@ -46,6 +46,9 @@ export function custodianPlugin(options: CustodianPluginOptions): GatewayPlugin<
   const { limits, introspection, accountsSchema, services, identityKey, subgraphTimeoutMs, log } = options;
   const rules = introspection ? limits.validationRules : [...limits.validationRules, NoSchemaIntrospectionCustomRule];
   return {
+    onResultProcess({ result, setResult }) {
+      if (!Array.isArray(result) && 'errors' in result && result.errors?.length) setResult({ ...result, errors: result.errors.map(httpStatusKept) });
+    },
     onContextBuilding({ context, extendContext }) {
       extendContext(contextOf((context as unknown as { req: ExpressRequest }).req));
     },
@@ -79,11 +82,13 @@ export function custodianPlugin(options: CustodianPluginOptions): GatewayPlugin<
         onExecuteDone({ result, setResult }) {
           ctx.budget.settle();
           const cut = cutShortAnswer(ctx.budget);
-          if (!cut) return;
+          if (!cut) {
+            if ('errors' in result && result.errors?.length) setResult({ ...result, errors: result.errors.map(asApolloSubgraphError) });
+            return;
+          }
           log.warn({ requestId: ctx.requestId, clientRequestId: ctx.clientRequestId, reason: ctx.budget.ended }, 'request cut short');
           const { error } = cut;
           setResult({ data: null, errors: [new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: cut.status } } })] });
-          void result;
         },
       };
     },
