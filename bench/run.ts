@@ -7,12 +7,12 @@
  *                timed side by side with (4) and (5) in interleaved slices on two hubs
  *                running at once (interleave.ts): on 2 cores a hub keeps getting faster
  *                for a minute after it starts, so back-to-back runs favour the later one.
- *  3. peer     — (2) through a second, independent gateway on the same hub: Hive Gateway
- *                serving the same supergraph.graphql, with a plugin that authenticates and
- *                signs identities as ours does (peer/hive-gateway.ts, a benchmark peer
- *                only). Its answers must equal ours before it is timed; then ours and Hive
- *                are timed in interleaved slices, since order alone moves the figures more
- *                than the difference between them (peer/compare.ts).
+ *  3. peer     — (2) through each executor the gateway offers (GATEWAY_EXECUTOR /
+ *                GATEWAY_PLANNER: apollo, hive, hive+rust), three gateway processes of the
+ *                product on the same subgraphs (peer/gateways.ts). Their answers must be
+ *                equal before they are timed; then they are timed in interleaved slices,
+ *                since order alone moves the figures more than the differences between
+ *                them (peer/compare.ts). `BENCH_ONLY=peer` runs this and nothing else.
  *  4. floor    — the patients subgraph's share of that query sent straight to it: the
  *                cost of one subgraph with no gateway, planning or entity fetches.
  *  5. ungated  — (2) on a second hub, started with bench/ungated-preload.js: the consent gate's
@@ -50,8 +50,8 @@ import { consentEngineBench } from './consent-engine';
 import { ledgerBench, ledgerTable } from './ledger';
 import { interleave, roundThroughputs, type Interleaved, type Scenario } from './interleave';
 import type { BenchRequest, LoadResult } from './load';
-import { comparePeer, peerVersions, type PeerComparison } from './peer/compare';
-import { spawnHivePeer, type HivePeerProcess } from './peer/hive-gateway';
+import { compareGateways, executorVersions, type PeerComparison } from './peer/compare';
+import { COMBINATIONS, spawnGateway, type GatewayProcess } from './peer/gateways';
 import { PATIENT_VIEW } from './queries';
 import { attackBench, attackTable, type AttackReport } from './attack';
 
@@ -62,7 +62,10 @@ const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 4);
 const SLICE_ROUNDS = Number(process.env.BENCH_SLICE_ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SEED_PATIENTS = Number(process.env.BENCH_SEED_PATIENTS ?? 10_000);
-/** `BENCH_ONLY=gate` times gate on / gate off / floor and nothing else (for working on the gate). */
+/**
+ * `BENCH_ONLY=gate` times gate on / gate off / floor and nothing else (for working on the
+ * gate); `BENCH_ONLY=peer` the executor combinations and nothing else.
+ */
 const ONLY = process.env.BENCH_ONLY;
 
 const PATIENT_FLOOR = `query PatientFloor($id: ID!) {
@@ -88,6 +91,26 @@ function section(name: string): void {
   const now = Date.now();
   sections.push([name, (now - sectionStart) / 1000]);
   sectionStart = now;
+}
+
+/** The executor combinations side by side: figures, ratios to the first (apollo), the same work. */
+function peerTable(peer: PeerComparison): string {
+  const spread = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+  const ref = peer.results[0]!.side;
+  const rows = peer.results.map((r) => [
+    r.side,
+    Math.round(r.rps),
+    r.p50,
+    r.p99,
+    peer.throughputRatios[r.side]!.toFixed(2),
+    r.side === ref ? '' : spread(peer.pairThroughputRatios[r.side]!),
+    peer.statementsPerRequest[r.side]!.toFixed(1),
+  ]);
+  return (
+    table([['executor', 'req/s', 'p50 ms', 'p99 ms', `throughput / ${ref}`, 'per pair of slices', 'SQL per request'], ...rows]) +
+    `\n  same query, same subgraphs, interleaved; answers equal for ${peer.answersCompared} patients before timing` +
+    (peer.errorFree ? '' : '\n  WARNING: errors under load (see the table): this comparison is not valid')
+  );
 }
 
 async function main(): Promise<void> {
@@ -136,9 +159,8 @@ async function main(): Promise<void> {
   };
   const gated = await startHub('on');
   let ungatedHub: Awaited<ReturnType<typeof startHub>> | undefined;
-  let hivePeer: HivePeerProcess | undefined;
+  let combinations: GatewayProcess[] = [];
   try {
-    ungatedHub = await startHub('off');
     const gateway = `${gated.gateway}/graphql`;
     const auth = { authorization: `Bearer ${gated.token(clinician.username, 'read')}` };
     const ids: string[] = (await post(gateway, '{ patients(first: 100) { nodes { id } } }', {}, auth)).patients.nodes.map((n: { id: string }) => n.id);
@@ -156,42 +178,59 @@ async function main(): Promise<void> {
       );
     // Each query must succeed before it is timed.
     await post(gateway, PATIENT_VIEW, { id: ids[0] }, auth);
-    await post(`${ungatedHub.gateway}/graphql`, PATIENT_VIEW, { id: ids[0] }, auth);
     await post(gated.subgraphs.patients, PATIENT_FLOOR, { id: ids[0] }, (await direct())[0]!.headers);
+    if (ONLY !== 'peer') {
+      ungatedHub = await startHub('off');
+      await post(`${ungatedHub.gateway}/graphql`, PATIENT_VIEW, { id: ids[0] }, auth);
 
-    const scenarios: Scenario[] = [
-      { name: 'gateway: cross-subgraph patient view, gate on', url: gateway, requests: () => throughGateway },
-      { name: 'gateway: cross-subgraph patient view, gate off', url: `${ungatedHub.gateway}/graphql`, requests: () => throughGateway },
-      { name: 'floor: patients subgraph direct', url: gated.subgraphs.patients, requests: direct },
-    ];
-    process.stdout.write(`load: gate on, gate off and the floor, ${WARMUP_SECONDS} s warm-up each, then ${SLICE_ROUNDS * 2 * scenarios.length} interleaved slices of ${SLICE_SECONDS} s (${CONNECTIONS} connections)... `);
-    sideBySide = await interleave(scenarios, { sliceSeconds: SLICE_SECONDS, rounds: SLICE_ROUNDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS });
-    section('gate on / off / floor (with two hub starts)');
-    console.log(sideBySide.results.map((r) => `${Math.round(r.rps)}`).join(' / ') + ' req/s');
-    results.push(...sideBySide.results);
-    await ungatedHub.stop();
-    ungatedHub = undefined;
-    if (ONLY === 'gate') {
-      const rounds = roundThroughputs(sideBySide);
-      console.log(table([['scenario', 'req/s', 'p50 ms', 'p99 ms'], ...sideBySide.results.map((r) => [r.name, Math.round(r.rps), r.p50, r.p99])]));
-      console.log(`gate on / gate off: ${(sideBySide.results[0]!.rps / sideBySide.results[1]!.rps).toFixed(2)} (per round ${rounds.map((r) => (r[0]! / r[1]!).toFixed(2)).join(', ')})`);
-      return;
+      const scenarios: Scenario[] = [
+        { name: 'gateway: cross-subgraph patient view, gate on', url: gateway, requests: () => throughGateway },
+        { name: 'gateway: cross-subgraph patient view, gate off', url: `${ungatedHub.gateway}/graphql`, requests: () => throughGateway },
+        { name: 'floor: patients subgraph direct', url: gated.subgraphs.patients, requests: direct },
+      ];
+      process.stdout.write(`load: gate on, gate off and the floor, ${WARMUP_SECONDS} s warm-up each, then ${SLICE_ROUNDS * 2 * scenarios.length} interleaved slices of ${SLICE_SECONDS} s (${CONNECTIONS} connections)... `);
+      sideBySide = await interleave(scenarios, { sliceSeconds: SLICE_SECONDS, rounds: SLICE_ROUNDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS });
+      section('gate on / off / floor (with two hub starts)');
+      console.log(sideBySide.results.map((r) => `${Math.round(r.rps)}`).join(' / ') + ' req/s');
+      results.push(...sideBySide.results);
+      await ungatedHub.stop();
+      ungatedHub = undefined;
+      if (ONLY === 'gate') {
+        const rounds = roundThroughputs(sideBySide);
+        console.log(table([['scenario', 'req/s', 'p50 ms', 'p99 ms'], ...sideBySide.results.map((r) => [r.name, Math.round(r.rps), r.p50, r.p99])]));
+        console.log(`gate on / gate off: ${(sideBySide.results[0]!.rps / sideBySide.results[1]!.rps).toFixed(2)} (per round ${rounds.map((r) => (r[0]! / r[1]!).toFixed(2)).join(', ')})`);
+        return;
+      }
     }
 
-    hivePeer = await spawnHivePeer(await freePort(), gated.subgraphs, gated.gateway, { DATA_DIR: dataDir, LOG_LEVEL: 'error' });
-    paired = await comparePeer({ subgraphs: gated.subgraphs, metricsToken: gated.metricsToken, ours: gateway, hive: hivePeer.url, requests: throughGateway, seconds: SECONDS, connections: CONNECTIONS });
-    section('ours beside Hive Gateway');
-    results.push(paired.ours, paired.hive);
+    // The same limits as the hub's own gateway: the load must not meet the rate limit.
+    const gatewayEnv = { DATA_DIR: dataDir, DATABASE_URL: env.DATABASE_URL, LOG_LEVEL: 'error', RATE_LIMIT_GRAPHQL_PER_MINUTE: '100000000' };
+    for (const c of COMBINATIONS) combinations.push(await spawnGateway(c, await freePort(), gated.subgraphs, gatewayEnv));
+    paired = await compareGateways({
+      subgraphs: gated.subgraphs,
+      metricsToken: gated.metricsToken,
+      sides: combinations.map((g) => ({ name: g.combination.name, url: g.url })),
+      requests: throughGateway,
+      warmupSeconds: SECONDS,
+      sliceSeconds: SECONDS / 3,
+      connections: CONNECTIONS,
+    });
+    section('executors side by side (with three gateway starts)');
+    results.push(...paired.results);
+    await Promise.all(combinations.map((g) => g.stop()));
+    combinations = [];
+    if (ONLY === 'peer') {
+      console.log('\n' + peerTable(paired));
+      return;
+    }
     // The hostile-traffic scenario gets the machine to itself: its own hub, default limits.
-    await hivePeer.stop();
-    hivePeer = undefined;
     await gated.stop();
     process.stdout.write(`hostile traffic: normal clinicians alone and under an attack mix, interleaved... `);
     hostile = await attackBench(dataDir);
     section('hostile traffic');
     console.log(`p99 ${hostile.alone.p99} ms alone, ${hostile.underAttack.p99} ms under attack (${Math.round(hostile.attackRps)} attack req/s)`);
   } finally {
-    await hivePeer?.stop();
+    await Promise.all(combinations.map((g) => g.stop()));
     await ungatedHub?.stop();
     await gated.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -218,18 +257,7 @@ async function main(): Promise<void> {
   console.log(
     `gate on / gate off throughput: ${gateRatio.toFixed(2)}  (p50 ${through.p50} ms vs ${ungated.p50} ms; per round ${gateRounds.map((x) => x.toFixed(2)).join(', ')})`,
   );
-  const { ours, hive } = peer;
-  const spread = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
-  console.log(
-    `ours / Hive Gateway, same query, same subgraphs, interleaved: throughput ${peer.throughputRatio.toFixed(2)} ` +
-      `(per pair of slices ${spread(peer.pairThroughputRatios)}), p50 ${peer.p50Ratio.toFixed(2)}  ` +
-      `(${Math.round(ours.rps)} vs ${Math.round(hive.rps)} req/s; p50 ${ours.p50} ms vs ${hive.p50} ms; p99 ${ours.p99} ms vs ${hive.p99} ms)`,
-  );
-  console.log(
-    `  the same work: answers equal ours for ${peer.answersCompared} patients before timing; SQL statements in the subgraphs per request ` +
-      `${peer.statementsPerRequest.ours.toFixed(1)} (ours) vs ${peer.statementsPerRequest.hive.toFixed(1)} (Hive)` +
-      (peer.errorFree ? '' : '\n  WARNING: errors under load (see the table): this comparison is not valid'),
-  );
+  console.log('\n' + peerTable(peer));
   const h = hostile!;
   console.log('\n' + table(attackTable(h).filter((r) => r.length)));
   console.log(
@@ -250,15 +278,14 @@ async function main(): Promise<void> {
     seed: { patients: SEED_PATIENTS, rows: seeded.rows, seconds: seeded.seconds },
     load: results,
     sideBySide: { scenarios: sideBySide!.results.map((r) => r.name), sliceSeconds: sideBySide!.sliceSeconds, order: sideBySide!.order, roundThroughputs: rounds },
-    peer: { name: 'Hive Gateway', versions: peerVersions(), ...peer },
+    peer: { versions: executorVersions(), ...peer },
     hostileTraffic: h,
     consentEngine: consent,
     ledger,
     ratios: {
       gatewayOverFloorThroughput: ratio,
       gateOnOverGateOffThroughput: gateRatio,
-      oursOverHiveThroughput: peer.throughputRatio,
-      oursOverHiveP50: peer.p50Ratio,
+      ...Object.fromEntries(Object.entries(peer.throughputRatios).slice(1).map(([side, r]) => [`${side}OverApolloThroughput`, r])),
       ...ledger.ratios,
     },
   };

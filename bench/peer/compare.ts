@@ -1,17 +1,18 @@
 /**
- * Our gateway beside Hive Gateway (hive-gateway.ts) on the same hub, same query, same load.
+ * The gateway's executor combinations side by side (peer/gateways.ts): Apollo Gateway,
+ * Hive Gateway, and Hive Gateway with the Rust query planner — each the product's own
+ * gateway process on the same hub, same query, same load.
  *
- * Order matters more than either gateway here: on 2 cores the hub keeps getting faster for
- * a minute or more after it starts (measured, our gateway alone, 10 s runs back to back on a
- * fresh hub: 118, 170, 187 req/s, and 196, 203 a minute later), so whichever gateway is
- * timed first looks 20–35 % slower (timed back to back, 10 s each, after 2 s warm-ups, the
- * second was the faster in either order). So:
- *  1. Hive's answers must equal ours, byte for byte and without errors, for the first
- *     patients of the list, before anything is timed;
- *  2. Hive is warmed up as long as ours was before its own timed run (2 s + SECONDS);
- *  3. the two are timed in interleaved slices, ours/Hive/Hive/ours twice (ABBA ABBA, by
- *     ../interleave.ts), so a steady drift weighs on both alike; each side's slices are
- *     merged (requests over time; latencies merged exactly, not averaged);
+ * Order matters more than any of them here: on 2 cores the hub keeps getting faster for a
+ * minute or more after it starts (measured, one gateway alone, 10 s runs back to back on a
+ * fresh hub: 118, 170, 187 req/s, and 196, 203 a minute later), so whichever is timed first
+ * looks 20–35 % slower. So:
+ *  1. every combination's answers must equal the first's, byte for byte and without
+ *     errors, for the first patients of the list, before anything is timed;
+ *  2. each is warmed up alike;
+ *  3. they are timed in interleaved slices, ABC CBA twice (../interleave.ts), so a steady
+ *     drift weighs on all alike; each side's slices are merged (requests over time;
+ *     latencies merged exactly, not averaged);
  *  4. every answer under load is checked for GraphQL errors, and the subgraphs' SQL
  *     statements per request are counted for each side: the same work, not just the same
  *     status codes.
@@ -23,34 +24,36 @@ import { projectRoot } from '../../common/paths';
 import { interleave } from '../interleave';
 import type { BenchRequest, LoadResult } from '../load';
 
+export interface Side {
+  name: string;
+  url: string;
+}
+
 export interface PeerComparison {
-  ours: LoadResult;
-  hive: LoadResult;
-  /** ours / Hive, over the merged slices. */
-  throughputRatio: number;
-  p50Ratio: number;
-  /** ours / Hive for each adjacent pair of slices: the spread of the ratio in this run. */
-  pairThroughputRatios: number[];
+  /** Each side's slices merged, in the order given (the first is the reference). */
+  results: (LoadResult & { side: string })[];
+  /** Each side's throughput over the first side's, over the merged slices. */
+  throughputRatios: Record<string, number>;
+  p50Ratios: Record<string, number>;
+  /** For each side, its throughput over the reference's in each adjacent pair of slices: the spread in this run. */
+  pairThroughputRatios: Record<string, number[]>;
   sliceSeconds: number;
-  order: ('ours' | 'hive')[];
+  order: string[];
   warmupSeconds: number;
   answersCompared: number;
-  statementsPerRequest: { ours: number; hive: number };
+  statementsPerRequest: Record<string, number>;
   errorFree: boolean;
 }
 
-const SIDES = ['ours', 'hive'] as const;
-/** Rounds of ours/Hive/Hive/ours. */
+/** Rounds of ABC CBA. */
 const ROUNDS = 2;
 
-/** The versions the peer runs with, as installed (package.json pins them). */
-export function peerVersions(): Record<string, string> {
+/** The versions the executors run with, as installed (package.json pins them). */
+export function executorVersions(): Record<string, string> {
   const req = createRequire(path.join(projectRoot(), 'package.json'));
   const version = (name: string) => (req(`${name}/package.json`) as { version: string }).version;
-  return {
-    '@graphql-hive/gateway-runtime': version('@graphql-hive/gateway-runtime'),
-    '@graphql-mesh/transport-http': version('@graphql-mesh/transport-http'),
-  };
+  const names = ['@apollo/gateway', '@graphql-hive/gateway-runtime', '@graphql-mesh/transport-http', '@graphql-hive/router-runtime', '@graphql-hive/router-query-planner'];
+  return Object.fromEntries(names.map((n) => [n, version(n)]));
 }
 
 /** SQL statements the subgraphs have sent so far, summed over their /metrics. */
@@ -71,39 +74,37 @@ async function answer(url: string, body: string, headers: Record<string, string>
   return JSON.stringify(parsed); // key order kept: the answers must match field for field
 }
 
-export async function comparePeer(options: {
+export async function compareGateways(options: {
   subgraphs: Record<SubgraphName, string>;
   /** The hub's METRICS_TOKEN, to read the subgraphs' /metrics. */
   metricsToken: string;
-  ours: string;
-  hive: string;
+  sides: readonly Side[];
   requests: BenchRequest[];
-  seconds: number;
+  warmupSeconds: number;
+  sliceSeconds: number;
   connections: number;
   /** How many of the requests to compare answer for answer before timing. */
   compare?: number;
 }): Promise<PeerComparison> {
-  const { subgraphs, requests, seconds, connections, metricsToken } = options;
-  const url = { ours: options.ours, hive: options.hive };
-  const label = { ours: 'ours, interleaved with Hive', hive: `Hive Gateway ${peerVersions()['@graphql-hive/gateway-runtime']}, interleaved` };
+  const { subgraphs, sides, requests, warmupSeconds, sliceSeconds, connections, metricsToken } = options;
+  const [reference, ...others] = sides;
+  if (!reference) throw new Error('compareGateways: no sides');
 
   const compared = requests.slice(0, options.compare ?? 10);
   for (const r of compared) {
-    const ours = await answer(url.ours, r.body, r.headers);
-    const hive = await answer(url.hive, r.body, r.headers);
-    if (hive !== ours) throw new Error(`Hive Gateway's answer differs from ours for ${r.body}:\nours ${ours}\nhive ${hive}`);
+    const expected = await answer(reference.url, r.body, r.headers);
+    for (const side of others) {
+      const got = await answer(side.url, r.body, r.headers);
+      if (got !== expected) throw new Error(`${side.name}'s answer differs from ${reference.name}'s for ${r.body}:\n${reference.name} ${expected}\n${side.name} ${got}`);
+    }
   }
 
-  const warmupSeconds = 2 + seconds;
-  const sliceSeconds = seconds / 2;
-  process.stdout.write(`load: ${label.hive}: warm-up ${warmupSeconds} s, as ours had... then ${ROUNDS * 4} slices of ${sliceSeconds} s (ours hive hive ours, ${ROUNDS} times)... `);
-  const statements = { ours: 0, hive: 0 };
+  process.stdout.write(
+    `load: ${sides.map((s) => s.name).join(', ')}: warm-up ${warmupSeconds} s each, then ${ROUNDS * 2 * sides.length} interleaved slices of ${sliceSeconds} s (${connections} connections)... `,
+  );
+  const statements = sides.map(() => 0);
   const run = await interleave(
-    [
-      // Ours is warm: it was timed already on this hub.
-      { name: label.ours, url: url.ours, requests: () => requests, warmupSeconds: 0 },
-      { name: label.hive, url: url.hive, requests: () => requests, warmupSeconds },
-    ],
+    sides.map((s) => ({ name: `gateway: ${s.name}, interleaved`, url: s.url, requests: () => requests })),
     {
       sliceSeconds,
       rounds: ROUNDS,
@@ -112,26 +113,26 @@ export async function comparePeer(options: {
       async around(i, slice) {
         const before = await subgraphStatements(subgraphs, metricsToken);
         const result = await slice();
-        statements[SIDES[i]!] += (await subgraphStatements(subgraphs, metricsToken)) - before;
+        statements[i] += (await subgraphStatements(subgraphs, metricsToken)) - before;
         return result;
       },
     },
   );
-  const [ours, hive] = run.results as [LoadResult, LoadResult];
-  const [oursSlices, hiveSlices] = run.slices as [LoadResult[], LoadResult[]];
-  console.log(`${Math.round(ours.rps)} vs ${Math.round(hive.rps)} req/s`);
+  const results = run.results.map((r, i) => ({ ...r, side: sides[i]!.name }));
+  console.log(results.map((r) => `${r.side} ${Math.round(r.rps)}`).join(', ') + ' req/s');
+  const ref = results[0]!;
+  // In ABC CBA order the i-th slices of any two sides sit next to each other within one pass.
+  const refSlices = run.slices[0]!;
   return {
-    ours,
-    hive,
-    throughputRatio: ours.rps / hive.rps,
-    p50Ratio: ours.p50 / hive.p50,
-    // The i-th slice of each side sit next to each other in ABBA order.
-    pairThroughputRatios: oursSlices.map((o, i) => o.rps / hiveSlices[i]!.rps),
+    results,
+    throughputRatios: Object.fromEntries(results.map((r) => [r.side, r.rps / ref.rps])),
+    p50Ratios: Object.fromEntries(results.map((r) => [r.side, r.p50 / ref.p50])),
+    pairThroughputRatios: Object.fromEntries(results.map((r, i) => [r.side, run.slices[i]!.map((s, k) => s.rps / refSlices[k]!.rps)])),
     sliceSeconds,
-    order: run.order.map((i) => SIDES[i]!),
+    order: run.order.map((i) => sides[i]!.name),
     warmupSeconds,
     answersCompared: compared.length,
-    statementsPerRequest: { ours: statements.ours / ours.requests, hive: statements.hive / hive.requests },
-    errorFree: [ours, hive].every((r) => r.errors + r.non2xx + r.graphqlErrors === 0),
+    statementsPerRequest: Object.fromEntries(results.map((r, i) => [r.side, statements[i]! / r.requests])),
+    errorFree: results.every((r) => r.errors + r.non2xx + r.graphqlErrors === 0),
   };
 }
