@@ -81,7 +81,7 @@ const EnvSchema = z.object({
 
   // Hostile traffic (issue 10): operation limits, deadlines, rate limits, what is exposed.
   // Defaults let every query the portal, the README and the tests send pass (test/gateway/
-  // limits-defaults.test.ts); gateway/limits/ applies them.
+  // limits-defaults.test.ts); gateway/runtime/limits/ applies them.
   /** Deepest field nesting of an operation (fragments flattened). */
   MAX_QUERY_DEPTH: count.default(10),
   /** Aliased fields in an operation. */

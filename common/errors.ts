@@ -13,7 +13,7 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'CONFLICT'
   | 'INTERNAL_SERVER_ERROR'
-  // Refusals of hostile or oversized traffic (gateway/limits/):
+  // Refusals of hostile or oversized traffic (gateway/runtime/limits/):
   | 'QUERY_TOO_COMPLEX'
   | 'OPERATION_NOT_SUPPORTED'
   | 'RATE_LIMITED'

@@ -3,7 +3,7 @@
  * the checked-in supergraph, planning with its own JavaScript planner or, with
  * GATEWAY_PLANNER=rust, with the Rust query planner of @graphql-hive/router-runtime (MIT;
  * its native planner ships inside the npm package). Everything of ours is the one plugin
- * in plugin.ts; Hive's own request ids are off (ours are assigned before, request-id.ts).
+ * in plugin.ts.
  */
 import { createGatewayRuntime } from '@graphql-hive/gateway-runtime';
 import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
@@ -36,7 +36,10 @@ export async function hiveExecutor({ env, log, supergraphSdl, ownership, account
     graphqlEndpoint: '/graphql',
     graphiql: false,
     landingPage: false,
+    // Ours are assigned before (request-id.ts); Hive's would echo a client's id.
     requestId: false,
+    // As under Apollo Server: no CORS headers (Yoga would reflect any origin).
+    cors: false,
     maskedErrors: { maskError: maskErrors(log) },
     plugins: () => [
       custodianPlugin({

@@ -43,7 +43,7 @@ const custodianOf = (context: unknown): GatewayContext | undefined => {
 };
 
 export function custodianPlugin(options: CustodianPluginOptions): GatewayPlugin<GatewayContext> {
-  const { limits, introspection, accountsSchema, services, identityKey, subgraphTimeoutMs, log } = options;
+  const { limits, introspection, log } = options;
   const rules = introspection ? limits.validationRules : [...limits.validationRules, NoSchemaIntrospectionCustomRule];
   return {
     onResultProcess({ result, setResult }) {
@@ -92,33 +92,41 @@ export function custodianPlugin(options: CustodianPluginOptions): GatewayPlugin<
         },
       };
     },
-    onFetch({ url, options: init, setOptions, context, fetchFn, setFetchFn, endResponse }) {
-      const ctx = custodianOf(context);
-      const service = services.get(url);
-      if (!ctx || !service) return;
-      const sent = JSON.parse(String(init.body)) as { query?: string; variables?: Record<string, unknown>; operationName?: string };
-      if (service === 'accounts') {
-        // In process, with the caller's own context, as Apollo Gateway's LocalGraphQLDataSource does.
-        endResponse(
-          Promise.resolve(graphql({ schema: accountsSchema, source: sent.query ?? '', variableValues: sent.variables, operationName: sent.operationName, contextValue: ctx })).then((r) =>
-            Response.json(r),
-          ),
-        );
-        return;
-      }
-      return identityHeaders(ctx, sent, identityKey).then((signed) => {
-        setOptions({ ...init, headers: { ...(init.headers as Record<string, string>), ...signed } });
-        setFetchFn(async (input, requestInit, ...rest) => {
-          try {
-            const { response, text } = await fetchWithin(ctx.budget, service, subgraphTimeoutMs, async (signal) => fetchFn(input, { ...requestInit, signal }, ...rest));
-            return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
-          } catch (err) {
-            if (!(err instanceof GraphQLError)) throw err;
-            // A fetch cut short answers as a subgraph refusing its part: the plan goes on without it.
-            return Response.json({ data: null, errors: [{ message: err.message, extensions: err.extensions }] });
-          }
-        });
+    onFetch: subgraphFetch(options),
+  };
+}
+
+/**
+ * Hive's fetch to a subgraph for a user's request: the accounts subgraph answered in
+ * process; every other request signed for its exact body and bounded by the budget.
+ */
+function subgraphFetch({ accountsSchema, services, identityKey, subgraphTimeoutMs }: CustodianPluginOptions): NonNullable<GatewayPlugin<GatewayContext>['onFetch']> {
+  return ({ url, options: init, setOptions, context, fetchFn, setFetchFn, endResponse }) => {
+    const ctx = custodianOf(context);
+    const service = services.get(url);
+    if (!ctx || !service) return;
+    const sent = JSON.parse(String(init.body)) as { query?: string; variables?: Record<string, unknown>; operationName?: string };
+    if (service === 'accounts') {
+      // In process, with the caller's own context, as Apollo Gateway's LocalGraphQLDataSource does.
+      endResponse(
+        Promise.resolve(graphql({ schema: accountsSchema, source: sent.query ?? '', variableValues: sent.variables, operationName: sent.operationName, contextValue: ctx })).then((r) =>
+          Response.json(r),
+        ),
+      );
+      return;
+    }
+    return identityHeaders(ctx, sent, identityKey).then((signed) => {
+      setOptions({ ...init, headers: { ...(init.headers as Record<string, string>), ...signed } });
+      setFetchFn(async (input, requestInit, ...rest) => {
+        try {
+          const { response, text } = await fetchWithin(ctx.budget, service, subgraphTimeoutMs, async (signal) => fetchFn(input, { ...requestInit, signal }, ...rest));
+          return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
+        } catch (err) {
+          if (!(err instanceof GraphQLError)) throw err;
+          // A fetch cut short answers as a subgraph refusing its part: the plan goes on without it.
+          return Response.json({ data: null, errors: [{ message: err.message, extensions: err.extensions }] });
+        }
       });
-    },
+    });
   };
 }
