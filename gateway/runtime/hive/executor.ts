@@ -25,7 +25,18 @@ function hiveLogging(level: Env['LOG_LEVEL']): false | 'error' | 'warn' | 'info'
   return level === 'trace' ? 'debug' : level;
 }
 
+/**
+ * Hive's logger reads LOG_LEVEL from the environment as well, whenever one is made, and
+ * throws on the two of our levels it lacks (silent, fatal). Ours was read at start-up
+ * (common/config.ts); from here on the variable holds the nearest level both know.
+ */
+function shareLogLevel(): void {
+  const level = process.env.LOG_LEVEL;
+  if (level === 'silent' || level === 'fatal') process.env.LOG_LEVEL = 'error';
+}
+
 export async function hiveExecutor({ env, log, supergraphSdl, ownership, accountsSchema, urls, identityKey }: ExecutorDeps): Promise<Executor> {
+  shareLogLevel();
   const locations: Record<string, string> = { accounts: ACCOUNTS_IN_PROCESS, ...urls };
   const runtime = createGatewayRuntime<GatewayContext>({
     supergraph: supergraphSdl,
