@@ -205,13 +205,18 @@ async function main(): Promise<void> {
 
     // The same limits as the hub's own gateway: the load must not meet the rate limit.
     const gatewayEnv = { DATA_DIR: dataDir, DATABASE_URL: env.DATABASE_URL, LOG_LEVEL: 'error', RATE_LIMIT_GRAPHQL_PER_MINUTE: '100000000' };
-    for (const c of COMBINATIONS) combinations.push(await spawnGateway(c, await freePort(), gated.subgraphs, gatewayEnv));
+    const ports = await Promise.all(COMBINATIONS.map(() => freePort()));
+    const started = await Promise.allSettled(COMBINATIONS.map((c, i) => spawnGateway(c, ports[i]!, gated.subgraphs, gatewayEnv)));
+    combinations = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])); // stopped in `finally` either way
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
     paired = await compareGateways({
       subgraphs: gated.subgraphs,
       metricsToken: gated.metricsToken,
       sides: combinations.map((g) => ({ name: g.combination.name, url: g.url })),
       requests: throughGateway,
-      warmupSeconds: SECONDS,
+      // Three sides instead of two: shorter warm-ups and slices keep the section as long as before.
+      warmupSeconds: SECONDS / 2,
       sliceSeconds: SECONDS / 3,
       connections: CONNECTIONS,
     });
@@ -221,6 +226,7 @@ async function main(): Promise<void> {
     combinations = [];
     if (ONLY === 'peer') {
       console.log('\n' + peerTable(paired));
+      console.log(`sections (s): ${sections.map(([n, t]) => `${n} ${t.toFixed(0)}`).join(', ')}`);
       return;
     }
     // The hostile-traffic scenario gets the machine to itself: its own hub, default limits.
