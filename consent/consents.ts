@@ -8,6 +8,7 @@
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import { serialized } from '../common/database';
+import type { ConsentPayload } from '../ledger/core/events';
 import { actorFields, appendToOutbox, type EventActor } from '../ledger/pipeline/outbox';
 import { newId } from '../common/ids';
 import { LOINC_CLASSES } from '../common/loinc';
@@ -165,7 +166,7 @@ export async function grantConsent(db: DataSource, input: GrantInput, actor: Con
 }
 
 /** What the ledger says of a consent change: ids, vocabulary words and instants only. */
-function consentEvent(consent: Consent, actor: ConsentActor, version: number, exceptionCount?: number): Record<string, unknown> {
+function consentEvent(consent: Consent, actor: ConsentActor, version: number, exceptionCount?: number): ConsentPayload {
   return {
     ...actorFields(typeof actor === 'string' ? { subject: actor } : actor),
     patientId: consent.patientId,

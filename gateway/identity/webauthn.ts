@@ -42,6 +42,7 @@ import type { DataSource } from 'typeorm';
 import { IsNull } from 'typeorm';
 import { z } from 'zod';
 import { serialized } from '../../common/database';
+import type { OutboxEventInput } from '../../ledger/core/events';
 import { appendToOutbox } from '../../ledger/pipeline/outbox';
 import { httpErrors, jsonBody } from '../../common/http-errors';
 import { newId } from '../../common/ids';
@@ -261,7 +262,7 @@ export function webauthnRoutes(db: DataSource, sessionKey: KeyObject, config: We
         });
         await appendToOutbox(tx, [
           ...(challenge.codeHash
-            ? [{ kind: 'user.enrolled', payload: { subject: owner.id, role: owner.role, institutionId: owner.institutionId, patientId: owner.patientId, practitionerId: owner.practitionerId } }]
+            ? [{ kind: 'user.enrolled', payload: { subject: owner.id, role: owner.role, institutionId: owner.institutionId, patientId: owner.patientId, practitionerId: owner.practitionerId } } satisfies OutboxEventInput]
             : []),
           { kind: 'passkey.registered', payload: { subject: owner.id, passkeyId: credential.id } },
         ]);
