@@ -156,7 +156,6 @@ export function payloadDigest(fields: Record<string, unknown>): string {
 export type LeafFormat = 1 | 2;
 /** The format new leaves are written in. */
 export const LEAF_FORMAT: LeafFormat = 2;
-const FORMATS: readonly LeafFormat[] = [1, 2];
 
 /** The object a leaf is the canonical JSON of: the event, and its format from 2 on (format 1 had no field for it). */
 export function leafRecord(event: LedgerEvent, format: LeafFormat = LEAF_FORMAT): Readonly<Record<string, unknown>> {
@@ -183,6 +182,13 @@ export interface ReadLeaf {
 
 export class LeafFormatError extends Error {
   override readonly name = 'LeafFormatError';
+  constructor(
+    /** `unknown-format`: a `v` this reader does not know (a newer writer); `malformed`: no leaf of any format. */
+    readonly code: 'unknown-format' | 'malformed',
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -199,21 +205,19 @@ export function readLeaf(data: Uint8Array | string): ReadLeaf {
     text = typeof data === 'string' ? data : utf8.decode(data);
     parsed = JSON.parse(text);
   } catch {
-    throw new LeafFormatError('the leaf is not UTF-8 JSON');
+    throw new LeafFormatError('malformed', 'the leaf is not UTF-8 JSON');
   }
-  if (!isPlainObject(parsed)) throw new LeafFormatError('the leaf is not a JSON object');
+  if (!isPlainObject(parsed)) throw new LeafFormatError('malformed', 'the leaf is not a JSON object');
   const { v, ...event } = parsed;
-  // Format 1 is the absence of `v`: a `"v":1` leaf was never written and is refused.
-  const format = v === undefined ? 1 : FORMATS.find((f) => f !== 1 && f === v);
-  if (format === undefined) throw new LeafFormatError(`leaf format ${JSON.stringify(v)} is not one this reader knows (${FORMATS.join(', ')})`);
+  const format = formatOf(v);
   for (const key of ['id', 'kind', 'at'] as const) {
-    if (typeof event[key] !== 'string') throw new LeafFormatError(`the leaf has no string ${key}`);
+    if (typeof event[key] !== 'string') throw new LeafFormatError('malformed', `the leaf has no string ${key}`);
   }
   for (const [key, value] of Object.entries(event)) {
-    if (!isLeafValue(value)) throw new LeafFormatError(`the leaf field ${key} is not a scalar or a list of strings`);
+    if (!isLeafValue(value)) throw new LeafFormatError('malformed', `the leaf field ${key} is not a scalar or a list of strings`);
   }
   // One spelling per content: the hash commits to the bytes, readers to what they say.
-  if (canonical(parsed) !== text) throw new LeafFormatError('the leaf is not RFC 8785 canonical JSON');
+  if (canonical(parsed) !== text) throw new LeafFormatError('malformed', 'the leaf is not RFC 8785 canonical JSON');
   return { format, event: event as LedgerEvent };
 }
 
@@ -252,4 +256,14 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 function isLeafValue(value: unknown): value is LedgerScalar | readonly string[] {
   if (Array.isArray(value)) return value.every((v) => typeof v === 'string');
   return value === null || ['string', 'number', 'boolean'].includes(typeof value);
+}
+
+/** Format 1 is the absence of `v`, so `"v":1` was never written and is refused. */
+function formatOf(v: unknown): LeafFormat {
+  if (v === undefined) return 1;
+  if (v === 2) return 2;
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v > LEAF_FORMAT) {
+    throw new LeafFormatError('unknown-format', `leaf format ${v} is newer than this reader (it knows 1 to ${LEAF_FORMAT})`);
+  }
+  throw new LeafFormatError('malformed', `the leaf's format ${JSON.stringify(v)} is not one ever written`);
 }

@@ -42,7 +42,7 @@ let ledger: DataSource;
 let key: LedgerNoteKey;
 let n = 0;
 
-/** An access decision as kit/access.ts writes it, through the outbox → leaf path. */
+/** An access decision as kit/decisions.ts writes it, through the outbox → leaf path. */
 function access(over: Record<string, unknown>): LedgerEvent {
   n++;
   const payload = {
