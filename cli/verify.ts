@@ -12,7 +12,8 @@
  * HTTP contract and the ledger's pure core, as any outside party would.
  */
 import fs from 'node:fs';
-import { isDeepStrictEqual, parseArgs } from 'node:util';
+import { parseArgs } from 'node:util';
+import canonicalize from 'canonicalize';
 import {
   InMemoryNodeStore,
   LeafFormatError,
@@ -94,7 +95,8 @@ function checkEntry(i: number, entry: ServedEntry, found: Findings): { hash: Buf
   if (!hash.equals(claimed)) found.problems.push(`entry ${i}: its data does not hash to its leaf hash (the entry was edited)`);
   try {
     const leaf = readLeaf(data);
-    if (!isDeepStrictEqual(entry.event, leaf.event)) found.problems.push(`entry ${i}: the event the server shows is not what its leaf data says`);
+    // Compared as canonical JSON: the same content, whatever the key order of the response.
+    if (canonicalize(entry.event) !== canonicalize(leaf.event)) found.problems.push(`entry ${i}: the event the server shows is not what its leaf data says`);
     return { hash, format: leaf.format };
   } catch (err) {
     if (!(err instanceof LeafFormatError)) throw err;

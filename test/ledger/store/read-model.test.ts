@@ -76,3 +76,8 @@ test('an entry whose stored bytes were edited is refused, not served', async () 
   }
   expect((await entry(db, 0))!.format).toBe(1);
 });
+
+test('a leaf of a newer format than this reader is refused rather than misread (readers deploy before writers)', async () => {
+  const [index] = await appendLeafTexts(db, ['{"at":"2026-12-02T10:00:00Z","id":"evt_newer_format","kind":"k","v":3}']);
+  await expect(entry(db, index!)).rejects.toMatchObject({ name: 'LeafFormatError', code: 'unknown-format' });
+});
