@@ -8,8 +8,10 @@
  * purpose, role) are plain strings here: the ledger sits below consent/ and does not
  * import its vocabulary.
  *
- * Adding a kind: add its payload type to EventPayloads and a line to EVENT_KINDS (the
- * compiler refuses one without the other), then write it with appendToOutbox.
+ * Adding a kind: add its payload type to EventPayloads and its line to DESCRIPTIONS (the
+ * compiler refuses one without the other) and to the portal's kind list in
+ * web/public/js/views/compliance.js (test/ledger/core/events.test.ts checks it), then
+ * write it with appendToOutbox.
  */
 
 /** Who acted (ledger/pipeline/outbox.ts actorFields): opaque ids and vocabulary words, empty ones left out. */

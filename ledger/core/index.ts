@@ -1,12 +1,11 @@
 /**
  * The ledger's storage-agnostic core: RFC 6962 hashing, the Merkle tree over a
- * NodeStore, RFC 9162 proof verification, C2SP checkpoints and signed notes, the leaf
- * format and its reader, the declared event kinds.
+ * NodeStore, RFC 9162 proof verification, C2SP checkpoints and signed notes, and the
+ * leaf reader (leaf.ts; event kinds are in events.ts).
  */
 export { HASH_SIZE, emptyRoot, leafHash, nodeHash } from './hashing';
 export { decodeBase64Strict, encodeBase64 } from './encoding';
-export { LEAF_FORMAT, LeafFormatError, readLeaf, type LeafFormat, type LedgerEvent, type ReadLeaf } from './leaf';
-export { EVENT_KINDS, type EventKind, type EventPayload, type EventPayloads } from './events';
+export { LeafFormatError, readLeaf, type LeafFormat } from './leaf';
 export {
   ConcurrentAppendError,
   MissingNodeError,

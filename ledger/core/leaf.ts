@@ -158,7 +158,7 @@ export type LeafFormat = 1 | 2;
 export const LEAF_FORMAT: LeafFormat = 2;
 
 /** The object a leaf is the canonical JSON of: the event, and its format from 2 on (format 1 had no field for it). */
-export function leafRecord(event: LedgerEvent, format: LeafFormat = LEAF_FORMAT): Readonly<Record<string, unknown>> {
+function leafRecord(event: LedgerEvent, format: LeafFormat = LEAF_FORMAT): Readonly<Record<string, unknown>> {
   return format === 1 ? event : { ...event, v: format };
 }
 

@@ -3,6 +3,8 @@
  * main before leaves carried a version read exactly as they always did, bytes and hash
  * unchanged; new leaves are format 2; one reader reads both and refuses the rest.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import canonicalize from 'canonicalize';
 import { LEAF_FORMAT, LeafFormatError, encodeLeaf, ledgerEventFromOutbox, readLeaf, redactEvent } from '../../../ledger/core/leaf';
 import { FORMAT_1_LEAVES } from '../../support/ledger-leaves';
@@ -103,4 +105,9 @@ describe('what is not a leaf', () => {
   test('bytes that are not UTF-8 are malformed', () => {
     expect(() => readLeaf(Buffer.from([0x7b, 0xff, 0x7d]))).toThrow(LeafFormatError);
   });
+});
+
+test('the portal reads up to the same format as the server (web/public/js/ledger.js)', () => {
+  const portal = readFileSync(path.resolve(__dirname, '../../../web/public/js/ledger.js'), 'utf8');
+  expect(Number(/export const LEAF_FORMAT = (\d+);/.exec(portal)?.[1])).toBe(LEAF_FORMAT);
 });
