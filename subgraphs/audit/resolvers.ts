@@ -1,4 +1,4 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { ResolverMap } from '../../common/resolver-map';
 import { badInput, userError } from '../../common/errors';
 import { parsePage, toConnection, type PageArgs } from '../../common/pagination';
 import { DateTime } from '../../common/scalars';
@@ -46,7 +46,7 @@ function requireCompliance(ctx: Ctx, what: string): void {
 
 const DECISIONS = { PERMIT: 'permit', DENY: 'deny' } as const;
 
-export const resolvers: GraphQLResolverMap<Ctx> = {
+export const resolvers: ResolverMap<Ctx> = {
   DateTime,
 
   Query: {

@@ -13,7 +13,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { ResolverMap } from '../../common/resolver-map';
 import { parse } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { type Env, readEnv, DEFAULT_PORTS, type SubgraphName } from '../../common/config';
@@ -39,7 +39,7 @@ import { trustGatewayOnly } from './trust-gateway';
 
 export interface SubgraphDefinition {
   name: SubgraphName;
-  resolvers: GraphQLResolverMap<SubgraphContext>;
+  resolvers: ResolverMap<SubgraphContext>;
   /** What each field is, for the consent gate (see gate.ts). */
   access: AccessRules;
   database: Omit<DatabaseSpec, 'name'>;
@@ -94,7 +94,7 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
   const listener = listenForConsentChanges(env.REDIS_URL, log, (change) => engine.evict(change.patientId));
   const resources = def.resources ? await def.resources(env, log) : { values: {}, close: async () => {} };
 
-  const schema = buildSubgraphSchema({ typeDefs: parse(readSubgraphSdl(def.name)), resolvers: def.resolvers as GraphQLResolverMap<unknown> });
+  const schema = buildSubgraphSchema({ typeDefs: parse(readSubgraphSdl(def.name)), resolvers: def.resolvers as ResolverMap<unknown> });
   if (ungatedForBenchmark()) {
     if (env.NODE_ENV === 'production') throw new Error('the ungated benchmark preload is refused in production');
     log.warn('CONSENT GATE OFF: serving data without consent checks (benchmark preload)');

@@ -7,6 +7,7 @@
 import { graphql, graphqlStrict, ledgerGet, readable } from '../api.js';
 import { busy, field, h, notice, replace, select } from '../dom.js';
 import { categoryLabel, purposeLabel, when } from '../format.js';
+import { CATEGORIES } from '../vocabulary.js';
 import { VerifyError, equalBytes, fromBase64, leafHash, openCheckpoint, parseVerifierKey, readLeaf, rootFromInclusionProof, toBase64, toHex, verifyConsistency } from '../ledger.js';
 
 const OPS = { purpose: 'OPERATIONS' };
@@ -52,7 +53,7 @@ const AUDIT_QUERY = `query Audit($patientId: ID, $actor: ID, $category: DataCate
 async function renderAudit(target) {
   const patient = h('input', { name: 'patient', autocapitalize: 'none', spellcheck: 'false' });
   const actor = h('input', { name: 'actor', autocapitalize: 'none', spellcheck: 'false' });
-  const category = select({ name: 'category' }, [['', 'Any'], ...['DEMOGRAPHICS', 'LABS', 'DEVICES', 'RESEARCH', 'CONSENT', 'AUDIT'].map((c) => /** @type {[string, string]} */ ([c, categoryLabel(c)]))]);
+  const category = select({ name: 'category' }, [['', 'Any'], ...CATEGORIES.map((c) => /** @type {[string, string]} */ ([c, categoryLabel(c)]))]);
   const decision = select({ name: 'decision' }, [['', 'Any'], ['PERMIT', 'Allowed'], ['DENY', 'Refused']]);
   const kind = h('input', { name: 'kind', list: 'event-kinds', autocapitalize: 'none' });
   const from = h('input', { type: 'datetime-local', name: 'from' });
