@@ -182,7 +182,10 @@ export class SeedGenerator {
   /** One patient and everything about them, in the order the random source is consumed. */
   private addPatient(out: PatientChunk, n: number): void {
     const patient = this.addDemographics(out, n);
-    const risks: Risks = { diabetic: this.faker.datatype.boolean({ probability: 0.15 }), renal: this.faker.datatype.boolean({ probability: 0.08 }) };
+    const risks: Risks = {
+      diabetic: this.faker.datatype.boolean({ probability: 0.15 }),
+      renal: this.faker.datatype.boolean({ probability: 0.08 }),
+    };
     this.addLabResults(out, patient, risks);
     for (const kind of this.deviceKinds(risks)) this.addDevice(out, patient, kind, risks);
     this.addConsentsAndEnrolments(out, patient, risks);
