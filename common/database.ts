@@ -41,10 +41,6 @@ class CountingLogger implements TypeOrmLogger {
   log(): void {}
 }
 
-export function isPostgres(env: Pick<Env, 'DATABASE_URL'>): boolean {
-  return Boolean(env.DATABASE_URL);
-}
-
 export function createDataSource(spec: DatabaseSpec, env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'> & { DATABASE_POOL_MAX?: number }): DataSource {
   const common = {
     entities: spec.entities,

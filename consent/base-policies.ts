@@ -10,7 +10,7 @@
  * Change a rule here and both follow: there is no second statement of it.
  */
 import type { Role } from '../common/signed-identity';
-import type { Action, Category, Purpose } from './vocabulary';
+import { categoriesWhere, type Action, type Category, type Purpose } from './vocabulary';
 
 /** Whom a base policy names, relative to the patient it is about. */
 export type BaseSubject =
@@ -43,7 +43,7 @@ export const BASE_POLICIES: readonly BasePolicy[] = [
   {
     id: 'base:treating-institution',
     subject: { kind: 'role-at-home', role: 'clinician' },
-    categories: ['DEMOGRAPHICS', 'LABS', 'DEVICES', 'RESEARCH'],
+    categories: categoriesWhere((t) => t.treatingInstitution),
     actions: ['read', 'write'],
     purposes: ['TREATMENT'],
     explanation: "clinicians of the patient's home institution may see clinical data for treatment",

@@ -8,13 +8,12 @@
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import { serialized } from '../common/database';
+import type { ConsentPayload } from '../ledger/core/events';
 import { actorFields, appendToOutbox, type EventActor } from '../ledger/pipeline/outbox';
 import { newId } from '../common/ids';
 import { LOINC_CLASSES } from '../common/loinc';
-import { PURPOSES, type Purpose } from '../common/signed-identity';
 import { Consent, ConsentVersion, type Effect, type GranteeKind } from './entities';
-import { EXCEPTION_SUPPORT } from './exceptions';
-import { ACTIONS, GRANTABLE, type Action, type Category } from './vocabulary';
+import { ACTIONS, CATEGORY_TRAITS, categoriesWhere, GRANTABLE, PURPOSES, type Action, type Category, type Purpose } from './vocabulary';
 
 export class ConsentInputError extends Error {
   constructor(
@@ -51,6 +50,11 @@ export interface GrantInput {
   identified?: boolean;
   exceptions?: ExceptionInput[];
 }
+
+/** The categories able to enforce each kind of exception, for the refusals to name them. */
+const LOINC_CLASS_CATEGORIES = categoriesWhere((t) => t.exceptions.loincClass);
+const PERIOD_CATEGORIES = categoriesWhere((t) => t.exceptions.period);
+const inWords = new Intl.ListFormat('en', { type: 'conjunction' });
 
 function nonEmptySubset<T extends string>(values: readonly T[], allowed: readonly string[], field: string): string {
   if (!values.length) throw new ConsentInputError(`${field} must not be empty`, field);
@@ -94,12 +98,15 @@ export function checkGrant(input: GrantInput, now = new Date()): void {
     // Every category the exception covers must be able to enforce it on every row;
     // one that cannot is refused here, never stored and ignored.
     for (const category of e.categories ?? input.categories) {
-      const support = EXCEPTION_SUPPORT[category];
+      const support = CATEGORY_TRAITS[category].exceptions;
       if (e.loincClass && !support.loincClass) {
-        throw new ConsentInputError(`${field}: a LOINC class can narrow LABS only, not ${category}; give the exception categories: [LABS]`, field);
+        throw new ConsentInputError(
+          `${field}: a LOINC class can narrow ${inWords.format(LOINC_CLASS_CATEGORIES)} only, not ${category}; give the exception categories: [${LOINC_CLASS_CATEGORIES.join(', ')}]`,
+          field,
+        );
       }
       if ((e.dataFrom || e.dataUntil) && !support.period) {
-        throw new ConsentInputError(`${field}: a data period can narrow LABS and DEVICES only, not ${category}; give the exception categories that have dated rows`, field);
+        throw new ConsentInputError(`${field}: a data period can narrow ${inWords.format(PERIOD_CATEGORIES)} only, not ${category}; give the exception categories that have dated rows`, field);
       }
     }
   }
@@ -165,7 +172,7 @@ export async function grantConsent(db: DataSource, input: GrantInput, actor: Con
 }
 
 /** What the ledger says of a consent change: ids, vocabulary words and instants only. */
-function consentEvent(consent: Consent, actor: ConsentActor, version: number, exceptionCount?: number): Record<string, unknown> {
+function consentEvent(consent: Consent, actor: ConsentActor, version: number, exceptionCount?: number): ConsentPayload {
   return {
     ...actorFields(typeof actor === 'string' ? { subject: actor } : actor),
     patientId: consent.patientId,

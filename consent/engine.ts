@@ -11,13 +11,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { newEnforcer, newModelFromString, type Enforcer } from 'casbin';
-import { In, type DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { projectRoot } from '../common/paths';
 import { sqlQuery } from '../common/database';
-import { BreakGlass, Consent, PatientHome } from './entities';
+import type { Consent } from './entities';
 import type { Exclusion } from './exceptions';
 import { listMatch, principalMatch, within } from './matchers';
 import { granteePrincipal, isDataException, policyLines } from './policy-lines';
+import { loadPatientRows } from './policy-store';
 import { principalString, projectPrincipal, type Principals } from './principals';
 import type { Action, Category, Purpose } from './vocabulary';
 
@@ -87,28 +88,14 @@ export class ConsentEngine {
       else stale.push(id);
     }
     for (let i = 0; i < stale.length; i += 2000) {
-      const ids = stale.slice(i, i + 2000);
-      const [consents, homes, glass] = await Promise.all([
-        this.db.getRepository(Consent).findBy({ patientId: In(ids), status: 'active' }),
-        this.db.getRepository(PatientHome).findBy({ patientId: In(ids) }),
-        this.db.getRepository(BreakGlass).findBy({ patientId: In(ids) }),
-      ]);
-      const group = <T extends { patientId: string }>(rows: T[]) => {
-        const m = new Map<string, T[]>();
-        for (const r of rows) m.set(r.patientId, [...(m.get(r.patientId) ?? []), r]);
-        return m;
-      };
-      const consentsBy = group(consents);
-      const glassBy = group(glass);
-      const homeBy = new Map(homes.map((h) => [h.patientId, h.institutionId]));
-      for (const id of ids) {
-        const mine = consentsBy.get(id) ?? [];
+      const rows = await loadPatientRows(this.db, stale.slice(i, i + 2000));
+      for (const [id, { consents, homeInstitution, breakGlass }] of rows) {
         const policy: PatientPolicy = {
           patientId: id,
           version: current.get(id)!,
-          enforcer: await buildEnforcer(policyLines(id, homeBy.get(id) ?? null, mine, glassBy.get(id) ?? [])),
-          exceptions: mine.filter(isDataException),
-          consents: new Map(mine.map((c) => [c.id, c])),
+          enforcer: await buildEnforcer(policyLines(id, homeInstitution, consents, breakGlass)),
+          exceptions: consents.filter(isDataException),
+          consents: new Map(consents.map((c) => [c.id, c])),
         };
         this.remember(policy);
         out.set(id, policy);

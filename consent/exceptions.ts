@@ -9,11 +9,10 @@
  *     never count a hidden row.
  *
  * What an exception can name depends on the category: a category whose rows carry no
- * such fact cannot enforce it, and a grant asking for it is refused (consents.ts) rather
- * than stored and silently ignored.
+ * such fact cannot enforce it (its `exceptions` traits in vocabulary.ts), and a grant
+ * asking for it is refused (consents.ts) rather than stored and silently ignored.
  */
 import { codesOfClass, LOINC_BY_CODE } from '../common/loinc';
-import type { Category } from './vocabulary';
 
 /** A row filter from a consent's exception: results matching ALL its set parts are hidden. */
 export interface Exclusion {
@@ -36,16 +35,6 @@ export interface FactColumns {
   at: string;
   loincCode?: string;
 }
-
-/** Which kinds of exception each category's rows can enforce. */
-export const EXCEPTION_SUPPORT: Record<Category, { loincClass: boolean; period: boolean }> = {
-  LABS: { loincClass: true, period: true },
-  DEVICES: { loincClass: false, period: true },
-  DEMOGRAPHICS: { loincClass: false, period: false },
-  RESEARCH: { loincClass: false, period: false },
-  CONSENT: { loincClass: false, period: false },
-  AUDIT: { loincClass: false, period: false },
-};
 
 export function excludes(e: Exclusion, row: RowFacts): boolean {
   if (e.loincClass && (!row.loincCode || LOINC_BY_CODE.get(row.loincCode)?.loincClass !== e.loincClass)) return false;

@@ -4,8 +4,10 @@
  * provisions are its exceptions. Grantees and the patient are named by opaque ids only.
  */
 import type { Consent } from './entities';
+import type { Purpose } from './vocabulary';
 
-const PURPOSE_CODES: Record<string, string> = { TREATMENT: 'TREAT', RESEARCH: 'HRESCH', EMERGENCY: 'ETREAT', OPERATIONS: 'HOPERAT' };
+/** Each purpose of use as its HL7 v3 ActReason code (typed by the vocabulary, so a new purpose must name its code). */
+const PURPOSE_CODES: Record<Purpose, string> = { TREATMENT: 'TREAT', RESEARCH: 'HRESCH', EMERGENCY: 'ETREAT', OPERATIONS: 'HOPERAT' };
 const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
 
 function actor(c: Consent) {
@@ -35,7 +37,7 @@ export function toFhirConsent(c: Consent, exceptions: Consent[]): Record<string,
       period: period(c.validFrom, c.validUntil),
       actor: actor(c),
       action: c.actions.split('|').map((a) => ({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentaction', code: a === 'read' ? 'access' : 'correct' }] })),
-      purpose: c.purposes.split('|').map((p) => ({ system: ACT_REASON, code: PURPOSE_CODES[p] ?? p })),
+      purpose: c.purposes.split('|').map((p) => ({ system: ACT_REASON, code: PURPOSE_CODES[p as Purpose] ?? p })),
       class: c.categories.split('|').map((k) => ({ system: 'urn:custodian:data-category', code: k })),
       ...(c.identified ? { securityLabel: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'IDENTIFIED' }] } : {}),
       provision: exceptions.map((e) => ({

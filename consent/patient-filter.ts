@@ -13,6 +13,7 @@ import { In, type DataSource } from 'typeorm';
 import { BASE_POLICIES, baseCovers, type BasePolicy } from './base-policies';
 import { BreakGlass, Consent } from './entities';
 import type { Predicate } from './exceptions';
+import { granteePrincipal } from './policy-lines';
 import { allPrincipals, type Principals } from './principals';
 import type { Action, Category, Purpose } from './vocabulary';
 
@@ -66,7 +67,7 @@ export async function patientFilter(
     consentDb.getRepository(BreakGlass).find({ select: { patientId: true }, where: { userId: subject } }),
   ]);
   const candidates = [
-    ...new Set([...named.filter((c) => mine.includes(`${c.granteeKind}:${c.granteeId}`)).map((c) => c.patientId), ...glass.map((g) => g.patientId)]),
+    ...new Set([...named.filter((c) => mine.includes(granteePrincipal(c))).map((c) => c.patientId), ...glass.map((g) => g.patientId)]),
   ];
   const permitted = await decide(candidates);
   const permittedSet = new Set(permitted);

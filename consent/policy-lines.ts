@@ -6,6 +6,7 @@
  */
 import { BASE_POLICIES, basePrincipal, listField } from './base-policies';
 import type { BreakGlass, Consent } from './entities';
+import { categoriesWhere } from './vocabulary';
 
 export type PolicyLine = [sub: string, pat: string, cat: string, act: string, pur: string, from: string, until: string, eft: 'allow' | 'deny', id: string];
 
@@ -13,7 +14,7 @@ const OPEN = '-';
 const iso = (d: Date | null) => (d ? d.toISOString() : OPEN);
 
 /** What a break-the-glass access opens: read, for EMERGENCY, until it expires. */
-export const BREAK_GLASS_CATEGORIES = ['DEMOGRAPHICS', 'LABS', 'DEVICES'] as const;
+const BREAK_GLASS_CATEGORIES = categoriesWhere((t) => t.breakGlass);
 
 export function granteePrincipal(c: Pick<Consent, 'granteeKind' | 'granteeId'>): string {
   return `${c.granteeKind}:${c.granteeId}`;

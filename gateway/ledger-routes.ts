@@ -1,6 +1,7 @@
 /**
  * The ledger's public HTTP face (contract in ARCHITECTURE.md), read-only over the ledger
- * database the worker appends to:
+ * database the worker appends to, through its read model (ledger/store/read-model.ts);
+ * one handler per route:
  *
  *   GET /ledger/checkpoint                      latest C2SP signed checkpoint (text)
  *   GET /ledger/checkpoints?limit=L[&before=N]  stored checkpoints, newest first (sizes < N)
@@ -17,138 +18,137 @@ import type { KeyObject } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../common/logger';
-import { checkpointsSince, latestCheckpoint, type StoredCheckpoint } from '../ledger/pipeline/checkpoint-publisher';
-import { exclusive } from '../ledger/store/database';
-import { LedgerCheckpoint } from '../ledger/store/entities';
-import { entry, ledgerTree } from '../ledger/store/read-model';
-import { encodeBase64, TreeRangeError } from '../ledger/core';
+import { encodeBase64, TreeRangeError, type MerkleTree } from '../ledger/core';
+import { checkpointsBefore, checkpointsSince, entry, latestCheckpoint, ledgerTree, type StoredCheckpoint } from '../ledger/store/read-model';
 import { authenticate } from './identity/authenticate';
 import { AuthError } from './identity/errors';
+
+type Handler = (req: Request, res: Response) => Promise<void>;
 
 function refuse(res: Response, status: number, code: string, message: string): void {
   res.status(status).json({ error: { code, message } });
 }
 
+const DECIMAL = /^(0|[1-9]\d{0,15})$/;
+
 /** A non-negative integer query parameter, strictly decimal. */
 function count(req: Request, name: string): number | null {
   const raw = req.query[name];
-  if (typeof raw !== 'string' || !/^(0|[1-9]\d{0,15})$/.test(raw)) return null;
+  if (typeof raw !== 'string' || !DECIMAL.test(raw)) return null;
   const n = Number(raw);
   return Number.isSafeInteger(n) ? n : null;
 }
 
 const MAX_CHECKPOINT_PAGE = 100;
 
-/** Stored checkpoints of size below `before` (all when undefined), newest first. */
-function checkpointsBefore(db: DataSource, before: number | undefined, limit: number): Promise<StoredCheckpoint[]> {
-  return exclusive(db, async () => {
-    const query = db.manager.createQueryBuilder(LedgerCheckpoint, 'c').orderBy('c.size', 'DESC').limit(limit);
-    if (before !== undefined) query.where('c.size < :before', { before });
-    const rows = await query.getMany();
-    return rows.map((r) => ({ size: Number(r.size), root: r.root, note: r.note, publishedAt: r.publishedAt }));
-  });
+/** GET /ledger/checkpoint */
+function latestCheckpointNote(ledgerDb: DataSource): Handler {
+  return async (_req, res) => {
+    const latest = await latestCheckpoint(ledgerDb);
+    if (!latest) return refuse(res, 503, 'NO_CHECKPOINT', 'No checkpoint has been published yet');
+    res.type('text/plain; charset=utf-8').send(latest.note);
+  };
 }
 
 /**
- * `verifierKey` says which key to serve: a pinned one (LEDGER_VERIFIER_KEY), or the one
- * the worker recorded in the ledger database — the gateway never holds the signer key.
+ * GET /ledger/checkpoints: every published checkpoint is kept, so a verifier can fetch
+ * the ones it missed (since) or browse back from the latest (before). JSON, one page.
  */
+function checkpointHistory(ledgerDb: DataSource): Handler {
+  return async (req, res) => {
+    const has = (name: string) => req.query[name] !== undefined;
+    const limit = has('limit') ? count(req, 'limit') : 20;
+    const since = has('since') ? count(req, 'since') : undefined;
+    const before = has('before') ? count(req, 'before') : undefined;
+    if (limit === null || limit < 1 || limit > MAX_CHECKPOINT_PAGE) {
+      return refuse(res, 400, 'BAD_REQUEST', `limit must be an integer from 1 to ${MAX_CHECKPOINT_PAGE}`);
+    }
+    if (since === null || before === null) return refuse(res, 400, 'BAD_REQUEST', 'since and before must be non-negative integers');
+    if (since !== undefined && before !== undefined) return refuse(res, 400, 'BAD_REQUEST', 'give since or before, not both');
+    // One more than the page tells whether there is a next one.
+    let page: StoredCheckpoint[];
+    let next: Record<string, number> | null = null;
+    if (since !== undefined) {
+      page = await checkpointsSince(ledgerDb, since, limit + 1);
+      if (page.length > limit) next = { since: page[limit]!.size };
+    } else {
+      page = await checkpointsBefore(ledgerDb, before, limit + 1);
+      if (page.length > limit) next = { before: page[limit - 1]!.size };
+    }
+    res.json({
+      checkpoints: page.slice(0, limit).map((c) => ({ size: c.size, root: c.root, note: c.note, publishedAt: c.publishedAt.toISOString() })),
+      next,
+    });
+  };
+}
+
+/**
+ * GET /ledger/key. `verifierKey` says which key to serve: a pinned one
+ * (LEDGER_VERIFIER_KEY), or the one the worker recorded in the ledger database — the
+ * gateway never holds the signer key.
+ */
+function noteVerifierKey(verifierKey: () => Promise<string | null>): Handler {
+  return async (_req, res) => {
+    const key = await verifierKey();
+    if (!key) return refuse(res, 503, 'NO_CHECKPOINT_YET', 'The ledger has not signed a checkpoint yet; try again in a few seconds');
+    res.type('text/plain; charset=utf-8').send(key + '\n');
+  };
+}
+
+/** GET /ledger/proof/inclusion?index=I&treeSize=N */
+function inclusionProof(tree: MerkleTree): Handler {
+  return async (req, res) => {
+    const index = count(req, 'index');
+    const treeSize = count(req, 'treeSize');
+    if (index === null || treeSize === null) return refuse(res, 400, 'BAD_REQUEST', 'index and treeSize must be non-negative integers');
+    const hashes = await tree.inclusionProof(index, treeSize);
+    res.json({ leafIndex: index, treeSize, hashes: hashes.map(encodeBase64) });
+  };
+}
+
+/** GET /ledger/proof/consistency?from=M&to=N */
+function consistencyProof(tree: MerkleTree): Handler {
+  return async (req, res) => {
+    const from = count(req, 'from');
+    const to = count(req, 'to');
+    if (from === null || to === null) return refuse(res, 400, 'BAD_REQUEST', 'from and to must be non-negative integers');
+    if (from < 1) return refuse(res, 400, 'BAD_REQUEST', 'from must be at least 1: every tree is consistent with the empty one');
+    if (from > to) return refuse(res, 400, 'BAD_REQUEST', `from ${from} is after to ${to}`);
+    const hashes = await tree.consistencyProof(from, to);
+    res.json({ fromSize: from, toSize: to, hashes: hashes.map(encodeBase64) });
+  };
+}
+
+/** GET /ledger/entries/I, for the compliance role: the leaf's exact bytes and what they say. */
+function ledgerEntry(ledgerDb: DataSource, identityDb: DataSource, sessionKey: KeyObject): Handler {
+  return async (req, res) => {
+    const principal = await authenticate(identityDb, req.header('authorization'), sessionKey);
+    if (principal.user.role !== 'compliance') return refuse(res, 403, 'FORBIDDEN', 'Ledger entries are for the compliance role');
+    const raw = String(req.params.index);
+    if (!DECIMAL.test(raw)) return refuse(res, 400, 'BAD_REQUEST', 'the index must be a non-negative integer');
+    const found = await entry(ledgerDb, Number(raw));
+    if (!found) return refuse(res, 404, 'NOT_FOUND', `no entry ${raw}`);
+    // The format is in the bytes (ledger/FORMAT.md); the contract's shape is these four.
+    res.json({ index: found.index, leafHash: found.leafHash, leafData: found.leafData, event: found.event });
+  };
+}
+
 export function ledgerRoutes(ledgerDb: DataSource, verifierKey: () => Promise<string | null>, identityDb: DataSource, sessionKey: KeyObject, log: Logger): Router {
-  const router = express.Router();
-  const tree = ledgerTree(ledgerDb);
-  const guard = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response) =>
-    fn(req, res).catch((err: unknown) => {
+  const guard = (handler: Handler) => (req: Request, res: Response) =>
+    handler(req, res).catch((err: unknown) => {
       if (err instanceof AuthError) return refuse(res, err.status, err.code, err.message);
       // Sizes and indexes past the tree: the tree checks them against its size in the same read.
       if (err instanceof TreeRangeError) return refuse(res, 400, 'BAD_REQUEST', err.message);
       log.error({ err }, 'ledger endpoint failed');
       refuse(res, 500, 'INTERNAL', 'Internal error');
     });
-
-  router.get(
-    '/checkpoint',
-    guard(async (_req, res) => {
-      const latest = await latestCheckpoint(ledgerDb);
-      if (!latest) return refuse(res, 503, 'NO_CHECKPOINT', 'No checkpoint has been published yet');
-      res.type('text/plain; charset=utf-8').send(latest.note);
-    }),
-  );
-
-  // Checkpoint history: every published checkpoint is kept, so a verifier can fetch the
-  // ones it missed (since) or browse back from the latest (before). JSON, one page.
-  router.get(
-    '/checkpoints',
-    guard(async (req, res) => {
-      const has = (name: string) => req.query[name] !== undefined;
-      const limit = has('limit') ? count(req, 'limit') : 20;
-      const since = has('since') ? count(req, 'since') : undefined;
-      const before = has('before') ? count(req, 'before') : undefined;
-      if (limit === null || limit < 1 || limit > MAX_CHECKPOINT_PAGE) {
-        return refuse(res, 400, 'BAD_REQUEST', `limit must be an integer from 1 to ${MAX_CHECKPOINT_PAGE}`);
-      }
-      if (since === null || before === null) return refuse(res, 400, 'BAD_REQUEST', 'since and before must be non-negative integers');
-      if (since !== undefined && before !== undefined) return refuse(res, 400, 'BAD_REQUEST', 'give since or before, not both');
-      let page: StoredCheckpoint[];
-      let next: Record<string, number> | null = null;
-      if (since !== undefined) {
-        page = await checkpointsSince(ledgerDb, since, limit + 1);
-        if (page.length > limit) next = { since: page[limit]!.size };
-      } else {
-        page = await checkpointsBefore(ledgerDb, before, limit + 1);
-        if (page.length > limit) next = { before: page[limit - 1]!.size };
-      }
-      page = page.slice(0, limit);
-      res.json({
-        checkpoints: page.map((c) => ({ size: c.size, root: c.root, note: c.note, publishedAt: c.publishedAt.toISOString() })),
-        next,
-      });
-    }),
-  );
-
-  router.get(
-    '/key',
-    guard(async (_req, res) => {
-      const key = await verifierKey();
-      if (!key) return refuse(res, 503, 'NO_CHECKPOINT_YET', 'The ledger has not signed a checkpoint yet; try again in a few seconds');
-      res.type('text/plain; charset=utf-8').send(key + '\n');
-    }),
-  );
-
-  router.get(
-    '/proof/inclusion',
-    guard(async (req, res) => {
-      const index = count(req, 'index');
-      const treeSize = count(req, 'treeSize');
-      if (index === null || treeSize === null) return refuse(res, 400, 'BAD_REQUEST', 'index and treeSize must be non-negative integers');
-      const hashes = await tree.inclusionProof(index, treeSize);
-      res.json({ leafIndex: index, treeSize, hashes: hashes.map(encodeBase64) });
-    }),
-  );
-
-  router.get(
-    '/proof/consistency',
-    guard(async (req, res) => {
-      const from = count(req, 'from');
-      const to = count(req, 'to');
-      if (from === null || to === null) return refuse(res, 400, 'BAD_REQUEST', 'from and to must be non-negative integers');
-      if (from < 1) return refuse(res, 400, 'BAD_REQUEST', 'from must be at least 1: every tree is consistent with the empty one');
-      if (from > to) return refuse(res, 400, 'BAD_REQUEST', `from ${from} is after to ${to}`);
-      const hashes = await tree.consistencyProof(from, to);
-      res.json({ fromSize: from, toSize: to, hashes: hashes.map(encodeBase64) });
-    }),
-  );
-
-  router.get(
-    '/entries/:index',
-    guard(async (req, res) => {
-      const principal = await authenticate(identityDb, req.header('authorization'), sessionKey);
-      if (principal.user.role !== 'compliance') return refuse(res, 403, 'FORBIDDEN', 'Ledger entries are for the compliance role');
-      const raw = String(req.params.index);
-      if (!/^(0|[1-9]\d{0,15})$/.test(raw)) return refuse(res, 400, 'BAD_REQUEST', 'the index must be a non-negative integer');
-      const found = await entry(ledgerDb, Number(raw));
-      if (!found) return refuse(res, 404, 'NOT_FOUND', `no entry ${raw}`);
-      res.json(found);
-    }),
-  );
-  return router;
+  const tree = ledgerTree(ledgerDb);
+  return express
+    .Router()
+    .get('/checkpoint', guard(latestCheckpointNote(ledgerDb)))
+    .get('/checkpoints', guard(checkpointHistory(ledgerDb)))
+    .get('/key', guard(noteVerifierKey(verifierKey)))
+    .get('/proof/inclusion', guard(inclusionProof(tree)))
+    .get('/proof/consistency', guard(consistencyProof(tree)))
+    .get('/entries/:index', guard(ledgerEntry(ledgerDb, identityDb, sessionKey)));
 }

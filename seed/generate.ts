@@ -20,6 +20,13 @@ import { INSTITUTIONS, LAB_PROFILES, PROJECTS } from './catalog';
 /** All seeded instants lie before this one. */
 export const ANCHOR = new Date('2026-11-01T00:00:00.000Z');
 const DAY = 86_400_000;
+const DEVICE_MODELS: Record<DeviceKind, string> = { SMARTWATCH: 'Pulse Band 3', CGM: 'GlucoTrack G7', PULSE_OXIMETER: 'OxiClip 2' };
+
+/** What raises a patient's lab values and readings, and which cohorts they may join. */
+interface Risks {
+  diabetic: boolean;
+  renal: boolean;
+}
 
 /** A sign-in account (the gateway's `app_user`), without passkeys: tokens are minted by the CLI. */
 export interface SeedUser {
@@ -172,10 +179,22 @@ export class SeedGenerator {
     return mean + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
+  /** One patient and everything about them, in the order the random source is consumed. */
   private addPatient(out: PatientChunk, n: number): void {
+    const patient = this.addDemographics(out, n);
+    const risks: Risks = {
+      diabetic: this.faker.datatype.boolean({ probability: 0.15 }),
+      renal: this.faker.datatype.boolean({ probability: 0.08 }),
+    };
+    this.addLabResults(out, patient, risks);
+    for (const kind of this.deviceKinds(risks)) this.addDevice(out, patient, kind, risks);
+    this.addConsentsAndEnrolments(out, patient, risks);
+  }
+
+  /** The patient at a hospital, with their home, their sign-in account and their record number. */
+  private addDemographics(out: PatientChunk, n: number): Patient {
     const f = this.faker;
     const hospitals = this.directory.institutions.filter((i) => i.kind === 'HOSPITAL');
-    const lab = this.directory.institutions.find((i) => i.kind === 'LABORATORY')!;
     const institution = f.helpers.arrayElement(hospitals);
     const sex = f.helpers.weightedArrayElement<AdministrativeSex>([
       { value: 'FEMALE', weight: 50 },
@@ -201,12 +220,16 @@ export class SeedGenerator {
       system: `urn:custodian:mrn:${institution.id}`,
       value: `MRN-${String(100000 + n).padStart(7, '0')}`,
     });
+    return patient;
+  }
 
-    const diabetic = f.datatype.boolean({ probability: 0.15 });
-    const renal = f.datatype.boolean({ probability: 0.08 });
+  /** One to three results per test of the panel, drawn around the healthy or the at-risk mean. */
+  private addLabResults(out: PatientChunk, patient: Patient, risks: Risks): void {
+    const f = this.faker;
+    const lab = this.directory.institutions.find((i) => i.kind === 'LABORATORY')!;
     for (const [code, profile] of Object.entries(LAB_PROFILES)) {
       const test = LOINC_BY_CODE.get(code)!;
-      const atRisk = (code === '4548-4' || code === '2345-7') ? diabetic : code === '2160-0' ? renal : false;
+      const atRisk = (code === '4548-4' || code === '2345-7') ? risks.diabetic : code === '2160-0' ? risks.renal : false;
       const [mean, sd] = atRisk ? profile.atRisk : profile.healthy;
       const results = f.number.int({ min: 1, max: 3 });
       for (let k = 0; k < results; k++) {
@@ -228,47 +251,112 @@ export class SeedGenerator {
             { value: 'CANCELLED', weight: 1 },
           ]),
           effectiveAt: new Date(ANCHOR.getTime() - f.number.int({ min: 1, max: 3 * 365 }) * DAY - f.number.int({ min: 0, max: DAY - 1 })),
-          issuerId: f.datatype.boolean({ probability: 0.6 }) ? lab.id : institution.id,
+          issuerId: f.datatype.boolean({ probability: 0.6 }) ? lab.id : patient.institutionId,
         });
       }
     }
+  }
 
+  /** Which devices the patient wears: a watch for many, a glucose monitor for half the diabetics. */
+  private deviceKinds(risks: Risks): DeviceKind[] {
+    const f = this.faker;
     const kinds: DeviceKind[] = [];
     if (f.datatype.boolean({ probability: 0.45 })) kinds.push('SMARTWATCH');
-    if (diabetic && f.datatype.boolean({ probability: 0.5 })) kinds.push('CGM');
+    if (risks.diabetic && f.datatype.boolean({ probability: 0.5 })) kinds.push('CGM');
     if (f.datatype.boolean({ probability: 0.04 })) kinds.push('PULSE_OXIMETER');
-    for (const kind of kinds) {
-      const keySeed = f.string.hexadecimal({ length: 64, casing: 'lower', prefix: '' });
-      const device: Device = {
-        id: this.id('dev'),
-        kind,
-        model: { SMARTWATCH: 'Pulse Band 3', CGM: 'GlucoTrack G7', PULSE_OXIMETER: 'OxiClip 2' }[kind],
-        serial: `${kind.slice(0, 2)}-${f.string.alphanumeric({ length: 10, casing: 'upper' })}`,
-        ownerPatientId: patient.id,
-        publicKey: rawPublicKey(deviceKeyFromSeed(Buffer.from(keySeed, 'hex'))),
-        lastSequence: 0,
-      };
-      out.devices.push(device);
-      out.deviceKeys.push({ deviceId: device.id, seed: keySeed });
-      const last = ANCHOR.getTime() - f.number.int({ min: 0, max: 7 }) * DAY;
-      for (const metric of METRICS_BY_KIND[kind]) {
-        const [mean, sd] = metric === 'HEART_RATE' ? [72, 9] : metric === 'SPO2' ? [97, 1.2] : diabetic ? [165, 40] : [100, 15];
-        const spec = METRICS[metric];
-        for (let k = 0; k < 12; k++) {
-          out.readings.push({
-            id: this.id('rdg'),
-            deviceId: device.id,
-            metric,
-            value: Math.round(Math.min(spec.max, Math.max(spec.min, this.normal(mean, sd)))),
-            unit: spec.unit,
-            recordedAt: new Date(last - k * (metric === 'GLUCOSE' ? 15 : 60) * 60_000),
-          });
-        }
+    return kinds;
+  }
+
+  /** A device with its signing key, and its last twelve readings of each metric it reports. */
+  private addDevice(out: PatientChunk, patient: Patient, kind: DeviceKind, risks: Risks): void {
+    const f = this.faker;
+    const keySeed = f.string.hexadecimal({ length: 64, casing: 'lower', prefix: '' });
+    const device: Device = {
+      id: this.id('dev'),
+      kind,
+      model: DEVICE_MODELS[kind],
+      serial: `${kind.slice(0, 2)}-${f.string.alphanumeric({ length: 10, casing: 'upper' })}`,
+      ownerPatientId: patient.id,
+      publicKey: rawPublicKey(deviceKeyFromSeed(Buffer.from(keySeed, 'hex'))),
+      lastSequence: 0,
+    };
+    out.devices.push(device);
+    out.deviceKeys.push({ deviceId: device.id, seed: keySeed });
+    const last = ANCHOR.getTime() - f.number.int({ min: 0, max: 7 }) * DAY;
+    for (const metric of METRICS_BY_KIND[kind]) {
+      const [mean, sd] = metric === 'HEART_RATE' ? [72, 9] : metric === 'SPO2' ? [97, 1.2] : risks.diabetic ? [165, 40] : [100, 15];
+      const spec = METRICS[metric];
+      for (let k = 0; k < 12; k++) {
+        out.readings.push({
+          id: this.id('rdg'),
+          deviceId: device.id,
+          metric,
+          value: Math.round(Math.min(spec.max, Math.max(spec.min, this.normal(mean, sd)))),
+          unit: spec.unit,
+          recordedAt: new Date(last - k * (metric === 'GLUCOSE' ? 15 : 60) * 60_000),
+        });
       }
     }
+  }
 
+  /**
+   * The patient's consents and research enrolments: rarely, a refusal to their own
+   * hospital's clinicians; then an enrolment in each eligible project they join. A
+   * patient with any consent has policy version 1.
+   */
+  private addConsentsAndEnrolments(out: PatientChunk, patient: Patient, risks: Risks): void {
+    const f = this.faker;
     const consentsBefore = out.consents.length;
-    const consent = (fields: Partial<Consent> & Pick<Consent, 'granteeKind' | 'granteeId' | 'categories' | 'purposes' | 'effect'>): Consent => ({
+    // A few patients keep their lab results from their own hospital's clinicians.
+    if (f.datatype.boolean({ probability: 0.01 })) {
+      out.consents.push(this.consent(patient, { granteeKind: 'role', granteeId: `clinician@${patient.institutionId}`, categories: 'LABS', purposes: 'TREATMENT', effect: 'deny' }));
+    }
+    PROJECTS.forEach((p, i) => {
+      const eligible =
+        p.cohort === 'everyone' || (p.cohort === 'diabetic' && risks.diabetic) || (p.cohort === 'renal' && risks.renal);
+      if (!eligible || !f.datatype.boolean({ probability: p.enrolProbability })) return;
+      this.addEnrolment(out, patient, this.directory.projects[i]!);
+    });
+    if (out.consents.length > consentsBefore) out.consentVersions.push({ patientId: patient.id, version: 1 });
+  }
+
+  private addEnrolment(out: PatientChunk, patient: Patient, project: ResearchProject): void {
+    const f = this.faker;
+    // Most enrolled patients consent to the project's research use of their labs; some
+    // allow identified data; some exclude their blood counts.
+    if (f.datatype.boolean({ probability: 0.8 })) {
+      const permit = this.consent(patient, {
+        granteeKind: 'project',
+        granteeId: project.id,
+        categories: 'LABS|RESEARCH',
+        purposes: 'RESEARCH',
+        effect: 'permit',
+        identified: f.datatype.boolean({ probability: 0.2 }),
+      });
+      out.consents.push(permit);
+      if (f.datatype.boolean({ probability: 0.1 })) {
+        out.consents.push(this.consent(patient, { granteeKind: 'project', granteeId: permit.granteeId, parentId: permit.id, categories: 'LABS', purposes: 'RESEARCH', effect: 'deny', dataLoincClass: 'HEM/BC' }));
+      }
+    }
+    out.enrolments.push({
+      id: this.id('enr'),
+      projectId: project.id,
+      patientId: patient.id,
+      enrolledAt: new Date(ANCHOR.getTime() - f.number.int({ min: 1, max: 400 }) * DAY),
+      status: f.helpers.weightedArrayElement([
+        { value: 'ACTIVE' as const, weight: 90 },
+        { value: 'WITHDRAWN' as const, weight: 7 },
+        { value: 'COMPLETED' as const, weight: 3 },
+      ]),
+    });
+  }
+
+  /**
+   * A read consent given by the patient 400 days before the anchor. Its id is drawn after
+   * the caller's fields (any random ones among them): the seeded order depends on it.
+   */
+  private consent(patient: Patient, fields: Partial<Consent> & Pick<Consent, 'granteeKind' | 'granteeId' | 'categories' | 'purposes' | 'effect'>): Consent {
+    return {
       id: this.id('cns'),
       patientId: patient.id,
       parentId: null,
@@ -284,44 +372,7 @@ export class SeedGenerator {
       createdBy: patient.id,
       revokedAt: null,
       ...fields,
-    });
-    // A few patients keep their lab results from their own hospital's clinicians.
-    if (f.datatype.boolean({ probability: 0.01 })) {
-      out.consents.push(consent({ granteeKind: 'role', granteeId: `clinician@${institution.id}`, categories: 'LABS', purposes: 'TREATMENT', effect: 'deny' }));
-    }
-    PROJECTS.forEach((p, i) => {
-      const eligible =
-        p.cohort === 'everyone' || (p.cohort === 'diabetic' && diabetic) || (p.cohort === 'renal' && renal);
-      if (!eligible || !f.datatype.boolean({ probability: p.enrolProbability })) return;
-      // Most enrolled patients consent to the project's research use of their labs; some
-      // allow identified data; some exclude their blood counts.
-      if (f.datatype.boolean({ probability: 0.8 })) {
-        const permit = consent({
-          granteeKind: 'project',
-          granteeId: this.directory.projects[i]!.id,
-          categories: 'LABS|RESEARCH',
-          purposes: 'RESEARCH',
-          effect: 'permit',
-          identified: f.datatype.boolean({ probability: 0.2 }),
-        });
-        out.consents.push(permit);
-        if (f.datatype.boolean({ probability: 0.1 })) {
-          out.consents.push(consent({ granteeKind: 'project', granteeId: permit.granteeId, parentId: permit.id, categories: 'LABS', purposes: 'RESEARCH', effect: 'deny', dataLoincClass: 'HEM/BC' }));
-        }
-      }
-      out.enrolments.push({
-        id: this.id('enr'),
-        projectId: this.directory.projects[i]!.id,
-        patientId: patient.id,
-        enrolledAt: new Date(ANCHOR.getTime() - f.number.int({ min: 1, max: 400 }) * DAY),
-        status: f.helpers.weightedArrayElement([
-          { value: 'ACTIVE' as const, weight: 90 },
-          { value: 'WITHDRAWN' as const, weight: 7 },
-          { value: 'COMPLETED' as const, weight: 3 },
-        ]),
-      });
-    });
-    if (out.consents.length > consentsBefore) out.consentVersions.push({ patientId: patient.id, version: 1 });
+    };
   }
 }
 

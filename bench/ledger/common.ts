@@ -13,6 +13,7 @@ import { Queue } from 'bullmq';
 import { readEnv, type Env } from '../../common/config';
 import { generateNoteKey } from '../../ledger/core/note';
 import { loadLedgerNoteKey, type LedgerNoteKey } from '../../ledger/core/note-key';
+import type { AccessDecisionPayload } from '../../ledger/core/events';
 
 export const ORIGIN = 'custodian.bench/ledger';
 
@@ -91,7 +92,7 @@ export function benchNoteKey(): LedgerNoteKey {
  * allowed fields only; ~250 bytes of canonical JSON once it is a leaf). `count` carries
  * the benchmark's sequence number so a leaf can be traced back to its write.
  */
-export function decisionPayload(sequence: number): Record<string, string | number> {
+export function decisionPayload(sequence: number): AccessDecisionPayload & { count: number } {
   const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
   return {
     subject: `usr_${hex(sequence % 997, 20)}`,

@@ -33,13 +33,14 @@ import { dbQueries } from '../../common/database';
 import { createLogger } from '../../common/logger';
 import { readEnv, type Env } from '../../common/config';
 import { exclusive, openLedgerDatabase, LEDGER_DATABASE } from '../../ledger/store/database';
-import { checkpointAt, publishCheckpoint } from '../../ledger/pipeline/checkpoint-publisher';
+import { publishCheckpoint } from '../../ledger/pipeline/checkpoint-publisher';
+import { checkpointAt } from '../../ledger/store/read-model';
 import { openCheckpoint } from '../../ledger/core/checkpoint';
 import { parseVerifierKey } from '../../ledger/core/note';
 import { DbNodeStore, readSize } from '../../ledger/store/db-node-store';
 import { MerkleTree } from '../../ledger/core/tree';
 import { leafHash } from '../../ledger/core/hashing';
-import type { LedgerEvent } from '../../ledger/core/leaf';
+import { LEAF_FORMAT, type LedgerEvent } from '../../ledger/core/leaf';
 import { verifyInclusion } from '../../ledger/core/verify';
 import { ledgerRoutes } from '../../gateway/ledger-routes';
 import { CountingStore } from '../../ledger/core/counting-store';
@@ -57,7 +58,7 @@ const VERIFY_EVERY = 25;
  * Bump when the events or the build change. Ledger migrations are part of the key, so a
  * schema change also starts a new cache.
  */
-const FORMAT = 'f2';
+const FORMAT = 'f3';
 
 function cacheKey(): string {
   const migrations = (LEDGER_DATABASE.migrations as { name: string }[]).map((m) => m.name).join(',');
@@ -75,7 +76,8 @@ export function benchLeafHash(i: number): Buffer {
 }
 
 export function benchLeafText(i: number): string {
-  const event = benchEvent(i) as unknown as Record<string, string | number>;
+  // As the worker writes it today: the event and its leaf format (ledger/FORMAT.md).
+  const event = { ...benchEvent(i), v: LEAF_FORMAT } as unknown as Record<string, string | number>;
   const sorted: Record<string, string | number> = {};
   for (const key of Object.keys(event).sort()) sorted[key] = event[key]!;
   return JSON.stringify(sorted);

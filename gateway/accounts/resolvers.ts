@@ -1,3 +1,4 @@
+import type { ResolverMap } from '../../common/resolver-map';
 import { userError } from '../../common/errors';
 import type { Scope } from '../../common/signed-identity';
 import { DateTime } from '../../common/scalars';
@@ -21,7 +22,7 @@ const tokenView = (t: ApiToken, now = new Date()) => ({
   active: !t.revokedAt && t.expiresAt > now,
 });
 
-export const resolvers = {
+export const resolvers: ResolverMap<Ctx> = {
   DateTime,
   Query: {
     me: (_: unknown, __: unknown, ctx: Ctx) => account(ctx),

@@ -1,9 +1,11 @@
 /**
  * The ledger's storage-agnostic core: RFC 6962 hashing, the Merkle tree over a
- * NodeStore, RFC 9162 proof verification, C2SP checkpoints and signed notes.
+ * NodeStore, RFC 9162 proof verification, C2SP checkpoints and signed notes, and the
+ * leaf reader (leaf.ts; event kinds are in events.ts).
  */
 export { HASH_SIZE, emptyRoot, leafHash, nodeHash } from './hashing';
 export { decodeBase64Strict, encodeBase64 } from './encoding';
+export { LeafFormatError, readLeaf, type LeafFormat } from './leaf';
 export {
   ConcurrentAppendError,
   MissingNodeError,

@@ -1,9 +1,12 @@
 /**
- * What a ledger leaf says about an event, and in which exact bytes.
+ * What a ledger leaf says about an event, and in which exact bytes (ledger/FORMAT.md).
  *
  * A leaf is the RFC 8785 (JCS) canonical JSON of a flat object {id, kind, at, …fields},
- * hashed as its UTF-8 bytes. Canonical JSON makes the bytes a function of the content
- * alone, so anyone holding the event can rebuild the leaf and check its hash.
+ * hashed as its UTF-8 bytes; from format 2 on it also carries its format, `"v": 2`.
+ * Canonical JSON makes the bytes a function of the content alone, so anyone holding the
+ * event can rebuild the leaf (in its format) and check its hash. Leaves are immutable:
+ * a leaf without `v` is format 1 and is read exactly as it always was; readLeaf is the
+ * one parser every reader uses (the read model, the audit subgraph, `custodian verify`).
  *
  * The ledger is public to auditors and its leaves can never be deleted, so a leaf must
  * not carry names or clinical values. The rule is an allow-list, applied to every
@@ -75,7 +78,7 @@ const COUNT_KEY = /^(?:count|[a-z][A-Za-z0-9]*Count)$/;
 const ID_VALUE = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,99}$/;
 const SHORT_TEXT = /^[^\u0000-\u001f]{0,100}$/;
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
-const RESERVED = new Set(['id', 'kind', 'payloadDigest']);
+const RESERVED = new Set(['id', 'kind', 'payloadDigest', 'v']);
 /** Event ids: what newId makes; they also serve as BullMQ job ids (no ":", not all digits) and fit varchar(40). */
 const EVENT_ID = /^[A-Za-z][A-Za-z0-9_-]{0,39}$/;
 
@@ -149,16 +152,73 @@ export function payloadDigest(fields: Record<string, unknown>): string {
   return encodeBase64(hash('sha256', Buffer.from(canonical(fields), 'utf8'), 'buffer'));
 }
 
+/** 1: {id, kind, at, …fields} (until 2026-12); 2: the same and `"v": 2`. */
+export type LeafFormat = 1 | 2;
+/** The format new leaves are written in. */
+export const LEAF_FORMAT: LeafFormat = 2;
+
+/** The object a leaf is the canonical JSON of: the event, and its format from 2 on (format 1 had no field for it). */
+function leafRecord(event: LedgerEvent, format: LeafFormat = LEAF_FORMAT): Readonly<Record<string, unknown>> {
+  return format === 1 ? event : { ...event, v: format };
+}
+
 /** The exact leaf bytes: RFC 8785 canonical JSON, UTF-8. */
-export function leafBytes(event: LedgerEvent): Buffer {
-  return Buffer.from(canonical(event), 'utf8');
+export function leafBytes(event: LedgerEvent, format: LeafFormat = LEAF_FORMAT): Buffer {
+  return Buffer.from(canonical(leafRecord(event, format)), 'utf8');
 }
 
 /** leafBytes and their RFC 6962 leaf hash. */
-export function encodeLeaf(event: LedgerEvent): { data: Buffer; text: string; hash: Buffer } {
-  const text = canonical(event);
+export function encodeLeaf(event: LedgerEvent, format: LeafFormat = LEAF_FORMAT): { data: Buffer; text: string; hash: Buffer } {
+  const text = canonical(leafRecord(event, format));
   const data = Buffer.from(text, 'utf8');
   return { data, text, hash: leafHash(data) };
+}
+
+/** What a leaf's bytes say: its format and its event. */
+export interface ReadLeaf {
+  readonly format: LeafFormat;
+  readonly event: LedgerEvent;
+}
+
+export class LeafFormatError extends Error {
+  override readonly name = 'LeafFormatError';
+  constructor(
+    /** `unknown-format`: a `v` this reader does not know (a newer writer); `malformed`: no leaf of any format. */
+    readonly code: 'unknown-format' | 'malformed',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Reads a leaf of any format: UTF-8, the canonical JSON of one flat object with a
+ * string id, kind and at, and a known `v` (none for format 1). Throws LeafFormatError
+ * for anything else — bytes this code did not write, or a format newer than it knows.
+ */
+export function readLeaf(data: Uint8Array | string): ReadLeaf {
+  let text: string;
+  let parsed: unknown;
+  try {
+    text = typeof data === 'string' ? data : utf8.decode(data);
+    parsed = JSON.parse(text);
+  } catch {
+    throw new LeafFormatError('malformed', 'the leaf is not UTF-8 JSON');
+  }
+  if (!isPlainObject(parsed)) throw new LeafFormatError('malformed', 'the leaf is not a JSON object');
+  const { v, ...event } = parsed;
+  const format = formatOf(v);
+  for (const key of ['id', 'kind', 'at'] as const) {
+    if (typeof event[key] !== 'string') throw new LeafFormatError('malformed', `the leaf has no string ${key}`);
+  }
+  for (const [key, value] of Object.entries(event)) {
+    if (!isLeafValue(value)) throw new LeafFormatError('malformed', `the leaf field ${key} is not a scalar or a list of strings`);
+  }
+  // One spelling per content: the hash commits to the bytes, readers to what they say.
+  if (canonical(parsed) !== text) throw new LeafFormatError('malformed', 'the leaf is not RFC 8785 canonical JSON');
+  return { format, event: event as LedgerEvent };
 }
 
 function canonical(value: unknown): string {
@@ -191,4 +251,19 @@ function isDigest(value: unknown): value is string {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isLeafValue(value: unknown): value is LedgerScalar | readonly string[] {
+  if (Array.isArray(value)) return value.every((v) => typeof v === 'string');
+  return value === null || ['string', 'number', 'boolean'].includes(typeof value);
+}
+
+/** Format 1 is the absence of `v`, so `"v":1` was never written and is refused. */
+function formatOf(v: unknown): LeafFormat {
+  if (v === undefined) return 1;
+  if (v === 2) return 2;
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v > LEAF_FORMAT) {
+    throw new LeafFormatError('unknown-format', `leaf format ${v} is newer than this reader (it knows 1 to ${LEAF_FORMAT})`);
+  }
+  throw new LeafFormatError('malformed', `the leaf's format ${JSON.stringify(v)} is not one ever written`);
 }

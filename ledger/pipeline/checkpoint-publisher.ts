@@ -16,16 +16,8 @@ import { MerkleTree } from '../core/tree';
 import { DbNodeStore, readSize } from '../store/db-node-store';
 import { LedgerCheckpoint, LedgerVerifierKey } from '../store/entities';
 import { exclusive } from '../store/database';
+import { readLatestCheckpoint, type StoredCheckpoint } from '../store/read-model';
 import type { LedgerNoteKey } from '../core/note-key';
-
-export interface StoredCheckpoint {
-  readonly size: number;
-  /** base64 root hash. */
-  readonly root: string;
-  /** The signed note, as served at GET /ledger/checkpoint. */
-  readonly note: string;
-  readonly publishedAt: Date;
-}
 
 export interface CheckpointLogger {
   error(obj: object, msg: string): void;
@@ -39,7 +31,7 @@ export interface CheckpointLogger {
 export function publishCheckpoint(db: DataSource, key: LedgerNoteKey, origin: string, now: () => Date = () => new Date()): Promise<StoredCheckpoint | null> {
   return exclusive(db, async () => {
     const size = await readSize(db.manager);
-    const latest = await latestRow(db);
+    const latest = await readLatestCheckpoint(db.manager);
     if (latest && latest.size >= size) return null;
     // The manager, not the DataSource: a DataSource store would wait for this very turn.
     const rootHash = await new MerkleTree(new DbNodeStore(db.manager)).rootHash(size);
@@ -59,41 +51,9 @@ export function publishCheckpoint(db: DataSource, key: LedgerNoteKey, origin: st
   });
 }
 
-export function latestCheckpoint(db: DataSource): Promise<StoredCheckpoint | null> {
-  return exclusive(db, () => latestRow(db));
-}
-
-export function checkpointAt(db: DataSource, size: number): Promise<StoredCheckpoint | null> {
-  if (!Number.isSafeInteger(size) || size < 0) return Promise.resolve(null);
-  return exclusive(db, async () => toStored(await db.manager.findOne(LedgerCheckpoint, { where: { size } })));
-}
-
-/** Every stored checkpoint from `fromSize` on, oldest first (at most `limit`). */
-export function checkpointsSince(db: DataSource, fromSize = 0, limit = 1000): Promise<StoredCheckpoint[]> {
-  return exclusive(db, async () => {
-    const rows = await db.manager
-      .createQueryBuilder(LedgerCheckpoint, 'c')
-      .where('c.size >= :fromSize', { fromSize })
-      .orderBy('c.size', 'ASC')
-      .limit(limit)
-      .getMany();
-    return rows.map((r) => toStored(r)!);
-  });
-}
-
 /** The verifier key string verifiers pin (GET /ledger/key). */
 export function verifierKey(key: LedgerNoteKey): string {
   return key.verifierKey;
-}
-
-async function latestRow(db: DataSource): Promise<StoredCheckpoint | null> {
-  const row = await db.manager.createQueryBuilder(LedgerCheckpoint, 'c').orderBy('c.size', 'DESC').limit(1).getOne();
-  return toStored(row);
-}
-
-function toStored(row: LedgerCheckpoint | null | undefined): StoredCheckpoint | null {
-  if (!row) return null;
-  return { size: Number(row.size), root: row.root, note: row.note, publishedAt: row.publishedAt };
 }
 
 export interface CheckpointPublisherOptions {

@@ -6,6 +6,7 @@
 import { Column, Entity, Index, PrimaryColumn, type EntityManager, type DataSource } from 'typeorm';
 import { isoInstant } from '../../common/database';
 import { newId } from '../../common/ids';
+import type { ActorFields, OutboxEventInput } from '../core/events';
 
 @Entity({ name: 'outbox' })
 @Index('ix_outbox_pending', ['relayedAt', 'createdAt'])
@@ -13,7 +14,7 @@ export class OutboxEvent {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id!: string;
 
-  /** e.g. `access.decision`, `consent.granted`, `readings.ingested` */
+  /** One of the kinds declared in ledger/core/events.ts. */
   @Column({ type: 'varchar', length: 64 })
   kind!: string;
 
@@ -36,7 +37,16 @@ export const OUTBOX_INSERT_ROWS = 500;
  * happened at `now` (the row's created_at, which the ledger event takes as its `at`)
  * unless its payload says otherwise, as access decisions do with the request's instant.
  */
-export async function appendToOutbox(db: DataSource | EntityManager, events: { kind: string; payload: object }[], now = new Date()): Promise<void> {
+export function appendToOutbox(db: DataSource | EntityManager, events: readonly OutboxEventInput[], now = new Date()): Promise<void> {
+  return appendOutboxRows(db, events, now);
+}
+
+/**
+ * The rows themselves, of any kind and payload: what the relay must cope with from a
+ * writer that predates ledger/core/events.ts or ignores it. Product code writes through
+ * appendToOutbox, whose kinds and payloads are the declared ones.
+ */
+export async function appendOutboxRows(db: DataSource | EntityManager, events: readonly { kind: string; payload: object }[], now = new Date()): Promise<void> {
   if (!events.length) return;
   const createdAt = now.toISOString();
   const rows = events.map((e) => [newId('evt'), e.kind, JSON.stringify(e.payload)] as const);
@@ -68,9 +78,9 @@ export interface EventActor {
 }
 
 /** The actor's fields of an event, without empty ones (a null id would only be folded into the digest). */
-export function actorFields(actor: EventActor): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const key of ['subject', 'role', 'requestId', 'purpose', 'institutionId', 'practitionerId'] as const) {
+export function actorFields(actor: EventActor): ActorFields {
+  const fields: ActorFields = { subject: actor.subject };
+  for (const key of ['role', 'requestId', 'purpose', 'institutionId', 'practitionerId'] as const) {
     const value = actor[key];
     if (typeof value === 'string' && value) fields[key] = value;
   }

@@ -3,7 +3,7 @@
  * job id is the event id, so adding the same event again while the job is still known
  * to Redis is a no-op; beyond that the worker's unique event_id check takes over.
  *
- * Jobs carry the already redacted event (leaf.ts), never the raw outbox payload: what
+ * Jobs carry the already redacted event (core/leaf.ts), never the raw outbox payload: what
  * is in Redis is exactly what will be public in the ledger.
  */
 import { Queue, type JobsOptions } from 'bullmq';

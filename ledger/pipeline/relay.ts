@@ -21,6 +21,7 @@ import { In, type DataSource } from 'typeorm';
 import { LedgerLeaf } from '../store/entities';
 import type { Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
+import type { EventKind, EventPayload } from '../core/events';
 import { ledgerEventFromOutbox, redactFields, type LedgerEvent } from '../core/leaf';
 import { ledgerJobOptions, type LedgerJobData } from './queue';
 
@@ -274,5 +275,7 @@ function eventOf(source: string, row: OutboxRow, now: Date, onRejected?: (err: u
  */
 export function rejectedRowEvent(source: string, row: OutboxRow, now: Date): LedgerEvent {
   const id = `evt_rej_${createHash('sha256').update(`${source}\n${row.id}`).digest('hex').slice(0, 24)}`;
-  return redactFields(id, 'outbox.rejected', { service: source, rowId: row.id, rowKind: row.kind, rowPayload: row.payload, rowCreatedAt: row.created_at }, now.toISOString());
+  const kind = 'outbox.rejected' satisfies EventKind;
+  const payload: EventPayload<typeof kind> = { service: source, rowId: row.id, rowKind: row.kind, rowPayload: row.payload, rowCreatedAt: row.created_at };
+  return redactFields(id, kind, { ...payload }, now.toISOString());
 }

@@ -8,7 +8,7 @@
  * leaves follow the queue's order, and a batch is whatever has accumulated while the
  * previous one was committing: no lingering under light load, full batches under heavy.
  *
- * A batch's jobs are completed only after its transaction (append.ts) commits. Kill the
+ * A batch's jobs are completed only after its transaction (store/append.ts) commits. Kill the
  * process at any point and its uncompleted jobs come back once their locks expire
  * (BullMQ's stalled-job check, which every worker runs); the unique event id turns any
  * that were in fact committed into skips. Exactly once, in order of arrival.

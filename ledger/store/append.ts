@@ -67,7 +67,7 @@ async function appendInTransaction(tx: EntityManager, events: readonly LedgerEve
     return false;
   });
 
-  const leaves = fresh.map(encodeLeaf);
+  const leaves = fresh.map((event) => encodeLeaf(event));
   const tree = new MerkleTree(new DbNodeStore(tx));
   const range = await tree.append(leaves.map((l) => l.hash));
   const rows = fresh.map((event, i) => ({

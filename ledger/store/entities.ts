@@ -2,7 +2,7 @@
  * The ledger's own database (`ledger.sqlite`, or the `ledger` schema in PostgreSQL).
  *
  * - ledger_leaf        one row per appended event: its position, the exact bytes hashed
- * - ledger_node        the perfect-subtree hashes the Merkle tree reads (see node-store.ts)
+ * - ledger_node        the perfect-subtree hashes the Merkle tree reads (see core/node-store.ts)
  * - ledger_state       one row: the committed tree size, the compare-and-set target
  * - ledger_checkpoint  every signed checkpoint ever published, by size
  * - ledger_key         every note verifier key that has signed a checkpoint, so readers

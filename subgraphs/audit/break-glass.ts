@@ -9,7 +9,9 @@ import { userError } from '../../common/errors';
 import { actorFields, appendToOutbox } from '../../ledger/pipeline/outbox';
 import { BreakGlass } from '../../consent/entities';
 import type { SubgraphContext } from '../kit/context';
-import { findLeaves, ledgerOf, type AuditLeaf } from './ledger-reader';
+import type { EventKind } from '../../ledger/core/events';
+import { findLeaves, type StoredLeaf } from '../../ledger/store/read-model';
+import { ledgerOf } from './ledger-reader';
 
 /** The queue shows this many, newest first. */
 const QUEUE_SIZE = 500;
@@ -56,11 +58,11 @@ export async function byId(ctx: SubgraphContext, id: string): Promise<BreakGlass
 }
 
 /** The accesses this break-the-glass decided, from the ledger, newest first. */
-export async function accessesUnder(ctx: SubgraphContext, row: BreakGlass): Promise<AuditLeaf[]> {
+export async function accessesUnder(ctx: SubgraphContext, row: BreakGlass): Promise<StoredLeaf[]> {
   const decidedBy = `break-glass:${row.id}`;
   const leaves = await findLeaves(
     ledgerOf(ctx),
-    { patientId: row.patientId, subject: row.userId, kind: 'access.decision', from: row.startedAt, to: new Date(row.expiresAt.getTime() + 1) },
+    { patientId: row.patientId, subject: row.userId, kind: 'access.decision' satisfies EventKind, from: row.startedAt, to: new Date(row.expiresAt.getTime() + 1) },
     MAX_ACCESSES,
   );
   return leaves.filter((l) => l.event.decidedBy === decidedBy);

@@ -6,7 +6,8 @@
  */
 import type { DataSource } from 'typeorm';
 import { badInput } from '../../common/errors';
-import { findLeaves } from './ledger-reader';
+import type { EventKind } from '../../ledger/core/events';
+import { findLeaves } from '../../ledger/store/read-model';
 
 /** Beyond this many accesses in one report, ask for a shorter period. */
 export const MAX_REPORTED_ACCESSES = 200_000;
@@ -36,7 +37,7 @@ export async function disclosures(ledger: DataSource, patientId: string, from: D
   let seen = 0;
   let before: number | undefined;
   for (;;) {
-    const leaves = await findLeaves(ledger, { patientId, kind: 'access.decision', decision: 'permit', from, to }, CHUNK, before);
+    const leaves = await findLeaves(ledger, { patientId, kind: 'access.decision' satisfies EventKind, decision: 'permit', from, to }, CHUNK, before);
     for (const { event } of leaves) {
       const userId = str(event.subject);
       if (!userId || event.role === 'patient') continue;

@@ -1,14 +1,15 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { ResolverMap } from '../../common/resolver-map';
 import { badInput, userError } from '../../common/errors';
 import { parsePage, toConnection, type PageArgs } from '../../common/pagination';
 import { DateTime } from '../../common/scalars';
 import { CATEGORIES, PURPOSES } from '../../consent/vocabulary';
-import { encodeBase64 } from '../../ledger/core/encoding';
 import type { SubgraphContext } from '../kit/context';
 import type { BreakGlass } from '../../consent/entities';
 import { accessesUnder, byId, review, reviewQueue } from './break-glass';
 import { disclosures, disclosuresCsv, type Recipient } from './disclosures';
-import { checkpointFor, findLeaves, inclusionOf, ledgerOf, type AuditLeaf, type TrailFilter } from './ledger-reader';
+import type { EventKind } from '../../ledger/core/events';
+import { findLeaves, type LeafFilter, type StoredLeaf } from '../../ledger/store/read-model';
+import { checkpointFor, inclusionOf, ledgerOf } from './ledger-reader';
 
 type Ctx = SubgraphContext;
 
@@ -22,7 +23,7 @@ function checkPeriod({ from, to }: Period): void {
 }
 
 /** The page's cursor is the last leaf index shown; the next page starts below it. */
-async function page(ctx: Ctx, filter: TrailFilter, args: PageArgs) {
+async function page(ctx: Ctx, filter: LeafFilter, args: PageArgs) {
   const { limit, after } = parsePage(args, 1);
   const before = after ? Number(after[0]) : undefined;
   if (before !== undefined && (!Number.isSafeInteger(before) || before < 0)) throw badInput('Malformed cursor', 'after');
@@ -45,7 +46,7 @@ function requireCompliance(ctx: Ctx, what: string): void {
 
 const DECISIONS = { PERMIT: 'permit', DENY: 'deny' } as const;
 
-export const resolvers: GraphQLResolverMap<Ctx> = {
+export const resolvers: ResolverMap<Ctx> = {
   DateTime,
 
   Query: {
@@ -74,7 +75,7 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
       // should a policy ever deny it, the patient's events are left out of the page.
       const patients = [...new Set(connection.nodes.map((l) => text(l.event.patientId)).filter((p): p is string => p !== null))];
       const allowed = new Set(await ctx.access.allowed(patients, 'AUDIT'));
-      const visible = (leaf: AuditLeaf) => {
+      const visible = (leaf: StoredLeaf) => {
         const p = text(leaf.event.patientId);
         return p === null || allowed.has(p);
       };
@@ -119,7 +120,7 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
         ctx,
         {
           patientId: patient.id,
-          kind: 'access.decision',
+          kind: 'access.decision' satisfies EventKind,
           notSubject: args.includeOwn ? null : ctx.identity.subject,
           from: args.from,
           to: args.to,
@@ -130,19 +131,19 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
   },
 
   AuditEvent: {
-    id: (leaf: AuditLeaf) => leaf.event.id,
-    kind: (leaf: AuditLeaf) => leaf.event.kind,
-    at: (leaf: AuditLeaf) => new Date(String(leaf.event.at)),
-    patientId: (leaf: AuditLeaf) => text(leaf.event.patientId),
-    actor: (leaf: AuditLeaf) => actorOf(leaf.event),
-    category: (leaf: AuditLeaf) => oneOf(leaf.event.category, CATEGORIES),
-    action: (leaf: AuditLeaf) => oneOf(leaf.event.action, ['read', 'write'] as const)?.toUpperCase() ?? null,
-    purpose: (leaf: AuditLeaf) => oneOf(leaf.event.purpose, PURPOSES),
-    decision: (leaf: AuditLeaf) => oneOf(leaf.event.decision, ['permit', 'deny'] as const)?.toUpperCase() ?? null,
-    decidedBy: (leaf: AuditLeaf) => text(leaf.event.decidedBy),
-    service: (leaf: AuditLeaf) => text(leaf.event.service),
-    requestId: (leaf: AuditLeaf) => text(leaf.event.requestId),
-    ledger: (leaf: AuditLeaf) => leaf,
+    id: (leaf: StoredLeaf) => leaf.event.id,
+    kind: (leaf: StoredLeaf) => leaf.event.kind,
+    at: (leaf: StoredLeaf) => new Date(String(leaf.event.at)),
+    patientId: (leaf: StoredLeaf) => text(leaf.event.patientId),
+    actor: (leaf: StoredLeaf) => actorOf(leaf.event),
+    category: (leaf: StoredLeaf) => oneOf(leaf.event.category, CATEGORIES),
+    action: (leaf: StoredLeaf) => oneOf(leaf.event.action, ['read', 'write'] as const)?.toUpperCase() ?? null,
+    purpose: (leaf: StoredLeaf) => oneOf(leaf.event.purpose, PURPOSES),
+    decision: (leaf: StoredLeaf) => oneOf(leaf.event.decision, ['permit', 'deny'] as const)?.toUpperCase() ?? null,
+    decidedBy: (leaf: StoredLeaf) => text(leaf.event.decidedBy),
+    service: (leaf: StoredLeaf) => text(leaf.event.service),
+    requestId: (leaf: StoredLeaf) => text(leaf.event.requestId),
+    ledger: (leaf: StoredLeaf) => leaf,
   },
 
   AuditActor: {
@@ -151,8 +152,7 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
   },
 
   LedgerPosition: {
-    leafData: (leaf: AuditLeaf) => encodeBase64(Buffer.from(leaf.leafData, 'utf8')),
-    inclusion: (leaf: AuditLeaf, _: unknown, ctx: Ctx) => inclusionOf(ctx, leaf.index),
+    inclusion: (leaf: StoredLeaf, _: unknown, ctx: Ctx) => inclusionOf(ctx, leaf.index),
   },
 };
 

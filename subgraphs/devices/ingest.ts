@@ -5,7 +5,7 @@
  * the same signed batch sent again (a replay) is refused. A reading already stored by an
  * earlier batch (same device, metric, instant) is skipped, not duplicated.
  */
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { In } from 'typeorm';
 import { publicKeyFromRaw, verifyBatch } from '../../common/device-signature';
 import { serialized } from '../../common/database';
@@ -44,14 +44,40 @@ export async function ingestReadings(db: DataSource, input: IngestInput, actor: 
   if (readings.length === 0) throw badInput('A batch needs at least one reading', 'readings');
   if (readings.length > MAX_BATCH) throw badInput(`A batch holds at most ${MAX_BATCH} readings`, 'readings');
   if (!Number.isInteger(input.sequence) || input.sequence < 1) throw badInput('sequence must be a positive integer', 'sequence');
+  const device = await signingDevice(db, input);
+  const unique = validReadings(device, readings, now);
 
+  return serialized(db, () => db.transaction(async (tx) => {
+    await advanceSequence(tx, device, input.sequence);
+    const fresh = await withoutStored(tx, device, unique);
+    await insertReadings(tx, device, fresh);
+    const result = { device, accepted: fresh.length, duplicates: readings.length - fresh.length };
+    // Counts and ids only: the readings themselves are clinical values and stay here.
+    await appendToOutbox(tx, [{
+      kind: 'readings.ingested',
+      payload: { ...actorFields(actor), patientId: device.ownerPatientId, deviceId: device.id, sequence: input.sequence, acceptedCount: result.accepted, duplicateCount: result.duplicates, category: 'DEVICES', action: 'write' },
+    }], now);
+    return result;
+  }));
+}
+
+/** The device the batch names, if it has a key and the batch carries that key's signature. */
+async function signingDevice(db: DataSource, input: IngestInput): Promise<Device> {
   const device = await db.getRepository(Device).findOneBy({ id: input.deviceId });
   if (!device) throw notFound('Device', input.deviceId);
   if (!device.publicKey) throw userError('FORBIDDEN', 'This device has no registered key and cannot send readings');
   if (!verifyBatch(input, input.signature, publicKeyFromRaw(device.publicKey))) {
     throw userError('UNAUTHENTICATED', "The batch is not signed by this device's key");
   }
+  return device;
+}
 
+/**
+ * Every reading checked against what the device reports, the metric's range and the
+ * clock; the first bad one refuses the whole batch. Keyed by metric and instant, so a
+ * reading repeated within the batch counts once (the last copy wins).
+ */
+function validReadings(device: Device, readings: ReadingInput[], now: Date): Map<string, ReadingInput> {
   const allowed = METRICS_BY_KIND[device.kind];
   const unique = new Map<string, ReadingInput>();
   readings.forEach((r, i) => {
@@ -64,56 +90,61 @@ export async function ingestReadings(db: DataSource, input: IngestInput, actor: 
     if (r.recordedAt.getTime() - now.getTime() > MAX_CLOCK_SKEW_MS) {
       throw badInput(`${where}: recordedAt is in the future`, where);
     }
-    unique.set(`${r.metric}|${r.recordedAt.toISOString()}`, r);
+    unique.set(readingKey(r.metric, r.recordedAt), r);
   });
+  return unique;
+}
 
-  return serialized(db, () => db.transaction(async (tx) => {
-    // Compare-and-set inside the transaction: concurrent copies of one batch cannot both pass.
-    const advanced = await tx
+const readingKey = (metric: string, recordedAt: Date) => `${metric}|${recordedAt.toISOString()}`;
+
+/** Moves the device's last sequence up to this batch's, or refuses the batch as a replay. */
+async function advanceSequence(tx: EntityManager, device: Device, sequence: number): Promise<void> {
+  // Compare-and-set inside the transaction: concurrent copies of one batch cannot both pass.
+  const advanced = await tx
+    .createQueryBuilder()
+    .update(Device)
+    .set({ lastSequence: sequence })
+    .where('id = :id AND last_sequence < :sequence', { id: device.id, sequence })
+    .execute();
+  if (!advanced.affected) {
+    throw userError('CONFLICT', `Batch ${sequence} was already accepted or is older than the last one: a replay`, {
+      lastSequence: device.lastSequence,
+    });
+  }
+  device.lastSequence = sequence;
+}
+
+/** The readings not already stored by an earlier batch (looked up 500 instants at a time). */
+async function withoutStored(tx: EntityManager, device: Device, unique: Map<string, ReadingInput>): Promise<ReadingInput[]> {
+  const instants = [...new Set([...unique.values()].map((r) => r.recordedAt.toISOString()))];
+  const existing = new Set<string>();
+  for (let i = 0; i < instants.length; i += 500) {
+    const rows = await tx.getRepository(DeviceReading).find({
+      select: { metric: true, recordedAt: true },
+      where: { deviceId: device.id, recordedAt: In(instants.slice(i, i + 500)) as never },
+    });
+    for (const row of rows) existing.add(readingKey(row.metric, row.recordedAt));
+  }
+  return [...unique.entries()].filter(([key]) => !existing.has(key)).map(([, r]) => r);
+}
+
+/** Inserts the readings, 200 rows per statement. */
+async function insertReadings(tx: EntityManager, device: Device, readings: ReadingInput[]): Promise<void> {
+  for (let i = 0; i < readings.length; i += 200) {
+    await tx
+      .getRepository(DeviceReading)
       .createQueryBuilder()
-      .update(Device)
-      .set({ lastSequence: input.sequence })
-      .where('id = :id AND last_sequence < :sequence', { id: device.id, sequence: input.sequence })
+      .insert()
+      .values(
+        readings.slice(i, i + 200).map((r) => ({
+          id: newId('rdg'),
+          deviceId: device.id,
+          metric: r.metric,
+          value: r.value,
+          unit: METRICS[r.metric].unit,
+          recordedAt: r.recordedAt,
+        })),
+      )
       .execute();
-    if (!advanced.affected) {
-      throw userError('CONFLICT', `Batch ${input.sequence} was already accepted or is older than the last one: a replay`, {
-        lastSequence: device.lastSequence,
-      });
-    }
-    device.lastSequence = input.sequence;
-    const repo = tx.getRepository(DeviceReading);
-    const instants = [...new Set([...unique.values()].map((r) => r.recordedAt.toISOString()))];
-    const existing = new Set<string>();
-    for (let i = 0; i < instants.length; i += 500) {
-      const rows = await repo.find({
-        select: { metric: true, recordedAt: true },
-        where: { deviceId: device.id, recordedAt: In(instants.slice(i, i + 500)) as never },
-      });
-      for (const row of rows) existing.add(`${row.metric}|${row.recordedAt.toISOString()}`);
-    }
-    const fresh = [...unique.entries()].filter(([key]) => !existing.has(key)).map(([, r]) => r);
-    for (let i = 0; i < fresh.length; i += 200) {
-      await repo
-        .createQueryBuilder()
-        .insert()
-        .values(
-          fresh.slice(i, i + 200).map((r) => ({
-            id: newId('rdg'),
-            deviceId: device.id,
-            metric: r.metric,
-            value: r.value,
-            unit: METRICS[r.metric].unit,
-            recordedAt: r.recordedAt,
-          })),
-        )
-        .execute();
-    }
-    const result = { device, accepted: fresh.length, duplicates: readings.length - fresh.length };
-    // Counts and ids only: the readings themselves are clinical values and stay here.
-    await appendToOutbox(tx, [{
-      kind: 'readings.ingested',
-      payload: { ...actorFields(actor), patientId: device.ownerPatientId, deviceId: device.id, sequence: input.sequence, acceptedCount: result.accepted, duplicateCount: result.duplicates, category: 'DEVICES', action: 'write' },
-    }], now);
-    return result;
-  }));
+  }
 }

@@ -1,4 +1,4 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { ResolverMap } from '../../common/resolver-map';
 import { badInput } from '../../common/errors';
 import { parsePage, type PageArgs, type SortColumn } from '../../common/pagination';
 import { DateTime } from '../../common/scalars';
@@ -27,7 +27,7 @@ interface ReadingsArgs extends PageArgs {
   until?: Date | null;
 }
 
-export const resolvers: GraphQLResolverMap<Ctx> = {
+export const resolvers: ResolverMap<Ctx> = {
   DateTime,
 
   Query: {

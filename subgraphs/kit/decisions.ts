@@ -14,6 +14,7 @@ import type { Identity } from '../../common/signed-identity';
 import type { ConsentEngine, Decision, PatientPolicy } from '../../consent/engine';
 import { principalsOf, principalString, type PrincipalScope, type Principals } from '../../consent/principals';
 import type { Action, Category } from '../../consent/vocabulary';
+import { actorFields } from '../../ledger/pipeline/outbox';
 import type { GroupCommit } from './group-commit';
 
 export interface RecordedDecision {
@@ -105,23 +106,20 @@ export class Access {
 
   /** Writes this request's decisions to the outbox, one event per patient, category, action and project. */
   async flush(writer: GroupCommit): Promise<void> {
-    const { identity } = this;
+    // Who asked, as every event names its actor — including the recipient's institution
+    // and practitioner ids, for the accounting of disclosures.
+    const actor = actorFields(this.identity);
+    const at = this.at.toISOString();
     await writer.write(
       this.decisions().map((d) => ({
         kind: 'access.decision',
         payload: {
-          at: this.at.toISOString(),
+          ...actor,
+          at,
           service: this.service,
-          requestId: identity.requestId,
-          subject: identity.subject,
-          role: identity.role,
-          // Who the recipient is, for the accounting of disclosures (ids only; absent when null).
-          ...(identity.institutionId ? { institutionId: identity.institutionId } : {}),
-          ...(identity.practitionerId ? { practitionerId: identity.practitionerId } : {}),
           patientId: d.patientId,
           category: d.category,
           action: d.action,
-          purpose: identity.purpose,
           ...(d.projectId ? { projectId: d.projectId } : {}),
           decision: d.decision.allowed ? 'permit' : 'deny',
           decidedBy: d.decision.decidedBy,

@@ -7,9 +7,10 @@
  */
 import type { DataSource } from 'typeorm';
 import { serialized } from '../../common/database';
+import type { OutboxEventInput } from '../../ledger/core/events';
 import { appendToOutbox, OUTBOX_INSERT_ROWS } from '../../ledger/pipeline/outbox';
 
-type Event = { kind: string; payload: object };
+type Event = OutboxEventInput;
 
 export class GroupCommit {
   private batch: Event[] = [];

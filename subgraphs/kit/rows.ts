@@ -1,6 +1,6 @@
 /**
  * Rows of patient data — a lab result, a device, a reading — each have ONE visibility
- * rule, declared once per kind beside the subgraph's resolvers (`<subgraph>/access.ts`):
+ * rule, declared once per kind beside the subgraph's resolvers (`<subgraph>/rules.ts`):
  * the category it belongs to, whose it is, and what a consent's exceptions can name
  * about it (consent/exceptions.ts). The same rule is applied on every path to a row:
  *

@@ -13,7 +13,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { ResolverMap } from '../../common/resolver-map';
 import { parse } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { type Env, readEnv, DEFAULT_PORTS, type SubgraphName } from '../../common/config';
@@ -39,7 +39,7 @@ import { trustGatewayOnly } from './trust-gateway';
 
 export interface SubgraphDefinition {
   name: SubgraphName;
-  resolvers: GraphQLResolverMap<SubgraphContext>;
+  resolvers: ResolverMap<SubgraphContext>;
   /** What each field is, for the consent gate (see gate.ts). */
   access: AccessRules;
   database: Omit<DatabaseSpec, 'name'>;
@@ -94,13 +94,7 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
   const listener = listenForConsentChanges(env.REDIS_URL, log, (change) => engine.evict(change.patientId));
   const resources = def.resources ? await def.resources(env, log) : { values: {}, close: async () => {} };
 
-  const schema = buildSubgraphSchema({ typeDefs: parse(readSubgraphSdl(def.name)), resolvers: def.resolvers as GraphQLResolverMap<unknown> });
-  if (ungatedForBenchmark()) {
-    if (env.NODE_ENV === 'production') throw new Error('the ungated benchmark preload is refused in production');
-    log.warn('CONSENT GATE OFF: serving data without consent checks (benchmark preload)');
-  } else {
-    gateSchema(schema, def.access);
-  }
+  const schema = gatedSchema(def, env, log);
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -133,12 +127,7 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
   app.use(notFound('plain'));
   app.use(httpErrors('plain', log));
 
-  const port = options.port ?? env.PORT ?? DEFAULT_PORTS[def.name];
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(port, env.HOST, resolve);
-  });
-  const actualPort = (httpServer.address() as AddressInfo).port;
+  const actualPort = await listen(httpServer, options.port ?? env.PORT ?? DEFAULT_PORTS[def.name], env.HOST);
   const url = `http://${env.HOST}:${actualPort}/graphql`;
   log.info({ url }, `${def.name} subgraph ready`);
 
@@ -157,6 +146,30 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
       await consentDb.destroy();
     },
   };
+}
+
+/**
+ * The subgraph's Federation schema with every field behind the consent gate (gate.ts);
+ * only the benchmark's preload (ungated.ts) serves it ungated, and never in production.
+ */
+function gatedSchema(def: SubgraphDefinition, env: Env, log: Logger): ReturnType<typeof buildSubgraphSchema> {
+  const schema = buildSubgraphSchema({ typeDefs: parse(readSubgraphSdl(def.name)), resolvers: def.resolvers as ResolverMap<unknown> });
+  if (ungatedForBenchmark()) {
+    if (env.NODE_ENV === 'production') throw new Error('the ungated benchmark preload is refused in production');
+    log.warn('CONSENT GATE OFF: serving data without consent checks (benchmark preload)');
+  } else {
+    gateSchema(schema, def.access);
+  }
+  return schema;
+}
+
+/** Listens on `port` (0: any free one); resolves with the port it got. */
+async function listen(httpServer: http.Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, host, resolve);
+  });
+  return (httpServer.address() as AddressInfo).port;
 }
 
 /** Entry point of a subgraph process: start, then stop cleanly on SIGINT/SIGTERM. */

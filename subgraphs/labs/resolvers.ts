@@ -1,4 +1,4 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { ResolverMap } from '../../common/resolver-map';
 import { badInput, userError } from '../../common/errors';
 import { parsePage, type SortColumn, type PageArgs } from '../../common/pagination';
 import { DateTime } from '../../common/scalars';
@@ -35,7 +35,7 @@ interface CohortRef {
   memberIds?: string[];
 }
 
-export const resolvers: GraphQLResolverMap<Ctx> = {
+export const resolvers: ResolverMap<Ctx> = {
   DateTime,
 
   Query: {

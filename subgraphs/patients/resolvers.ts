@@ -1,4 +1,4 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { ResolverMap } from '../../common/resolver-map';
 import { notFound, badInput } from '../../common/errors';
 import { keysetPredicate, parsePage, toConnection, type SortColumn } from '../../common/pagination';
 import { CalendarDate, DateTime } from '../../common/scalars';
@@ -30,7 +30,7 @@ const humanName = (p: { givenName: string; familyName: string }) => ({
 
 const PATIENT_ORDER: SortColumn[] = [{ column: 'p.id', direction: 'ASC' }];
 
-export const resolvers: GraphQLResolverMap<Ctx> = {
+export const resolvers: ResolverMap<Ctx> = {
   Date: CalendarDate,
   DateTime,
   Mutation: consentResolvers.Mutation,

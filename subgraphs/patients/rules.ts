@@ -14,7 +14,7 @@ export const access: AccessRules = {
     fields: {
       // Reachable with consent to any category (checked in the resolver); each field has its own.
       patient: 'PUBLIC',
-      // Filtered inside the query to the patients this requester may see (visibility.ts).
+      // Filtered inside the query to the patients this requester may see (consent/patient-filter.ts).
       patients: 'PUBLIC',
       institution: 'PUBLIC',
       institutions: 'PUBLIC',

@@ -1,4 +1,4 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { ResolverMap } from '../../common/resolver-map';
 import { badInput, notFound, userError } from '../../common/errors';
 import { isValidLoinc } from '../../common/loinc';
 import { keysetPredicate, parsePage, toConnection, type PageArgs, type SortColumn } from '../../common/pagination';
@@ -58,7 +58,7 @@ async function seesPseudonym(ctx: Ctx, e: VisibleEnrolment): Promise<boolean> {
   return view === 'self' || view === 'member';
 }
 
-export const resolvers: GraphQLResolverMap<Ctx> = {
+export const resolvers: ResolverMap<Ctx> = {
   DateTime,
 
   Query: {

@@ -3,14 +3,14 @@
  * a declaration is refused — proved by removing one and watching it fail closed.
  */
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { ResolverMap } from '../../common/resolver-map';
 import { GraphQLError, isObjectType, parse } from 'graphql';
 import { readSubgraphSdl } from '../../common/paths';
 import { SUBGRAPHS } from '../../subgraphs';
 import { gateSchema, type AccessRules } from '../../subgraphs/kit/gate';
 
 const build = (name: keyof typeof SUBGRAPHS) =>
-  buildSubgraphSchema({ typeDefs: parse(readSubgraphSdl(name)), resolvers: SUBGRAPHS[name].resolvers as GraphQLResolverMap<unknown> });
+  buildSubgraphSchema({ typeDefs: parse(readSubgraphSdl(name)), resolvers: SUBGRAPHS[name].resolvers as ResolverMap<unknown> });
 
 describe.each(Object.keys(SUBGRAPHS) as (keyof typeof SUBGRAPHS)[])('the %s subgraph', (name) => {
   test('declares a data category (or PUBLIC / VIA_PARENT) for every field and every entity reference', () => {

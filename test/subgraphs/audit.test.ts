@@ -16,11 +16,14 @@ import { loadLedgerNoteKey, type LedgerNoteKey } from '../../ledger/core/note-ke
 import { parseVerifierKey } from '../../ledger/core/note';
 import { verifyInclusion } from '../../ledger/core/verify';
 import { codes, ok } from '../support/graphql';
+import { appendLeafTexts, FORMAT_1_LEAVES } from '../support/ledger-leaves';
 import { startSeededSubgraph, type SubgraphUnderTest } from '../support/subgraph';
 
 const ORIGIN = 'custodian.test/audit';
 const PATIENT_A = 'pat_audit_a';
 const PATIENT_B = 'pat_audit_b';
+/** The patient of the format-1 fixture leaves. */
+const FORMAT_1_PATIENT = 'pat_0e6b2d91';
 
 const identity = (over: Partial<Identity>): Identity => ({
   subject: 'usr_x',
@@ -42,7 +45,7 @@ let ledger: DataSource;
 let key: LedgerNoteKey;
 let n = 0;
 
-/** An access decision as kit/access.ts writes it, through the outbox → leaf path. */
+/** An access decision as kit/decisions.ts writes it, through the outbox → leaf path. */
 function access(over: Record<string, unknown>): LedgerEvent {
   n++;
   const payload = {
@@ -240,5 +243,27 @@ describe('audit subgraph', () => {
     expect(auditTrail.nodes[0].id).toBe(late.id);
     expect(auditTrail.nodes[0].ledger.inclusion).toBeNull();
     expect(auditTrail.nodes[1].ledger.inclusion.treeSize).toBe(events.length);
+  });
+
+  test('format-1 leaves (written before leaves carried a version) read in the trail beside format-2 ones, bytes unchanged, proofs verifying', async () => {
+    const [first] = await appendLeafTexts(ledger, FORMAT_1_LEAVES.map((l) => l.text));
+    await publishCheckpoint(ledger, key, ORIGIN);
+    const old = ok(await t.gql(TRAIL, { patientId: FORMAT_1_PATIENT }, COMPLIANCE)).auditTrail.nodes;
+    const expected = FORMAT_1_LEAVES.map((l, i) => ({ fixture: l, index: first! + i, event: JSON.parse(l.text) })).filter((l) => l.event.patientId === FORMAT_1_PATIENT).reverse();
+    expect(old.map((n: any) => [n.id, n.ledger.index, n.ledger.leafData, n.ledger.leafHash])).toEqual(expected.map((l) => [l.event.id, l.index, l.fixture.leafData, l.fixture.leafHash]));
+    expect(old.find((n: any) => n.kind === 'access.decision')).toMatchObject({
+      category: 'LABS',
+      action: 'READ',
+      purpose: 'TREATMENT',
+      decision: 'PERMIT',
+      decidedBy: 'base:treating-institution',
+      service: 'labs',
+      actor: { userId: 'usr_3f8a1c9e', role: 'clinician', institutionId: 'inst_7d2e', practitionerId: 'prac_41c0' },
+    });
+    for (const node of old) verifyAsOutsider(node);
+    // The format-2 leaves appended earlier read the same way, and their bytes say "v":2.
+    const newer = ok(await t.gql(TRAIL, { patientId: PATIENT_A, first: 1 }, COMPLIANCE)).auditTrail.nodes[0];
+    expect(decodeBase64Strict(newer.ledger.leafData)!.toString('utf8')).toMatch(/,"v":2}$/);
+    verifyAsOutsider(newer);
   });
 });

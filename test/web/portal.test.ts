@@ -8,7 +8,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { gql, ok } from '../support/graphql';
+import { encodeLeaf, readLeaf } from '../../ledger/core/leaf';
 import { loadConsistencyVectors, loadInclusionVectors, loadReferenceTree } from '../support/ledger';
+import { FORMAT_1_LEAVES } from '../support/ledger-leaves';
 import { launchChromium, person, type Chromium, type Person } from './browser';
 import { startPortalHub, type PortalHub } from './portal-hub';
 
@@ -432,6 +434,25 @@ describe('the web portal, in Chromium', () => {
     expect(outcome.opened).toBe(cases.note.noteText);
     expect(outcome.keyId).toBe(cases.note.keyIdHex);
     expect(outcome.forged).toBe('refused');
+  });
+
+  test('the browser reads ledger leaves of both formats as the server does: format 1 from before the version field, format 2', async () => {
+    const page = pat.page;
+    await page.goto(`${hub.origin}/#/me`);
+    const format2 = encodeLeaf(readLeaf(Buffer.from(FORMAT_1_LEAVES[0]!.leafData, 'base64')).event).data.toString('base64');
+    const leaves = [...FORMAT_1_LEAVES.map((l) => l.leafData), format2];
+    const read = (await page.evaluate(
+      `(async (leaves) => {
+        const l = await import('/app/js/ledger.js');
+        const newer = new TextEncoder().encode('{"at":"2026-12-02T10:00:00Z","id":"evt_x","kind":"k","v":3}');
+        let refused = '';
+        try { l.readLeaf(newer); } catch (e) { refused = e instanceof l.VerifyError ? 'refused' : 'crashed: ' + e; }
+        return { leaves: leaves.map((b) => { const r = l.readLeaf(l.fromBase64(b)); return { format: r.format, event: r.event }; }), refused };
+      })(${JSON.stringify(leaves)})`,
+    )) as { leaves: { format: number; event: unknown }[]; refused: string };
+    expect(read.leaves).toEqual(leaves.map((b) => readLeaf(Buffer.from(b, 'base64'))));
+    expect(read.leaves.map((r) => r.format)).toEqual([...FORMAT_1_LEAVES.map(() => 1), 2]);
+    expect(read.refused).toBe('refused');
   });
 
   test('on a phone-sized screen the pages fit the width and pass the accessibility check', async () => {

@@ -1,6 +1,6 @@
 import { type MigrationInterface, type QueryRunner, Table, TableIndex } from 'typeorm';
 import { col } from '../../../common/migration';
-import { leafIndexRow, parseLeaf } from '../leaf-index';
+import { leafIndexRowOfData } from '../leaf-index';
 
 /** Rows per backfill read and insert. */
 const CHUNK = 500;
@@ -40,7 +40,7 @@ export class CreateLeafIndex1764921600000 implements MigrationInterface {
         .getRawMany();
       if (!leaves.length) break;
       const rows = leaves.map((l) => {
-        const r = leafIndexRow(Number(l.leaf_index), parseLeaf(l.leaf_data));
+        const r = leafIndexRowOfData(Number(l.leaf_index), l.leaf_data);
         return { leaf_index: r.leafIndex, kind: r.kind, at: r.at.toISOString(), patient_id: r.patientId, subject: r.subject, category: r.category, decision: r.decision };
       });
       await q.manager.createQueryBuilder().insert().into('ledger_leaf_index').values(rows).execute();

@@ -104,9 +104,9 @@ describe('ledger events from outbox rows', () => {
     expect(() => redactEvent({ id: 'evt_1', kind: 'k' })).toThrow(LedgerEventError);
   });
 
-  test('leaf bytes are RFC 8785: sorted keys, no white space, UTF-8, and hash as an RFC 6962 leaf', () => {
+  test('leaf bytes are RFC 8785: sorted keys, no white space, UTF-8, and hash as an RFC 6962 leaf (format 1)', () => {
     const event = redactEvent({ id: 'evt_0009', kind: 'k', at: '2026-03-01T00:00:00Z', role: 'médecin', count: 2, category: 'Ä' });
-    const leaf = encodeLeaf(event);
+    const leaf = encodeLeaf(event, 1);
     expect(leaf.text).toBe('{"at":"2026-03-01T00:00:00Z","category":"Ä","count":2,"id":"evt_0009","kind":"k","role":"médecin"}');
     expect(leaf.data.equals(Buffer.from(leaf.text, 'utf8'))).toBe(true);
     expect(leaf.hash.equals(refLeafHash(leaf.data))).toBe(true);

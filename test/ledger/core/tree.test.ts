@@ -1,5 +1,5 @@
 /**
- * The Merkle tree against an independent recursive RFC 6962 reference (helpers.ts):
+ * The Merkle tree against an independent recursive RFC 6962 reference (test/support/ledger.ts):
  * roots, inclusion and consistency proofs at the current and every historical size,
  * however the leaves were batched, plus the store contract and argument checking.
  */

@@ -1,6 +1,6 @@
 /**
  * The verifier's refusals, each with the reason a caller can act on. Proofs and roots
- * come from the independent reference in helpers.ts, not from ledger/tree.
+ * come from the independent reference in test/support/ledger.ts, not from ledger/core/tree.ts.
  */
 import { ProofError, rootFromInclusionProof, verifyConsistency, verifyInclusion, type ProofErrorCode } from '../../../ledger/core/verify';
 import { ReferenceTree, leafData, refLeafHash } from '../../support/ledger';

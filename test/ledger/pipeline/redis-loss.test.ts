@@ -14,7 +14,7 @@ import { freePort } from '../../../common/ports';
 import { openLedgerDatabase } from '../../../ledger/store/database';
 import { LedgerLeaf } from '../../../ledger/store/entities';
 import { ledgerTree } from '../../../ledger/store/read-model';
-import { appendToOutbox, OutboxEvent } from '../../../ledger/pipeline/outbox';
+import { appendOutboxRows, OutboxEvent } from '../../../ledger/pipeline/outbox';
 import { createLedgerQueue, type LedgerJobData } from '../../../ledger/pipeline/queue';
 import { OutboxRelay } from '../../../ledger/pipeline/relay';
 import { LedgerWorker } from '../../../ledger/pipeline/worker';
@@ -90,7 +90,7 @@ describe('Redis lost mid-stream', () => {
     let written = 0;
     const write = async (count: number) => {
       for (let i = 0; i < count; i += CHUNK) {
-        await source.transaction((tx) => appendToOutbox(tx, Array.from({ length: CHUNK }, (_, j) => ({ kind: 'loss.test', payload: { count: written + j } }))));
+        await source.transaction((tx) => appendOutboxRows(tx, Array.from({ length: CHUNK }, (_, j) => ({ kind: 'loss.test', payload: { count: written + j } }))));
         written += CHUNK;
         await new Promise((r) => setTimeout(r, 10));
       }

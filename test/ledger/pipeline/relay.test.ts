@@ -8,7 +8,7 @@ import { In, IsNull, Not } from 'typeorm';
 import { appendEvents } from '../../../ledger/store/append';
 import { openLedgerDatabase } from '../../../ledger/store/database';
 import type { Queue } from 'bullmq';
-import { appendToOutbox, OutboxEvent } from '../../../ledger/pipeline/outbox';
+import { appendOutboxRows, OutboxEvent } from '../../../ledger/pipeline/outbox';
 import { OutboxRelay, rejectedRowEvent } from '../../../ledger/pipeline/relay';
 import { createLedgerQueue, type LedgerJobData } from '../../../ledger/pipeline/queue';
 import { freshDatabase, type TestDatabase } from '../../support/database';
@@ -47,10 +47,10 @@ describe('OutboxRelay', () => {
 
   test('moves both outboxes into the queue, oldest first, marks them, and a re-run adds nothing', async () => {
     // Written out of order, so the relay has to sort by created_at.
-    await appendToOutbox(sourceA, [{ kind: 'a.second', payload: { patientId: 'pat_a2' } }], new Date('2026-01-01T00:00:02Z'));
-    await appendToOutbox(sourceA, [{ kind: 'a.first', payload: { patientId: 'pat_a1' } }], new Date('2026-01-01T00:00:01Z'));
-    await appendToOutbox(sourceA, [{ kind: 'a.third', payload: { patientId: 'pat_a3' } }], new Date('2026-01-01T00:00:03Z'));
-    await appendToOutbox(sourceB, [
+    await appendOutboxRows(sourceA, [{ kind: 'a.second', payload: { patientId: 'pat_a2' } }], new Date('2026-01-01T00:00:02Z'));
+    await appendOutboxRows(sourceA, [{ kind: 'a.first', payload: { patientId: 'pat_a1' } }], new Date('2026-01-01T00:00:01Z'));
+    await appendOutboxRows(sourceA, [{ kind: 'a.third', payload: { patientId: 'pat_a3' } }], new Date('2026-01-01T00:00:03Z'));
+    await appendOutboxRows(sourceB, [
       { kind: 'b.reading', payload: { deviceId: 'dev_1', glucose: 7.2 } },
       { kind: 'b.reading', payload: { deviceId: 'dev_2', glucose: 5.1 } },
     ]);
@@ -86,8 +86,8 @@ describe('OutboxRelay', () => {
   });
 
   test('with Redis unreachable the rows stay pending, and a later tick with a good connection drains them', async () => {
-    await appendToOutbox(sourceA, [{ kind: 'late', payload: { patientId: 'pat_late' } }]);
-    await appendToOutbox(sourceB, [{ kind: 'late', payload: { deviceId: 'dev_late' } }]);
+    await appendOutboxRows(sourceA, [{ kind: 'late', payload: { patientId: 'pat_late' } }]);
+    await appendOutboxRows(sourceB, [{ kind: 'late', payload: { deviceId: 'dev_late' } }]);
 
     const unreachable = createLedgerQueue(uniqueQueueName('down'), 'redis://127.0.0.1:1');
     const downRelay = new OutboxRelay([sourceA, sourceB], unreachable, { addTimeoutMs: 300 });
@@ -111,7 +111,7 @@ describe('OutboxRelay', () => {
   test('a source database that fails does not stop the others', async () => {
     const broken = await openOutboxDatabase(database.env, 'relay_broken');
     await broken.query('DROP TABLE outbox');
-    await appendToOutbox(sourceB, [{ kind: 'after.broken', payload: {} }]);
+    await appendOutboxRows(sourceB, [{ kind: 'after.broken', payload: {} }]);
     const errors: object[] = [];
     const relay = new OutboxRelay([broken, sourceB], queue, { log: { warn: () => undefined, error: (o) => errors.push(o) } });
     expect(await relay.tick()).toBe(1);
@@ -123,7 +123,7 @@ describe('OutboxRelay', () => {
     const bad = (i: number) => ({ id: `evt_bad${i}`, kind: 'not a kind', payload: `{"i":${i}}`, createdAt: new Date(Date.now() - 60_000 + i), relayedAt: null });
     // More bad rows than one batch holds, ahead of a good one.
     await sourceB.getRepository(OutboxEvent).insert([bad(1), bad(2), bad(3)]);
-    await appendToOutbox(sourceB, [{ kind: 'next', payload: {} }]);
+    await appendOutboxRows(sourceB, [{ kind: 'next', payload: {} }]);
     const errors: object[] = [];
     const relay = new OutboxRelay([{ name: 'b', db: sourceB }], queue, { batchSize: 2, log: { warn: () => undefined, error: (o) => errors.push(o) } });
     expect(await relay.tick()).toBe(4);
@@ -149,7 +149,7 @@ describe('OutboxRelay', () => {
   test('relayed rows are confirmed against the ledger: held ones pruned, ones Redis lost queued again', async () => {
     const ledger = await openLedgerDatabase(database.env);
     try {
-      await appendToOutbox(sourceA, [{ kind: 'confirm.one', payload: { count: 1 } }, { kind: 'confirm.two', payload: { count: 2 } }]);
+      await appendOutboxRows(sourceA, [{ kind: 'confirm.one', payload: { count: 1 } }, { kind: 'confirm.two', payload: { count: 2 } }]);
       let clock = Date.now();
       const relay = new OutboxRelay([sourceA], queue, { ledger, confirmAfterMs: 10_000, now: () => new Date(clock) });
       expect(await relay.tick()).toBe(2);
@@ -184,7 +184,7 @@ describe('OutboxRelay', () => {
     const relay = new OutboxRelay([sourceA, sourceB], queue, { intervalMs: 50 });
     relay.start();
     try {
-      await appendToOutbox(sourceA, [{ kind: 'interval', payload: {} }]);
+      await appendOutboxRows(sourceA, [{ kind: 'interval', payload: {} }]);
       const deadline = Date.now() + 5_000;
       while ((await pending(sourceA)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       expect(await pending(sourceA)).toBe(0);

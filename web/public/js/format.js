@@ -1,14 +1,6 @@
 // @ts-check
 /** Words and formats shared by the views. */
-
-export const CATEGORY_LABEL = /** @type {Record<string, string>} */ ({
-  DEMOGRAPHICS: 'Personal details',
-  LABS: 'Lab results',
-  DEVICES: 'Devices and readings',
-  RESEARCH: 'Research participation',
-  CONSENT: 'Consents',
-  AUDIT: 'Audit trail',
-});
+import { CATEGORY_LABEL } from './vocabulary.js';
 
 export const PURPOSE_LABEL = /** @type {Record<string, string>} */ ({
   TREATMENT: 'Treatment',

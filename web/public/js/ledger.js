@@ -6,9 +6,10 @@
  *   - RFC 6962 hashes: leaf SHA-256(0x00 ‖ data), node SHA-256(0x01 ‖ left ‖ right);
  *   - RFC 9162 §2.1.3.2 inclusion and §2.1.4.2 consistency proof verification;
  *   - C2SP signed notes with Ed25519: key id = SHA-256(name ‖ "\n" ‖ 0x01 ‖ key)[:4];
- *   - C2SP tlog-checkpoint text: origin, size, base64 root.
+ *   - C2SP tlog-checkpoint text: origin, size, base64 root;
+ *   - ledger leaves of every format (ledger/FORMAT.md): format 1 without `v`, format 2 `"v":2`.
  *
- * The same algorithms as ledger/core/verify.ts and ledger/core/note.ts on the server, written
+ * The same algorithms as ledger/core/verify.ts, note.ts and leaf.ts on the server, written
  * again here so that a lying server cannot also supply the verdict.
  */
 
@@ -290,4 +291,40 @@ export async function openCheckpoint(note, verifier) {
   const checkpoint = parseCheckpoint(await openNote(note, verifier));
   if (checkpoint.origin !== verifier.name) throw new VerifyError(`the checkpoint is for ${checkpoint.origin}, not ${verifier.name}`);
   return checkpoint;
+}
+
+/** The leaf format this page reads up to (ledger/core/leaf.ts LEAF_FORMAT). */
+export const LEAF_FORMAT = 2;
+
+/**
+ * @typedef {{ format: number, event: Record<string, unknown>, fields: Record<string, unknown> }} Leaf
+ */
+
+/**
+ * Reads a ledger leaf's bytes, as ledger/core/leaf.ts readLeaf does: UTF-8 JSON of one
+ * flat object with a string id, kind and at; no `v` is format 1 (leaves written before
+ * the version field), `"v":2` is format 2. `event` is without `v`; `fields` is everything
+ * the bytes say. (The hash, checked by the caller, is what makes the bytes evidence.)
+ * @param {Uint8Array} data
+ * @returns {Leaf}
+ */
+export function readLeaf(data) {
+  /** @type {unknown} */
+  let parsed;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(data));
+  } catch {
+    throw new VerifyError('the entry is not UTF-8 JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new VerifyError('the entry is not a JSON object');
+  const fields = /** @type {Record<string, unknown>} */ (parsed);
+  const { v, ...event } = fields;
+  let format = 1;
+  if (v === 2) format = 2;
+  else if (typeof v === 'number' && Number.isSafeInteger(v) && v > LEAF_FORMAT) throw new VerifyError(`the entry is a format-${v} leaf, newer than this page reads (1 to ${LEAF_FORMAT}): reload the page`);
+  else if (v !== undefined) throw new VerifyError(`the entry's format ${JSON.stringify(v)} is not one ever written`);
+  for (const key of ['id', 'kind', 'at']) {
+    if (typeof event[key] !== 'string') throw new VerifyError(`the entry has no string ${key}`);
+  }
+  return { format, event, fields };
 }

@@ -7,7 +7,8 @@
 import { graphql, graphqlStrict, ledgerGet, readable } from '../api.js';
 import { busy, field, h, notice, replace, select } from '../dom.js';
 import { categoryLabel, purposeLabel, when } from '../format.js';
-import { VerifyError, equalBytes, fromBase64, leafHash, openCheckpoint, parseVerifierKey, rootFromInclusionProof, toBase64, toHex, verifyConsistency } from '../ledger.js';
+import { CATEGORIES } from '../vocabulary.js';
+import { VerifyError, equalBytes, fromBase64, leafHash, openCheckpoint, parseVerifierKey, readLeaf, rootFromInclusionProof, toBase64, toHex, verifyConsistency } from '../ledger.js';
 
 const OPS = { purpose: 'OPERATIONS' };
 
@@ -52,7 +53,7 @@ const AUDIT_QUERY = `query Audit($patientId: ID, $actor: ID, $category: DataCate
 async function renderAudit(target) {
   const patient = h('input', { name: 'patient', autocapitalize: 'none', spellcheck: 'false' });
   const actor = h('input', { name: 'actor', autocapitalize: 'none', spellcheck: 'false' });
-  const category = select({ name: 'category' }, [['', 'Any'], ...['DEMOGRAPHICS', 'LABS', 'DEVICES', 'RESEARCH', 'CONSENT', 'AUDIT'].map((c) => /** @type {[string, string]} */ ([c, categoryLabel(c)]))]);
+  const category = select({ name: 'category' }, [['', 'Any'], ...CATEGORIES.map((c) => /** @type {[string, string]} */ ([c, categoryLabel(c)]))]);
   const decision = select({ name: 'decision' }, [['', 'Any'], ['PERMIT', 'Allowed'], ['DENY', 'Refused']]);
   const kind = h('input', { name: 'kind', list: 'event-kinds', autocapitalize: 'none' });
   const from = h('input', { type: 'datetime-local', name: 'from' });
@@ -78,7 +79,7 @@ async function renderAudit(target) {
       field('From', from),
       field('Until (exclusive)', to),
     ),
-    h('datalist', { id: 'event-kinds' }, ['access.decision', 'consent.granted', 'consent.revoked', 'breakglass.started', 'breakglass.reviewed', 'user.enrolled', 'passkey.registered', 'session.started', 'session.ended', 'apitoken.created', 'apitoken.revoked', 'device.registered', 'readings.ingested'].map((k) => h('option', { value: k }))),
+    h('datalist', { id: 'event-kinds' }, ['access.decision', 'consent.granted', 'consent.revoked', 'breakglass.started', 'breakglass.reviewed', 'user.enrolled', 'passkey.registered', 'passkey.removed', 'session.started', 'session.ended', 'session.revoked', 'apitoken.created', 'apitoken.revoked', 'device.registered', 'readings.ingested', 'outbox.rejected'].map((k) => h('option', { value: k }))),
     search,
   );
   replace(target, h('h2', {}, 'Audit trail'), form, results);
@@ -409,8 +410,8 @@ export async function verifyEntry(report, verifier, index, eventId) {
     const entry = await ledgerGet(`/ledger/entries/${index}`, 'json', true);
     const data = fromBase64(entry.leafData);
     const hash = await leafHash(data);
-    step(`Entry ${index}: its ${data.length} bytes hash to ${toBase64(hash)} (SHA-256 of 0x00 ‖ data, computed here).`);
-    const event = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(data));
+    const { format, event, fields } = readLeaf(data);
+    step(`Entry ${index}: a format-${format} leaf whose ${data.length} bytes hash to ${toBase64(hash)} (SHA-256 of 0x00 ‖ data, computed here).`);
     if (eventId !== undefined) {
       if (event.id !== eventId) throw new VerifyError(`entry ${index} records event ${event.id}, not the audit event ${eventId}`);
       step(`The entry records audit event ${eventId}.`);
@@ -421,9 +422,9 @@ export async function verifyEntry(report, verifier, index, eventId) {
     step(`Its inclusion proof (${proof.hashes.length} hashes) leads to the signed root ${toBase64(checkpoint.root)}.`);
     replace(verdict,
       h('div', { class: 'notice ok verified', role: 'status' }, h('strong', {}, `Verified: entry ${index} is in the signed ledger of ${checkpoint.size} entries.`)),
-      h('details', {}, h('summary', {}, 'The entry (exactly the bytes that were hashed)'), h('pre', {}, JSON.stringify(event, null, 2))));
+      h('details', {}, h('summary', {}, 'The entry (exactly the bytes that were hashed)'), h('pre', {}, JSON.stringify(fields, null, 2))));
   } catch (err) {
-    const why = err instanceof VerifyError ? err.message : err instanceof SyntaxError ? 'the entry is not JSON' : readable(err);
+    const why = err instanceof VerifyError ? err.message : readable(err);
     steps.append(h('li', {}, h('span', { class: 'verdict bad' }, '✗ '), why));
     replace(verdict, h('div', { class: 'notice error failed', role: 'alert' }, h('strong', {}, 'Verification FAILED: '), why));
   }

@@ -6,6 +6,7 @@
 import { graphql, graphqlStrict, readable } from '../api.js';
 import { busy, field, h, notice, replace, select, uid } from '../dom.js';
 import { categoryLabel, day, purposeLabel, when } from '../format.js';
+import { GRANTABLE } from '../vocabulary.js';
 import { renderRecord } from './record.js';
 
 const DIRECTORY_QUERY = `query Directory {
@@ -220,7 +221,7 @@ function grantForm(patientId, dir, reload) {
       const box = h('input', { type: 'checkbox', name, value, id: uid() });
       return h('div', { class: 'check' }, box, h('label', { for: box.id }, label));
     }));
-  const categories = checks('What', 'category', ['DEMOGRAPHICS', 'LABS', 'DEVICES', 'RESEARCH'].map((c) => [c, categoryLabel(c)]));
+  const categories = checks('What', 'category', GRANTABLE.map((c) => [c, categoryLabel(c)]));
   const purposes = checks('For what purpose', 'purpose', [
     ['TREATMENT', 'Treatment'],
     ['RESEARCH', 'Research'],

@@ -53,18 +53,18 @@ export function whyButton(patientId, category, purpose) {
 }
 
 /**
- * @param {string} title
+ * A card headed by the category's name.
  * @param {string} category
  * @param {import('../api.js').GraphQLError | undefined} forbidden
  * @param {() => import('../dom.js').Children} body
  * @param {{ patientId: string, purpose?: string, explain: boolean }} ctx
  */
-function section(title, category, forbidden, body, ctx) {
+function section(category, forbidden, body, ctx) {
   const id = `sec-${category.toLowerCase()}`;
   return h(
     'section',
     { class: 'card', 'aria-labelledby': id, 'data-category': category },
-    h('h3', { id }, title),
+    h('h3', { id }, categoryLabel(category)),
     forbidden
       ? h('p', {}, hiddenBadge(categoryLabel(category), readable(forbidden)), ctx.explain ? h('br') : null, ctx.explain ? whyButton(ctx.patientId, category, ctx.purpose) : null)
       : body(),
@@ -111,7 +111,7 @@ export async function renderRecord(target, patientId, options = {}) {
     target,
     h('h2', {}, options.heading ?? p.name?.text ?? 'Patient record'),
     other.length ? notice('error', readable(other[0])) : null,
-    section('Personal details', 'DEMOGRAPHICS', forbiddenAt(errors, ['demographics']), () =>
+    section('DEMOGRAPHICS', forbiddenAt(errors, ['demographics']), () =>
       h(
         'dl',
         { class: 'facts' },
@@ -121,9 +121,9 @@ export async function renderRecord(target, patientId, options = {}) {
         h('dt', {}, 'Cared for at'), h('dd', {}, p.institution?.name ?? '—'),
         (p.identifiers ?? []).map((/** @type {any} */ i) => [h('dt', {}, 'Record number'), h('dd', {}, i.value)]),
       ), ctx),
-    section('Lab results', 'LABS', forbiddenAt(errors, ['labs']), () => labs(data.labs?.labResults), ctx),
-    section('Devices and readings', 'DEVICES', forbiddenAt(errors, ['devices']), () => devices(data.devices?.devices), ctx),
-    section('Research participation', 'RESEARCH', forbiddenAt(errors, ['research']), () => research(data.research?.researchProjects), ctx),
+    section('LABS', forbiddenAt(errors, ['labs']), () => labs(data.labs?.labResults), ctx),
+    section('DEVICES', forbiddenAt(errors, ['devices']), () => devices(data.devices?.devices), ctx),
+    section('RESEARCH', forbiddenAt(errors, ['research']), () => research(data.research?.researchProjects), ctx),
   );
   return p;
 }

@@ -1,0 +1,27 @@
+/**
+ * What every route of /auth works with: the identity database, the session
+ * signing key, the relying party, the log and the stateless sign-in challenges — made
+ * once by `webauthnRoutes` (../webauthn.ts) and passed to each handler.
+ */
+import type { KeyObject } from 'node:crypto';
+import type { Request, Response } from 'express';
+import type { DataSource } from 'typeorm';
+import type { Logger } from '../../../common/logger';
+import type { SignInChallenges } from '../challenges';
+
+export interface WebAuthnConfig {
+  rpId: string;
+  rpName: string;
+  origin: string;
+}
+
+export interface RouteContext {
+  db: DataSource;
+  sessionKey: KeyObject;
+  config: WebAuthnConfig;
+  log: Logger;
+  signInChallenges: SignInChallenges;
+}
+
+/** One route: it answers through `res`, or throws an AuthError (see ./error-responses.ts). */
+export type RouteHandler = (ctx: RouteContext, req: Request, res: Response) => Promise<void>;

@@ -1,0 +1,54 @@
+/**
+ * The portal's copy of the consent vocabulary, generated from consent/vocabulary.ts.
+ *
+ * The portal is plain ES modules served as files (router.ts), so it cannot import the
+ * TypeScript declaration; it imports `web/public/js/vocabulary.js`, which this module
+ * writes. Like `supergraph.graphql`, the file is checked in, and a test
+ * (test/consent/vocabulary.test.ts) fails when it is stale.
+ *
+ *   node dist/web/portal-vocabulary.js --write   rewrite web/public/js/vocabulary.js
+ *   node dist/web/portal-vocabulary.js --check   exit 1 if it is stale
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CATEGORIES, CATEGORY_TRAITS, GRANTABLE } from '../consent/vocabulary';
+import { WEB_ROOT } from './router';
+
+export const PORTAL_VOCABULARY_PATH = path.join(WEB_ROOT, 'js', 'vocabulary.js');
+
+export function portalVocabularyModule(): string {
+  const labels = Object.fromEntries(CATEGORIES.map((c) => [c, CATEGORY_TRAITS[c].label]));
+  return [
+    '// @ts-check',
+    '/**',
+    ' * The data categories as the portal shows them. GENERATED from consent/vocabulary.ts by',
+    ' * web/portal-vocabulary.ts: do not edit; run `node dist/web/portal-vocabulary.js --write`.',
+    ' */',
+    '',
+    '/** Every data category, in declaration order. */',
+    `export const CATEGORIES = ${JSON.stringify(CATEGORIES)};`,
+    '',
+    '/** The categories a patient can grant (or refuse) by consent. */',
+    `export const GRANTABLE = ${JSON.stringify(GRANTABLE)};`,
+    '',
+    '/** How the portal names each category. */',
+    `export const CATEGORY_LABEL = /** @type {Record<string, string>} */ (${JSON.stringify(labels, null, 2)});`,
+    '',
+  ].join('\n');
+}
+
+if (require.main === module) {
+  const mode = process.argv[2] ?? '--write';
+  const generated = portalVocabularyModule();
+  if (mode === '--check') {
+    const current = fs.existsSync(PORTAL_VOCABULARY_PATH) ? fs.readFileSync(PORTAL_VOCABULARY_PATH, 'utf8') : '';
+    if (current !== generated) {
+      console.error('web/public/js/vocabulary.js is stale: run `node dist/web/portal-vocabulary.js --write`');
+      process.exit(1);
+    }
+    console.log('web/public/js/vocabulary.js is up to date');
+  } else {
+    fs.writeFileSync(PORTAL_VOCABULARY_PATH, generated);
+    console.log(`wrote ${path.relative(process.cwd(), PORTAL_VOCABULARY_PATH)}`);
+  }
+}
