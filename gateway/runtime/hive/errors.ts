@@ -44,11 +44,22 @@ export function maskErrors(log: Logger): (error: unknown) => Error {
     let graphqlError = error instanceof GraphQLError ? error : new GraphQLError(error instanceof Error ? error.message : String(error), { originalError: error instanceof Error ? error : undefined });
     // graphql-js's request errors (a variable of the wrong type) come with a 400 and no
     // code; Apollo calls them BAD_USER_INPUT.
+    // The Rust planner's executor (router-runtime) coerces variables itself and throws
+    // graphql-js's error bare, without the 400: recognised by graphql-js's own wording.
     const http = graphqlError.extensions.http as { status?: number } | undefined;
-    if (!graphqlError.extensions.code && http?.status === 400) graphqlError = copy(graphqlError, { ...graphqlError.extensions, code: 'BAD_USER_INPUT' });
+    if (!graphqlError.extensions.code && (http?.status === 400 || isVariableCoercionError(graphqlError))) {
+      graphqlError = copy(graphqlError, { ...graphqlError.extensions, code: 'BAD_USER_INPUT', http: { status: 400 } });
+    }
     const formatted: GraphQLFormattedError = graphqlError.toJSON();
     const out = format(formatted, graphqlError);
     if (out.extensions?.code === formatted.extensions?.code && out.message === formatted.message) return graphqlError;
     return new GraphQLError(out.message, { path: out.path, extensions: out.extensions });
   };
+}
+
+/** graphql-js's coerceVariableValues messages: a variable missing, null where it may not be, or of the wrong value. */
+const VARIABLE_COERCION = /^Variable "\$[^"]+" (got invalid value|of required type|of non-null type)/;
+
+function isVariableCoercionError(error: GraphQLError): boolean {
+  return VARIABLE_COERCION.test(error.message);
 }
