@@ -5,9 +5,11 @@
 import { readEnv } from '../../../common/config';
 import { startExecutor } from '../../../gateway/runtime/executor';
 
-test('apollo, hive and hive+rust are accepted', () => {
+test('apollo, hive and hive+rust are accepted; the default is Hive with the Rust planner', () => {
+  expect(readEnv({})).toMatchObject({ GATEWAY_EXECUTOR: 'hive', GATEWAY_PLANNER: 'rust' });
   expect(readEnv({ GATEWAY_EXECUTOR: 'apollo' })).toMatchObject({ GATEWAY_EXECUTOR: 'apollo', GATEWAY_PLANNER: 'js' });
-  expect(readEnv({ GATEWAY_EXECUTOR: 'hive' })).toMatchObject({ GATEWAY_EXECUTOR: 'hive', GATEWAY_PLANNER: 'js' });
+  expect(readEnv({ GATEWAY_EXECUTOR: 'hive' })).toMatchObject({ GATEWAY_EXECUTOR: 'hive', GATEWAY_PLANNER: 'rust' });
+  expect(readEnv({ GATEWAY_EXECUTOR: 'hive', GATEWAY_PLANNER: 'js' })).toMatchObject({ GATEWAY_EXECUTOR: 'hive', GATEWAY_PLANNER: 'js' });
   expect(readEnv({ GATEWAY_EXECUTOR: 'hive', GATEWAY_PLANNER: 'rust' })).toMatchObject({ GATEWAY_EXECUTOR: 'hive', GATEWAY_PLANNER: 'rust' });
 });
 
