@@ -41,7 +41,13 @@ export async function hiveExecutor({ env, log, supergraphSdl, ownership, account
   const runtime = createGatewayRuntime<GatewayContext>({
     supergraph: supergraphSdl,
     transports: { http: httpTransport },
-    transportEntries: Object.fromEntries(Object.entries(locations).map(([name, location]) => [name, { location }])),
+    // No in-flight deduplication of subgraph requests: executor-http keys it on URL and
+    // body only, and the identity each request carries is set later (onFetch), so two
+    // callers' identical requests in flight at once would share one caller's answer — a
+    // path around consent. Every subgraph request is its caller's own.
+    transportEntries: Object.fromEntries(
+      Object.entries(locations).map(([name, location]) => [name, { location, options: { deduplicateInflightRequests: false } }]),
+    ),
     ...(env.GATEWAY_PLANNER === 'rust' ? { unifiedGraphHandler } : {}),
     logging: hiveLogging(env.LOG_LEVEL),
     graphqlEndpoint: '/graphql',
