@@ -153,6 +153,23 @@ describe('the hub, end to end', () => {
     }
   });
 
+  test('callers sending the same query at the same moment each get their own answer, never another caller\'s', async () => {
+    // Clinicians of two institutions see different patients. Identical requests in flight
+    // at once must not be merged anywhere between gateway and subgraph (Hive's executor
+    // deduplicated them by body while each carried another caller's identity).
+    const rows = hub.cli('users', '--role', 'clinician', '--limit', '100').trim().split('\n').map((l) => l.trim().split(/\s+/));
+    const first = rows[0]!;
+    const other = rows.find((r) => r[3] !== first[3])!;
+    expect(other).toBeDefined();
+    const callers = [first, other].map((r) => ({ authorization: `Bearer ${hub.token(r[0]!, 'read')}` }));
+    const query = '{ patients(first: 25) { nodes { id } } }';
+    const ids = async (headers: Record<string, string>) => ok(await gql(`${hub.gateway}/graphql`, query, undefined, headers)).patients.nodes.map((n: { id: string }) => n.id).join(',');
+    const alone = [await ids(callers[0]!), await ids(callers[1]!)];
+    expect(alone[0]).not.toBe(alone[1]);
+    const together = await Promise.all(Array.from({ length: 24 }, (_, i) => ids(callers[i % 2]!)));
+    together.forEach((answer, i) => expect(answer).toBe(alone[i % 2]));
+  });
+
   test('Ctrl-C stops every process cleanly', async () => {
     const code = await hub.stop('SIGINT');
     expect(code).toBe(0);
