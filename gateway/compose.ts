@@ -13,6 +13,7 @@ import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { DEFAULT_PORTS, SUBGRAPH_NAMES } from '../common/config';
 import { projectRoot, readSubgraphSdl } from '../common/paths';
+import { writeOrCheck } from '../common/generated-file';
 
 export const SUPERGRAPH_PATH = path.join(projectRoot(), 'supergraph.graphql');
 
@@ -39,17 +40,5 @@ export function readSupergraph(): string {
 }
 
 if (require.main === module) {
-  const mode = process.argv[2] ?? '--write';
-  const composed = composeSupergraph();
-  if (mode === '--check') {
-    const current = fs.existsSync(SUPERGRAPH_PATH) ? readSupergraph() : '';
-    if (current !== composed) {
-      console.error('supergraph.graphql is stale: run `npm run compose`');
-      process.exit(1);
-    }
-    console.log('supergraph.graphql is up to date');
-  } else {
-    fs.writeFileSync(SUPERGRAPH_PATH, composed);
-    console.log(`wrote ${path.relative(process.cwd(), SUPERGRAPH_PATH)}`);
-  }
+  writeOrCheck(SUPERGRAPH_PATH, composeSupergraph(), process.argv[2] ?? '--write', 'npm run compose');
 }

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CATEGORIES, CATEGORY_TRAITS, GRANTABLE } from '../consent/vocabulary';
 import { WEB_ROOT } from './router';
+import { writeOrCheck } from '../common/generated-file';
 
 export const PORTAL_VOCABULARY_PATH = path.join(WEB_ROOT, 'js', 'vocabulary.js');
 
@@ -38,17 +39,5 @@ export function portalVocabularyModule(): string {
 }
 
 if (require.main === module) {
-  const mode = process.argv[2] ?? '--write';
-  const generated = portalVocabularyModule();
-  if (mode === '--check') {
-    const current = fs.existsSync(PORTAL_VOCABULARY_PATH) ? fs.readFileSync(PORTAL_VOCABULARY_PATH, 'utf8') : '';
-    if (current !== generated) {
-      console.error('web/public/js/vocabulary.js is stale: run `node dist/web/portal-vocabulary.js --write`');
-      process.exit(1);
-    }
-    console.log('web/public/js/vocabulary.js is up to date');
-  } else {
-    fs.writeFileSync(PORTAL_VOCABULARY_PATH, generated);
-    console.log(`wrote ${path.relative(process.cwd(), PORTAL_VOCABULARY_PATH)}`);
-  }
+  writeOrCheck(PORTAL_VOCABULARY_PATH, portalVocabularyModule(), process.argv[2] ?? '--write', 'npm run compose');
 }

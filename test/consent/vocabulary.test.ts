@@ -82,6 +82,6 @@ describe('a drift is reported with its file and value', () => {
   });
 });
 
-test('the portal vocabulary (web/public/js/vocabulary.js) is generated from the declaration (run `node dist/web/portal-vocabulary.js --write`)', () => {
+test('the portal vocabulary (web/public/js/vocabulary.js) is generated from the declaration (run `npm run compose`)', () => {
   expect(fs.readFileSync(PORTAL_VOCABULARY_PATH, 'utf8')).toBe(portalVocabularyModule());
 });
