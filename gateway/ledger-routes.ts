@@ -6,7 +6,8 @@
  *   GET /ledger/checkpoint                      latest C2SP signed checkpoint (text)
  *   GET /ledger/checkpoints?limit=L[&before=N]  stored checkpoints, newest first (sizes < N)
  *   GET /ledger/checkpoints?since=M[&limit=L]   stored checkpoints of size ≥ M, oldest first
- *   GET /ledger/key                             the note verifier key
+ *   GET /ledger/key                             the note verifier key that signs now
+ *   GET /ledger/keys                            every note key, with the tree sizes it signs
  *   GET /ledger/proof/inclusion?index=I&treeSize=N
  *   GET /ledger/proof/consistency?from=M&to=N
  *   GET /ledger/entries/I                       compliance role only
@@ -19,6 +20,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../common/logger';
 import { encodeBase64, TreeRangeError, type MerkleTree } from '../ledger/core';
+import { ledgerKeys } from '../ledger/store/ledger-keys';
 import { checkpointsBefore, checkpointsSince, entry, latestCheckpoint, ledgerTree, type StoredCheckpoint } from '../ledger/store/read-model';
 import { authenticate } from './identity/authenticate';
 import { AuthError } from './identity/errors';
@@ -95,6 +97,17 @@ function noteVerifierKey(verifierKey: () => Promise<string | null>): Handler {
   };
 }
 
+/**
+ * GET /ledger/keys: every key that has signed, oldest first, with the tree sizes it signs
+ * (ledger/FORMAT.md, "Key rotation"). A list, not a trust anchor: a verifier follows a
+ * key only through the checkpoint of size `fromSize` that its predecessor also signed.
+ */
+function noteVerifierKeys(ledgerDb: DataSource): Handler {
+  return async (_req, res) => {
+    res.json({ keys: await ledgerKeys(ledgerDb) });
+  };
+}
+
 /** GET /ledger/proof/inclusion?index=I&treeSize=N */
 function inclusionProof(tree: MerkleTree): Handler {
   return async (req, res) => {
@@ -148,6 +161,7 @@ export function ledgerRoutes(ledgerDb: DataSource, verifierKey: () => Promise<st
     .get('/checkpoint', guard(latestCheckpointNote(ledgerDb)))
     .get('/checkpoints', guard(checkpointHistory(ledgerDb)))
     .get('/key', guard(noteVerifierKey(verifierKey)))
+    .get('/keys', guard(noteVerifierKeys(ledgerDb)))
     .get('/proof/inclusion', guard(inclusionProof(tree)))
     .get('/proof/consistency', guard(consistencyProof(tree)))
     .get('/entries/:index', guard(ledgerEntry(ledgerDb, identityDb, sessionKey)));

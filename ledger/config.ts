@@ -14,8 +14,10 @@ const ms = z.coerce.number().int().positive();
 const LedgerEnvSchema = z.object({
   /** The checkpoint origin, and the note key name when the key is generated. */
   LEDGER_ORIGIN: z.string().refine(isValidKeyName, 'LEDGER_ORIGIN must be non-empty, without white space or "+"').default('custodian.local/ledger'),
-  /** PRIVATE+KEY+<name>+<id>+<key>; else DATA_DIR/keys/ledger-note.key, generated on first use. */
+  /** PRIVATE+KEY+<name>+<id>+<key>, or a file holding it; else DATA_DIR/keys/ledger-note.key, generated on first use. */
   LEDGER_NOTE_KEY: z.string().optional(),
+  /** During a rotation, the key being replaced (a key or a file path): the next checkpoint is signed by both. */
+  LEDGER_NOTE_KEY_PREVIOUS: z.string().optional(),
   /** What GET /ledger/key serves, when pinned (`<name>+<id>+<key>`); else the key the worker recorded. */
   LEDGER_VERIFIER_KEY: z
     .string()

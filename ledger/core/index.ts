@@ -47,3 +47,4 @@ export {
   type NoteVerifier,
   type OpenedNote,
 } from './note';
+export { NEXT_KEY_EXTENSION, announcedKeys, nextKeyLine, openAnnouncement } from './key-rotation';

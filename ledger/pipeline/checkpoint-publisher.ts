@@ -8,47 +8,116 @@
  * that. A periodic poll also catches leaves appended by other worker processes. Several
  * publishers are harmless: a checkpoint for a size is a function of the tree and the
  * key (Ed25519 signatures are deterministic), and the size is the primary key.
+ *
+ * Keys: the publisher reads its keys again before every checkpoint (a NoteKeySource,
+ * ledger/core/note-key.ts), so a rotation written to the key files is picked up without
+ * a restart. When it holds the ledger's current key as its previous one and a new key,
+ * its next checkpoint announces the rotation — signed by both, naming the new key
+ * (ledger/core/key-rotation.ts) — and records both keys' sizes; from then on it signs
+ * with the new key only. A publisher holding only a retired key signs nothing and says
+ * why (the one not yet restarted in a rolling restart).
  */
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { signCheckpoint } from '../core/checkpoint';
 import { encodeBase64 } from '../core/encoding';
+import { nextKeyLine } from '../core/key-rotation';
 import { MerkleTree } from '../core/tree';
 import { DbNodeStore, readSize } from '../store/db-node-store';
 import { LedgerCheckpoint, LedgerVerifierKey } from '../store/entities';
 import { exclusive } from '../store/database';
+import { activeKey, currentLedgerKey, readLedgerKeys } from '../store/ledger-keys';
 import { readLatestCheckpoint, type StoredCheckpoint } from '../store/read-model';
-import type { LedgerNoteKey } from '../core/note-key';
+import type { LedgerNoteKey, LedgerNoteKeys, NoteKeySource } from '../core/note-key';
+import type { NoteSigner } from '../core/note';
 
 export interface CheckpointLogger {
   error(obj: object, msg: string): void;
+  info?(obj: object, msg: string): void;
+}
+
+/** This process's keys cannot sign the ledger's next checkpoint (it holds a retired or an unannounced key). */
+export class NoteKeyMismatchError extends Error {
+  override readonly name = 'NoteKeyMismatchError';
+}
+
+/** One key, a current/previous pair, or a source read again on every call. */
+export type PublisherKeys = LedgerNoteKey | LedgerNoteKeys | NoteKeySource;
+
+function keysNow(keys: PublisherKeys): LedgerNoteKeys {
+  if (typeof keys === 'function') return keys();
+  return 'current' in keys ? keys : { current: keys };
+}
+
+interface SigningPlan {
+  readonly signers: readonly NoteSigner[];
+  /** Set when this checkpoint announces a rotation. */
+  readonly rotation?: { readonly from: string; readonly to: string };
+  /** Set when no key was recorded yet: this one is the ledger's first. */
+  readonly first?: string;
+}
+
+/**
+ * Which keys sign the next checkpoint, given the recorded keys and those this process
+ * holds: the ledger's current key alone; or, when this process holds the current key as
+ * its *previous* one and a new key as its current one, both — the announcement.
+ */
+function signingPlan(recorded: readonly LedgerVerifierKey[], held: LedgerNoteKeys): SigningPlan {
+  const active = activeKey(recorded);
+  const { current, previous } = held;
+  if (!active) return { signers: [current.signer], first: current.verifierKey };
+  if (active.verifierKey === current.verifierKey) return { signers: [current.signer] };
+  const known = recorded.find((r) => r.verifierKey === current.verifierKey);
+  if (previous && active.verifierKey === previous.verifierKey && !known) {
+    return { signers: [previous.signer, current.signer], rotation: { from: previous.verifierKey, to: current.verifierKey } };
+  }
+  const why = known
+    ? `was retired at tree size ${known.retiredAtSize}`
+    : previous
+      ? `is not announced: its previous key ${previous.verifierKey} is not the ledger's current key either`
+      : 'was never announced: give the ledger\'s current key as LEDGER_NOTE_KEY_PREVIOUS so the next checkpoint announces the new one';
+  throw new NoteKeyMismatchError(`the note key ${current.verifierKey} cannot sign: it ${why}; the ledger's current key is ${active.verifierKey}`);
 }
 
 /**
  * Signs and stores a checkpoint of the current tree unless one of that size exists.
  * An empty ledger gets a size-0 checkpoint, so there is always one to serve.
- * Returns the new checkpoint, or null when there was nothing new.
+ * Returns the new checkpoint, or null when there was nothing new (or another publisher
+ * stored this size first).
+ *
+ * Key rotation: the checkpoint, the key rows it changes and its signing plan are one
+ * transaction, so the keys recorded in `ledger_key` are exactly the ones that signed.
  */
-export function publishCheckpoint(db: DataSource, key: LedgerNoteKey, origin: string, now: () => Date = () => new Date()): Promise<StoredCheckpoint | null> {
-  return exclusive(db, async () => {
-    const size = await readSize(db.manager);
-    const latest = await readLatestCheckpoint(db.manager);
-    if (latest && latest.size >= size) return null;
-    // The manager, not the DataSource: a DataSource store would wait for this very turn.
-    const rootHash = await new MerkleTree(new DbNodeStore(db.manager)).rootHash(size);
-    // Readers learn the verifier key from here, before any checkpoint it signs exists.
-    const keys = db.manager.getRepository(LedgerVerifierKey);
-    if (!(await keys.existsBy({ verifierKey: key.verifierKey }))) {
-      await db.createQueryBuilder().insert().into(LedgerVerifierKey).values({ verifierKey: key.verifierKey, firstUsedAt: now() }).orIgnore().execute();
-    }
-    const row: StoredCheckpoint = {
-      size,
-      root: encodeBase64(rootHash),
-      note: signCheckpoint({ origin, size, rootHash }, key.signer),
-      publishedAt: now(),
-    };
-    await db.createQueryBuilder().insert().into(LedgerCheckpoint).values(row).orIgnore().execute();
-    return row;
-  });
+export function publishCheckpoint(db: DataSource, keys: PublisherKeys, origin: string, now: () => Date = () => new Date()): Promise<StoredCheckpoint | null> {
+  // The keys are read outside the database turn: a key file read is not a reason to hold it.
+  const held = keysNow(keys);
+  return exclusive(db, () => db.transaction((tx) => publishInTransaction(tx, held, origin, now)));
+}
+
+async function publishInTransaction(tx: EntityManager, held: LedgerNoteKeys, origin: string, now: () => Date): Promise<StoredCheckpoint | null> {
+  const size = await readSize(tx);
+  const latest = await readLatestCheckpoint(tx);
+  if (latest && latest.size >= size) return null;
+  const plan = signingPlan(await readLedgerKeys(tx, true), held);
+  const rootHash = await new MerkleTree(new DbNodeStore(tx)).rootHash(size);
+  const at = now();
+  const extensions = plan.rotation ? [nextKeyLine(plan.rotation.to)] : [];
+  const row: StoredCheckpoint = {
+    size,
+    root: encodeBase64(rootHash),
+    note: signCheckpoint({ origin, size, rootHash, extensions }, plan.signers),
+    publishedAt: at,
+  };
+  await tx.createQueryBuilder().insert().into(LedgerCheckpoint).values(row).orIgnore().execute();
+  // Another worker's publisher may have stored this size first: then its plan, not ours, holds.
+  const stored = await tx.findOne(LedgerCheckpoint, { where: { size } });
+  if (stored?.note !== row.note) return null;
+  const keyRow = (verifierKey: string, fromSize: number) => ({ verifierKey, firstUsedAt: at, fromSize, retiredAtSize: null });
+  if (plan.first) await tx.createQueryBuilder().insert().into(LedgerVerifierKey).values(keyRow(plan.first, 0)).orIgnore().execute();
+  if (plan.rotation) {
+    await tx.update(LedgerVerifierKey, { verifierKey: plan.rotation.from }, { retiredAtSize: size });
+    await tx.createQueryBuilder().insert().into(LedgerVerifierKey).values(keyRow(plan.rotation.to, size)).execute();
+  }
+  return row;
 }
 
 /** The verifier key string verifiers pin (GET /ledger/key). */
@@ -80,7 +149,7 @@ export class CheckpointPublisher {
 
   constructor(
     private readonly db: DataSource,
-    private readonly key: LedgerNoteKey,
+    private readonly keys: PublisherKeys,
     private readonly opts: CheckpointPublisherOptions,
   ) {
     this.minIntervalMs = opts.minIntervalMs ?? 1_000;
@@ -126,7 +195,7 @@ export class CheckpointPublisher {
   }
 
   async publishNow(): Promise<StoredCheckpoint | null> {
-    const published = await publishCheckpoint(this.db, this.key, this.opts.origin);
+    const published = await publishCheckpoint(this.db, this.keys, this.opts.origin);
     if (published) this.opts.onPublished?.(published);
     return published;
   }
@@ -148,12 +217,9 @@ export class CheckpointPublisher {
 }
 
 /**
- * The verifier key of the newest signer, as the worker recorded it — what GET
- * /ledger/key serves. Null before the first checkpoint.
+ * The verifier key that signs now, as the publisher recorded it — what GET /ledger/key
+ * serves. Null before the first checkpoint.
  */
 export function currentVerifierKey(db: DataSource): Promise<string | null> {
-  return exclusive(db, async () => {
-    const row = await db.manager.getRepository(LedgerVerifierKey).findOne({ where: {}, order: { firstUsedAt: 'DESC', verifierKey: 'ASC' } });
-    return row?.verifierKey ?? null;
-  });
+  return currentLedgerKey(db);
 }

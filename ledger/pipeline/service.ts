@@ -14,7 +14,7 @@ import { openLedgerDatabase } from '../store/database';
 import { OutboxRelay } from './relay';
 import { LedgerWorker } from './worker';
 import { CheckpointPublisher } from './checkpoint-publisher';
-import { loadLedgerNoteKey } from '../core/note-key';
+import { noteKeySource } from '../core/note-key';
 import { createLedgerQueue, type LedgerJobData } from './queue';
 
 export interface Running {
@@ -55,8 +55,10 @@ export async function startRelay(env: Env, ledgerEnv: LedgerEnv, log: Logger): P
 /** Consumes the queue into the ledger database and publishes checkpoints. */
 export async function startWorker(env: Env, ledgerEnv: LedgerEnv, log: Logger): Promise<Running> {
   const db = await openLedgerDatabase(env);
-  const key = loadLedgerNoteKey({ dataDir: env.DATA_DIR, name: ledgerEnv.LEDGER_ORIGIN, signerKey: ledgerEnv.LEDGER_NOTE_KEY });
-  const publisher = new CheckpointPublisher(db, key, {
+  // Read again before every checkpoint: a rotation is picked up without a restart.
+  const keys = noteKeySource({ dataDir: env.DATA_DIR, name: ledgerEnv.LEDGER_ORIGIN, signerKey: ledgerEnv.LEDGER_NOTE_KEY, previousSignerKey: ledgerEnv.LEDGER_NOTE_KEY_PREVIOUS });
+  keys(); // a missing or malformed key stops the worker at start
+  const publisher = new CheckpointPublisher(db, keys, {
     origin: ledgerEnv.LEDGER_ORIGIN,
     minIntervalMs: ledgerEnv.LEDGER_CHECKPOINT_INTERVAL_MS,
     log,

@@ -5,8 +5,9 @@
  * - ledger_node        the perfect-subtree hashes the Merkle tree reads (see core/node-store.ts)
  * - ledger_state       one row: the committed tree size, the compare-and-set target
  * - ledger_checkpoint  every signed checkpoint ever published, by size
- * - ledger_key         every note verifier key that has signed a checkpoint, so readers
- *                      (the gateway's GET /ledger/key) never need the signer's secret
+ * - ledger_key         every note verifier key that has signed a checkpoint, with the
+ *                      tree sizes it signs (rotation: see LedgerVerifierKey), so readers
+ *                      (GET /ledger/key, /ledger/keys) never need the signer's secret
  * - ledger_leaf_index  what the audit trail searches by (kind, time, patient, actor,
  *                      category, decision), read out of each leaf's data and written in
  *                      the same transaction as the leaf; never hashed, rebuildable
@@ -110,14 +111,30 @@ export class LedgerLeafIndex {
   decision!: string | null;
 }
 
-/** A verifier key (`<name>+<hex id>+<base64>`), recorded by the worker before it first signs with it. */
+/**
+ * A note verifier key (`<name>+<hex id>+<base64>`) and the checkpoints it signs: from
+ * `fromSize` (the first key: 0; a rotated-in key: the size of the checkpoint that
+ * announced it, signed by it and its predecessor) until `retiredAtSize` (the size of its
+ * successor's announcing checkpoint — the last it signed), or on. Written by the
+ * publisher in the transaction that stores the checkpoint (ledger/pipeline/checkpoint-publisher.ts),
+ * so readers (GET /ledger/key, GET /ledger/keys) never need a signer's secret.
+ */
 @Entity({ name: 'ledger_key' })
 export class LedgerVerifierKey {
   @PrimaryColumn({ name: 'verifier_key', type: 'varchar', length: 200 })
   verifierKey!: string;
 
+  /** When its first checkpoint was published (for a rotated-in key: when it was announced). */
   @Column({ name: 'first_used_at', type: 'varchar', length: 24, transformer: isoInstant })
   firstUsedAt!: Date;
+
+  /** The size of the first checkpoint it signs. */
+  @Column({ name: 'from_size', type: 'integer', nullable: true })
+  fromSize!: number | null;
+
+  /** The size of the last checkpoint it signs (its successor's announcement); null while current. */
+  @Column({ name: 'retired_at_size', type: 'integer', nullable: true })
+  retiredAtSize!: number | null;
 }
 
 export const ledgerEntities = [LedgerLeaf, LedgerNode, LedgerState, LedgerCheckpoint, LedgerLeafIndex, LedgerVerifierKey];
