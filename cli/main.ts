@@ -5,6 +5,7 @@ import 'reflect-metadata';
 import { ACCOUNT_USAGE, inviteCommand, tokenCommand, usersCommand } from './accounts';
 import { SEED_USAGE, seedCommand } from './seed';
 import { VERIFY_USAGE, verifyCommand } from './verify';
+import { KEYS_LEDGER_USAGE, rotateLedgerKey } from './keys-ledger';
 import { startCommand } from './start';
 
 const USAGE = `usage: custodian <command>
@@ -13,6 +14,7 @@ const USAGE = `usage: custodian <command>
   ${SEED_USAGE}
 ${ACCOUNT_USAGE}
 ${VERIFY_USAGE}
+${KEYS_LEDGER_USAGE}
 `;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
@@ -22,6 +24,11 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   token: tokenCommand,
   users: usersCommand,
   verify: verifyCommand,
+  // Temporary: only `keys rotate ledger` here; the lead merges this with cli/keys.ts (identity, session).
+  keys: async (argv) => {
+    if (argv[0] !== 'rotate' || argv[1] !== 'ledger') throw new Error('usage: custodian keys rotate ledger [--out FILE]');
+    await rotateLedgerKey(argv.slice(2));
+  },
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -10,6 +10,12 @@
  * shows as its event. Any mismatch is reported precisely and exits 1; leaves of a format
  * newer than this verifier are hashed but not read, and exit 2. Uses only the public
  * HTTP contract and the ledger's pure core, as any outside party would.
+ *
+ * Key rotation (ledger/core/key-rotation.ts): the trusted key is followed to a newer one
+ * only through the checkpoint that announces it — signed by both, naming the new key —
+ * and that checkpoint's root must be the root of the same leaves. Every key in GET
+ * /ledger/keys after the first must be announced so; a key introduced any other way,
+ * or a latest checkpoint signed by no key the trusted one leads to, is a problem (exit 1).
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -19,7 +25,9 @@ import {
   LeafFormatError,
   MerkleTree,
   decodeBase64Strict,
+  hexKeyId,
   leafHash,
+  openAnnouncement,
   openCheckpoint,
   parseVerifierKey,
   readLeaf,
@@ -70,13 +78,102 @@ async function get(base: string, path: string, token?: string): Promise<Response
   return res;
 }
 
+/** One key of GET /ledger/keys. */
+interface ServedKey {
+  verifierKey: string;
+  fromSize: number;
+  retiredAtSize: number | null;
+}
+
+/** A rotation the trusted key led to: its announcing checkpoint, whose root is checked against the leaves. */
+interface Announcement {
+  from: string;
+  to: string;
+  checkpoint: Checkpoint;
+}
+
 /** The key to trust: pinned, else saved with the last checkpoint, else — first time only — the served one. */
-async function trustedKey(opts: VerifyOptions, saved: Saved | null, found: Findings): Promise<{ text: string; verifier: NoteVerifier }> {
-  const servedKey = (await (await get(opts.url, '/ledger/key')).text()).trim();
-  const text = opts.key ?? saved?.key ?? servedKey;
+async function trustedKey(opts: VerifyOptions, saved: Saved | null, found: Findings): Promise<{ text: string; served: string }> {
+  const served = (await (await get(opts.url, '/ledger/key')).text()).trim();
+  const text = opts.key ?? saved?.key ?? served;
   if (!opts.key && !saved) found.notes.push('no pinned key and no saved checkpoint: trusting the served key on first use');
-  if (servedKey !== text) found.problems.push(`the server's key changed: it serves ${servedKey}, we trust ${text}`);
-  return { text, verifier: parseVerifierKey(text) };
+  parseVerifierKey(text); // a malformed pin stops here
+  return { text, served };
+}
+
+/** GET /ledger/keys; null from a server that predates it. */
+async function servedKeys(opts: VerifyOptions): Promise<ServedKey[] | null> {
+  const res = await fetch(new URL('/ledger/keys', opts.url));
+  if (res.status === 404) return null;
+  if (!res.ok) throw new Error(`GET /ledger/keys: HTTP ${res.status}`);
+  return ((await res.json()) as { keys: ServedKey[] }).keys;
+}
+
+/** The stored checkpoint of exactly `size`, or null. */
+async function checkpointOfSize(opts: VerifyOptions, size: number): Promise<string | null> {
+  const page = (await (await get(opts.url, `/ledger/checkpoints?since=${size}&limit=1`)).json()) as { checkpoints: { size: number; note: string }[] };
+  const found = page.checkpoints[0];
+  return found && found.size === size ? found.note : null;
+}
+
+/**
+ * The key that signs now, reached from the trusted one through announced rotations
+ * only. Every key of the list after the first must be announced by its predecessor;
+ * the walk from the trusted key stops at the first that is not.
+ */
+async function followRotations(opts: VerifyOptions, trusted: string, served: string, found: Findings): Promise<{ key: string; announcements: Announcement[] }> {
+  const keys = await servedKeys(opts);
+  if (!keys) {
+    if (served !== trusted) found.problems.push(`the server's key changed: it serves ${served}, we trust ${trusted}, and it lists no announced rotation`);
+    return { key: trusted, announcements: [] };
+  }
+  const valid: boolean[] = [true];
+  const announcements: (Announcement | null)[] = [null];
+  for (let i = 1; i < keys.length; i++) {
+    const [previous, next] = [keys[i - 1]!, keys[i]!];
+    const note = await checkpointOfSize(opts, next.fromSize);
+    try {
+      if (!note) throw new Error(`there is no checkpoint of size ${next.fromSize}`);
+      const checkpoint = openAnnouncement(note, previous.verifierKey, next.verifierKey);
+      if (previous.retiredAtSize !== next.fromSize) throw new Error(`the key it replaces is listed as retired at ${previous.retiredAtSize}, not ${next.fromSize}`);
+      announcements.push({ from: previous.verifierKey, to: next.verifierKey, checkpoint });
+      valid.push(true);
+    } catch (err) {
+      found.problems.push(`key ${next.verifierKey} is listed from size ${next.fromSize} without a checkpoint announcing it signed by ${previous.verifierKey}: ${(err as Error).message}`);
+      announcements.push(null);
+      valid.push(false);
+    }
+  }
+  const start = keys.findIndex((k) => k.verifierKey === trusted);
+  if (start < 0) {
+    found.problems.push(`the trusted key ${trusted} is not among the keys the server lists`);
+    return { key: trusted, announcements: [] };
+  }
+  let at = start;
+  const followed: Announcement[] = [];
+  while (at + 1 < keys.length && valid[at + 1]) {
+    followed.push(announcements[at + 1]!);
+    at++;
+  }
+  for (const a of followed) {
+    found.notes.push(`followed a key rotation at size ${a.checkpoint.size}: ${keyId(a.from)} → ${keyId(a.to)}, announced by a checkpoint signed by both`);
+  }
+  const key = keys[at]!.verifierKey;
+  if (served !== key) found.problems.push(`the server serves the key ${served}, but the trusted key leads to ${key}`);
+  return { key, announcements: followed };
+}
+
+function keyId(verifierKey: string): string {
+  const v = parseVerifierKey(verifierKey);
+  return `${v.name}+${hexKeyId(v.keyId)}`;
+}
+
+/** The signature lines of a note, as `name+keyid`, to say who signed a checkpoint we refuse. */
+function signersOf(note: string): string[] {
+  return [...note.matchAll(/^\u2014 (\S+) (\S+)$/gmu)].map(([, name, sig]) => {
+    const raw = decodeBase64Strict(sig!);
+    return raw && raw.length >= 4 ? `${name}+${raw.readUInt32BE(0).toString(16).padStart(8, '0')}` : `${name}+?`;
+  });
 }
 
 /**
@@ -138,6 +235,24 @@ async function checkRoot(hashes: Buffer[], checkpoint: Checkpoint, found: Findin
   }
 }
 
+/**
+ * An announcing checkpoint must be of the same log: its root is the root of the first
+ * `size` of the leaves just checked (which the latest signed root covers).
+ */
+async function checkAnnouncementRoots(hashes: Buffer[], announcements: Announcement[], latest: Checkpoint, found: Findings): Promise<void> {
+  for (const { checkpoint } of announcements) {
+    if (checkpoint.size > latest.size) {
+      found.problems.push(`a rotation is announced at size ${checkpoint.size}, after the latest checkpoint (${latest.size})`);
+      continue;
+    }
+    const tree = new MerkleTree(new InMemoryNodeStore());
+    await tree.append(hashes.slice(0, checkpoint.size));
+    if (!(await tree.rootHash()).equals(checkpoint.rootHash)) {
+      found.problems.push(`the checkpoint announcing the key rotation at size ${checkpoint.size} has a root that is not the root of those leaves`);
+    }
+  }
+}
+
 /** Consistency with what we saw last time: the log only ever grew. */
 async function checkGrowth(opts: VerifyOptions, saved: Saved, checkpoint: Checkpoint, found: Findings): Promise<void> {
   let previous: Checkpoint;
@@ -165,24 +280,30 @@ async function checkGrowth(opts: VerifyOptions, saved: Saved, checkpoint: Checkp
 export async function verifyLedger(opts: VerifyOptions): Promise<VerifyReport> {
   const found: Findings = { problems: [], unverified: [], notes: [] };
   const saved: Saved | null = opts.fromCheckpoint && fs.existsSync(opts.fromCheckpoint) ? JSON.parse(fs.readFileSync(opts.fromCheckpoint, 'utf8')) : null;
-  const trusted = await trustedKey(opts, saved, found);
+  const pinned = await trustedKey(opts, saved, found);
+  const trusted = await followRotations(opts, pinned.text, pinned.served, found);
 
   const note = await (await get(opts.url, '/ledger/checkpoint')).text();
   let checkpoint: Checkpoint;
   try {
-    checkpoint = openCheckpoint(note, [trusted.verifier]).checkpoint;
+    checkpoint = openCheckpoint(note, [parseVerifierKey(trusted.key)]).checkpoint;
   } catch (err) {
-    found.problems.push(`checkpoint signature does not verify: ${(err as Error).message}`);
+    found.problems.push(
+      `the latest checkpoint is not signed by ${keyId(trusted.key)}, the key the trusted one leads to through announced rotations ` +
+        `(it is signed by ${signersOf(note).join(', ') || 'nobody'}): ${(err as Error).message}`,
+    );
     return { ok: false, size: 0, ...found };
   }
   found.notes.push(`checkpoint ${checkpoint.origin} size ${checkpoint.size} root ${checkpoint.rootHash.toString('base64')}`);
 
-  await checkRoot(await checkEntries(opts, checkpoint.size, found), checkpoint, found);
+  const hashes = await checkEntries(opts, checkpoint.size, found);
+  await checkRoot(hashes, checkpoint, found);
+  await checkAnnouncementRoots(hashes, trusted.announcements, checkpoint, found);
   if (saved) await checkGrowth(opts, saved, checkpoint, found);
 
   const ok = found.problems.length === 0 && found.unverified.length === 0;
   if (opts.fromCheckpoint && ok) {
-    fs.writeFileSync(opts.fromCheckpoint, JSON.stringify({ key: trusted.text, note } satisfies Saved, null, 2) + '\n');
+    fs.writeFileSync(opts.fromCheckpoint, JSON.stringify({ key: trusted.key, note } satisfies Saved, null, 2) + '\n');
     found.notes.push(`saved this checkpoint to ${opts.fromCheckpoint}`);
   }
   return { ok, size: checkpoint.size, ...found };

@@ -41,7 +41,7 @@ test('before the first checkpoint there is no key to serve (503), and the gatewa
   expect(fs.existsSync(noteKeyPath(database.env.DATA_DIR))).toBe(false);
 });
 
-test("the worker's key, once it signs; a rotated key replaces it for new checkpoints", async () => {
+test("the worker's key, once it signs; a key rotated in by an announcement replaces it for new checkpoints", async () => {
   const signerKeyFile = fs.mkdtempSync(`${database.env.DATA_DIR}-worker`);
   const first = loadLedgerNoteKey({ dataDir: signerKeyFile, name: ORIGIN });
   await appendEvents(ledger, [testEvent(1)]);
@@ -53,10 +53,17 @@ test("the worker's key, once it signs; a rotated key replaces it for new checkpo
 
   const pair = generateNoteKey(ORIGIN);
   const rotated = loadLedgerNoteKey({ dataDir: signerKeyFile, name: ORIGIN, signerKey: pair.signerKey });
-  await new Promise((r) => setTimeout(r, 5)); // a later first use
+  // Not announced by the current key: refused (test/ledger/pipeline/key-rotation.test.ts has the rest).
   await appendEvents(ledger, [testEvent(2)]);
-  await publishCheckpoint(ledger, rotated, ORIGIN);
+  await expect(publishCheckpoint(ledger, rotated, ORIGIN)).rejects.toThrow(/never announced/);
+  expect((await key()).text).toBe(first.verifierKey);
+  await publishCheckpoint(ledger, { current: rotated, previous: first }, ORIGIN);
   expect((await key()).text).toBe(pair.verifierKey);
+  const keys = (await (await fetch(`${gateway.url}/ledger/keys`)).json()) as { keys: { verifierKey: string; fromSize: number; retiredAtSize: number | null }[] };
+  expect(keys.keys.map((k) => [k.verifierKey, k.fromSize, k.retiredAtSize])).toEqual([
+    [first.verifierKey, 0, 2],
+    [pair.verifierKey, 2, null],
+  ]);
   expect(fs.existsSync(noteKeyPath(database.env.DATA_DIR))).toBe(false);
   fs.rmSync(signerKeyFile, { recursive: true, force: true });
 });
