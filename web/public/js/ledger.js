@@ -7,6 +7,8 @@
  *   - RFC 9162 §2.1.3.2 inclusion and §2.1.4.2 consistency proof verification;
  *   - C2SP signed notes with Ed25519: key id = SHA-256(name ‖ "\n" ‖ 0x01 ‖ key)[:4];
  *   - C2SP tlog-checkpoint text: origin, size, base64 root;
+ *   - note key rotation (ledger/core/key-rotation.ts): a pinned key is followed to a new
+ *     one only through the checkpoint that announces it, signed by both and naming it;
  *   - ledger leaves of every format (ledger/FORMAT.md): format 1 without `v`, format 2 `"v":2`.
  *
  * The same algorithms as ledger/core/verify.ts, note.ts and leaf.ts on the server, written
@@ -263,7 +265,7 @@ export async function openNote(note, verifier) {
 }
 
 /**
- * @typedef {{ origin: string, size: number, root: Uint8Array }} Checkpoint
+ * @typedef {{ origin: string, size: number, root: Uint8Array, extensions: string[] }} Checkpoint
  */
 
 /**
@@ -274,11 +276,11 @@ export async function openNote(note, verifier) {
 export function parseCheckpoint(text) {
   const lines = text.slice(0, -1).split('\n');
   if (!text.endsWith('\n') || lines.length < 3 || lines.some((l) => l.length === 0)) throw new VerifyError('not a checkpoint');
-  const [origin, sizeText, rootText] = /** @type {[string, string, string]} */ (lines);
+  const [origin, sizeText, rootText, ...extensions] = /** @type {[string, string, string, ...string[]]} */ (lines);
   if (!/^(0|[1-9][0-9]*)$/.test(sizeText) || !Number.isSafeInteger(Number(sizeText))) throw new VerifyError('the checkpoint size is not a decimal count');
   const root = fromBase64(rootText);
   requireHash('the checkpoint root', root);
-  return { origin, size: Number(sizeText), root };
+  return { origin, size: Number(sizeText), root, extensions };
 }
 
 /**
@@ -292,6 +294,88 @@ export async function openCheckpoint(note, verifier) {
   if (checkpoint.origin !== verifier.name) throw new VerifyError(`the checkpoint is for ${checkpoint.origin}, not ${verifier.name}`);
   return checkpoint;
 }
+
+/** The extension line of a checkpoint that announces a new key (ledger/core/key-rotation.ts). */
+export const NEXT_KEY = 'next-key ';
+
+/**
+ * Verifies that `note` announces the rotation from `from` to `to`: signed by both, its
+ * signed text naming `to` (a signature line alone could have been appended by anyone).
+ * @param {string} note
+ * @param {Verifier} from
+ * @param {Verifier} to
+ */
+export async function openAnnouncement(note, from, to) {
+  const checkpoint = await openCheckpoint(note, from);
+  await openCheckpoint(note, to);
+  if (!checkpoint.extensions.includes(NEXT_KEY + to.text)) throw new VerifyError(`the checkpoint of size ${checkpoint.size} does not name the new key`);
+  return checkpoint;
+}
+
+/**
+ * @typedef {{ verifierKey: string, fromSize: number, retiredAtSize: number | null }} ListedKey
+ * @typedef {{ verifier: Verifier, fromSize: number, retiredAtSize: number | null }} TrustedKey
+ * @typedef {{ current: Verifier, keys: TrustedKey[], followed: { size: number, from: Verifier, to: Verifier }[], problems: string[] }} KeyChain
+ */
+
+/**
+ * The keys this browser may trust, from the pinned one and the server's list
+ * (GET /ledger/keys): each key of the list after the first must be announced by its
+ * predecessor (openAnnouncement on the checkpoint of its fromSize); the pinned key is
+ * followed forward through such announcements only, and older keys are trusted back to
+ * the first gap (the pinned key co-signed their hand-over). Every gap is a problem.
+ * @param {string} pinned
+ * @param {ListedKey[]} listed
+ * @param {(size: number) => Promise<string | null>} checkpointOfSize the stored note of exactly that size
+ * @returns {Promise<KeyChain>}
+ */
+export async function followKeys(pinned, listed, checkpointOfSize) {
+  const pinnedVerifier = await parseVerifierKey(pinned);
+  /** @type {string[]} */
+  const problems = [];
+  const verifiers = await Promise.all(listed.map((k) => parseVerifierKey(k.verifierKey)));
+  const announced = [true];
+  for (let i = 1; i < listed.length; i++) {
+    const next = /** @type {ListedKey} */ (listed[i]);
+    try {
+      const note = await checkpointOfSize(next.fromSize);
+      if (note === null) throw new VerifyError(`there is no checkpoint of size ${next.fromSize}`);
+      await openAnnouncement(note, /** @type {Verifier} */ (verifiers[i - 1]), /** @type {Verifier} */ (verifiers[i]));
+      announced.push(true);
+    } catch (err) {
+      problems.push(`The server lists key ${keyLabel(/** @type {Verifier} */ (verifiers[i]))} from size ${next.fromSize}, but no checkpoint signed by the key before it announces it (${err instanceof Error ? err.message : String(err)}).`);
+      announced.push(false);
+    }
+  }
+  const start = listed.findIndex((k) => k.verifierKey === pinnedVerifier.text);
+  if (start < 0) {
+    if (listed.length) problems.push(`The key pinned here, ${keyLabel(pinnedVerifier)}, is not among the keys the server lists.`);
+    return { current: pinnedVerifier, keys: [{ verifier: pinnedVerifier, fromSize: 0, retiredAtSize: null }], followed: [], problems };
+  }
+  let low = start;
+  while (low > 0 && announced[low]) low--;
+  let high = start;
+  while (high + 1 < listed.length && announced[high + 1]) high++;
+  const keys = listed.slice(low, high + 1).map((k, i) => ({ verifier: /** @type {Verifier} */ (verifiers[low + i]), fromSize: k.fromSize, retiredAtSize: i + low === high ? null : k.retiredAtSize }));
+  const followed = listed.slice(start + 1, high + 1).map((k, i) => ({ size: k.fromSize, from: /** @type {Verifier} */ (verifiers[start + i]), to: /** @type {Verifier} */ (verifiers[start + i + 1]) }));
+  return { current: /** @type {Verifier} */ (verifiers[high]), keys, followed, problems };
+}
+
+/**
+ * Verifies a checkpoint against the trusted keys: by the key that signs at its size (the
+ * announcing checkpoint of a rotation verifies with either of its two keys).
+ * @param {string} note
+ * @param {TrustedKey[]} keys
+ */
+export async function openCheckpointWithKeys(note, keys) {
+  const claimed = parseCheckpoint(note.slice(0, note.lastIndexOf('\n\n') + 1));
+  const signing = keys.filter((k) => claimed.size >= k.fromSize && (k.retiredAtSize === null || claimed.size <= k.retiredAtSize));
+  if (!signing.length) throw new VerifyError(`no trusted key signs checkpoints of size ${claimed.size}`);
+  return openCheckpoint(note, /** @type {TrustedKey} */ (signing[signing.length - 1]).verifier);
+}
+
+/** @param {Verifier} v */
+export const keyLabel = (v) => `${v.name}+${toHex(v.keyId)}`;
 
 /** The leaf format this page reads up to (ledger/core/leaf.ts LEAF_FORMAT). */
 export const LEAF_FORMAT = 2;

@@ -8,7 +8,7 @@ import { graphql, graphqlStrict, ledgerGet, readable } from '../api.js';
 import { busy, field, h, notice, replace, select } from '../dom.js';
 import { categoryLabel, purposeLabel, when } from '../format.js';
 import { CATEGORIES } from '../vocabulary.js';
-import { VerifyError, equalBytes, fromBase64, leafHash, openCheckpoint, parseVerifierKey, readLeaf, rootFromInclusionProof, toBase64, toHex, verifyConsistency } from '../ledger.js';
+import { VerifyError, equalBytes, followKeys, fromBase64, keyLabel, leafHash, openCheckpoint, openCheckpointWithKeys, parseVerifierKey, readLeaf, rootFromInclusionProof, toBase64, toHex, verifyConsistency } from '../ledger.js';
 
 const OPS = { purpose: 'OPERATIONS' };
 
@@ -238,18 +238,40 @@ function reviewItem(r, reload) {
 const PIN = 'custodian.ledgerKey';
 
 /**
+ * @typedef {{ verifier: import('../ledger.js').Verifier, chain: import('../ledger.js').KeyChain, pinnedNow: boolean, served: string }} Trusted
+ */
+
+/** The stored checkpoint of exactly `size`, or null. */
+async function checkpointOfSize(/** @type {number} */ size) {
+  const page = await ledgerGet(`/ledger/checkpoints?since=${size}&limit=1`, 'json');
+  const found = page.checkpoints[0];
+  return found && found.size === size ? String(found.note) : null;
+}
+
+/**
  * The key checkpoints must be signed with: the one pinned in this browser, or — the
  * first time — the one the server publishes, pinned from then on (trust on first use;
- * compare its id with the one published elsewhere, or paste that key below).
- * @returns {Promise<{ verifier: import('../ledger.js').Verifier, pinnedNow: boolean, served: string }>}
+ * compare its id with the one published elsewhere, or paste that key below). A rotation
+ * is followed, and the new key pinned, only through a checkpoint the pinned key signed
+ * announcing it (ledger.js followKeys); anything else in the server's key list is shown
+ * as a problem, and the pin stays.
+ * @returns {Promise<Trusted>}
  */
 async function trustedKey() {
   const served = String(await ledgerGet('/ledger/key', 'text')).trim();
   const pinned = localStorage.getItem(PIN);
-  if (pinned) return { verifier: await parseVerifierKey(pinned), pinnedNow: false, served };
-  const verifier = await parseVerifierKey(served);
-  localStorage.setItem(PIN, served);
-  return { verifier, pinnedNow: true, served };
+  const pinnedNow = !pinned;
+  const start = pinned ?? (await parseVerifierKey(served)).text;
+  /** @type {import('../ledger.js').ListedKey[]} */
+  let listed = [];
+  try {
+    listed = (await ledgerGet('/ledger/keys', 'json')).keys;
+  } catch {
+    listed = []; // a server from before key rotation: only the pinned key counts
+  }
+  const chain = await followKeys(start, listed, checkpointOfSize);
+  localStorage.setItem(PIN, chain.current.text);
+  return { verifier: chain.current, chain, pinnedNow, served };
 }
 
 /**
@@ -291,7 +313,9 @@ async function renderLedger(target, args) {
   let latest;
   try {
     const note = String(await ledgerGet('/ledger/checkpoint', 'text'));
-    latest = await openCheckpoint(note, verifier);
+    latest = await openCheckpoint(note, verifier).catch((/** @type {unknown} */ err) => {
+      throw err instanceof VerifyError ? new VerifyError(`it is not signed by ${keyLabel(verifier)}, the key the pinned one leads to through announced rotations (${err.message})`) : err;
+    });
     replace(latestArea,
       h('h3', { id: 'latest-title' }, 'Latest checkpoint'),
       h('dl', { class: 'facts' },
@@ -305,13 +329,13 @@ async function renderLedger(target, args) {
   } catch (err) {
     replace(latestArea, h('h3', { id: 'latest-title' }, 'Latest checkpoint'), notice('error', err instanceof VerifyError ? `✗ The latest checkpoint does not verify: ${err.message}` : readable(err)));
   }
-  await renderHistory(historyArea, verifier, latest);
+  await renderHistory(historyArea, trusted.chain.keys, latest);
   if (args[0] !== undefined && args[0] !== '') await busy(go, () => verifyEntry(report, verifier, Number(args[0]), args[1] ? decodeURIComponent(args[1]) : undefined));
 }
 
 /**
  * @param {HTMLElement} area
- * @param {{ verifier: import('../ledger.js').Verifier, pinnedNow: boolean, served: string }} trusted
+ * @param {Trusted} trusted
  * @param {() => void} changed
  */
 function renderKey(area, trusted, changed) {
@@ -321,7 +345,9 @@ function renderKey(area, trusted, changed) {
   replace(area,
     h('h3', { id: 'key-title' }, 'Trusted key'),
     trusted.pinnedNow ? notice('info', `First use: this browser now pins the key the server publishes (id ${toHex(trusted.verifier.keyId)}). Compare that id with the one your organisation publishes elsewhere.`) : null,
-    differs ? notice('error', 'The server now publishes a different key than the one pinned here. Checkpoints are still checked against the pinned key.') : null,
+    ...trusted.chain.followed.map((r) => notice('info', `The ledger rotated its key at size ${r.size}: the checkpoint announcing it is signed by the key pinned here (${keyLabel(r.from)}) and the new one (${keyLabel(r.to)}), checked in your browser. This browser now pins ${keyLabel(r.to)}.`)),
+    ...trusted.chain.problems.map((p) => h('div', { class: 'notice error key-problem', role: 'alert' }, h('strong', {}, '✗ Unannounced key: '), p)),
+    differs ? h('div', { class: 'notice error key-problem', role: 'alert' }, h('strong', {}, '✗ '), `The server publishes ${trusted.served.split('+').slice(0, 2).join('+')}, a key no rotation signed by the pinned key introduced. Checkpoints are still checked against the pinned key.`) : null,
     h('p', {}, h('code', { class: 'hash' }, trusted.verifier.text)),
     h('details', {}, h('summary', {}, 'Use another key'),
       h('form', { onsubmit: async (/** @type {SubmitEvent} */ e) => {
@@ -339,11 +365,11 @@ function renderKey(area, trusted, changed) {
 
 /**
  * @param {HTMLElement} area
- * @param {import('../ledger.js').Verifier} verifier
+ * @param {import('../ledger.js').TrustedKey[]} keys
  * @param {import('../ledger.js').Checkpoint | undefined} latest
  * @param {number} [before]
  */
-async function renderHistory(area, verifier, latest, before) {
+async function renderHistory(area, keys, latest, before) {
   const title = h('h3', { id: 'history-title' }, 'Checkpoint history');
   try {
     const page = await ledgerGet(`/ledger/checkpoints?limit=10${before !== undefined ? `&before=${before}` : ''}`, 'json');
@@ -351,7 +377,7 @@ async function renderHistory(area, verifier, latest, before) {
       let signature;
       let consistent;
       try {
-        const cp = await openCheckpoint(c.note, verifier);
+        const cp = await openCheckpointWithKeys(c.note, keys);
         signature = h('span', { class: 'verdict ok' }, '✓ signed');
         if (!latest || cp.size === 0) consistent = '—';
         else if (cp.size > latest.size) consistent = h('span', { class: 'verdict' }, 'newer than the latest shown');
@@ -373,12 +399,12 @@ async function renderHistory(area, verifier, latest, before) {
         h('td', {}, consistent));
     }));
     const older = h('button', { type: 'button' }, 'Older checkpoints');
-    older.addEventListener('click', () => busy(older, () => renderHistory(area, verifier, latest, page.next.before)));
+    older.addEventListener('click', () => busy(older, () => renderHistory(area, keys, latest, page.next.before)));
     replace(area, title,
       h('p', { class: 'hint' }, 'Each checkpoint’s signature, and its consistency with the latest one (the log only grew; nothing was rewritten), checked in your browser.'),
       h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Checkpoint history' },
         h('table', {}, h('thead', {}, h('tr', {}, ['Entries', 'Published', 'Root hash', 'Signature', 'Consistent with latest'].map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, rows))),
-      before !== undefined ? h('button', { type: 'button', onclick: () => renderHistory(area, verifier, latest) }, 'Newest') : null,
+      before !== undefined ? h('button', { type: 'button', onclick: () => renderHistory(area, keys, latest) }, 'Newest') : null,
       page.next ? older : null);
   } catch (err) {
     replace(area, title, notice('error', readable(err)));
