@@ -146,6 +146,8 @@ export class CheckpointPublisher {
   private poller: NodeJS.Timeout | null = null;
   private publishing: Promise<unknown> = Promise.resolve();
   private stopped = true;
+  /** The last key mismatch logged: a worker waiting for its rolling restart says so once, not every second. */
+  private keyMismatch: string | null = null;
 
   constructor(
     private readonly db: DataSource,
@@ -182,7 +184,10 @@ export class CheckpointPublisher {
       this.pending = false;
       this.publishing = this.publishNow()
         .catch((err: unknown) => {
-          this.opts.log?.error({ err }, 'could not publish a checkpoint');
+          if (err instanceof NoteKeyMismatchError) {
+            if (err.message !== this.keyMismatch) this.opts.log?.error({ err: err.message }, 'not signing checkpoints with this note key');
+            this.keyMismatch = err.message;
+          } else this.opts.log?.error({ err }, 'could not publish a checkpoint');
           // Leaves are still unsigned: try again after the interval.
           this.pending = true;
         })
@@ -196,6 +201,7 @@ export class CheckpointPublisher {
 
   async publishNow(): Promise<StoredCheckpoint | null> {
     const published = await publishCheckpoint(this.db, this.keys, this.opts.origin);
+    this.keyMismatch = null;
     if (published) this.opts.onPublished?.(published);
     return published;
   }
