@@ -13,7 +13,7 @@
  * Framework-neutral: it reads a CallerRequest and answers a GatewayContext or throws a
  * Refusal; http.ts binds it to Express for both executors.
  */
-import type { KeyObject } from 'node:crypto';
+import type { VerifyWith } from '../../common/keysets';
 import type { DataSource } from 'typeorm';
 import type { Env } from '../../common/config';
 import type { ErrorCode } from '../../common/errors';
@@ -58,7 +58,7 @@ function rateLimited(limiter: Limiter, retryAfterSeconds: number, who: string): 
 export interface IdentifyDeps {
   env: Pick<Env, 'REQUEST_TIMEOUT_MS' | 'MAX_RESPONSE_BYTES'>;
   db: DataSource;
-  sessionPublicKey: KeyObject;
+  sessionPublicKey: VerifyWith;
   rate: RateLimits;
 }
 

@@ -4,7 +4,6 @@
  * database. A subgraph module only declares what is specific to it (see `definition.ts`
  * in each subgraph folder).
  */
-import type { KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -20,7 +19,8 @@ import { type Env, readEnv, DEFAULT_PORTS, type SubgraphName } from '../../commo
 import { openDatabase, type DatabaseSpec } from '../../common/database';
 import { makeFormatError } from '../../common/errors';
 import { keepConnectionsLonger, stopOnSignals } from '../../common/lifecycle';
-import { loadPublicKey } from '../../common/keys';
+import { openVerifyingKeys } from '../../common/keys';
+import type { VerifyWith } from '../../common/keysets';
 import { httpErrors, jsonBody, notFound } from '../../common/http-errors';
 import { operatorEndpoints } from '../../common/metrics';
 import { securityHeaders } from '../../common/security-headers';
@@ -79,14 +79,20 @@ export interface StartOptions {
   env?: Env;
   port?: number;
   logger?: Logger;
-  /** The gateway's identity public key; by default from the environment or DATA_DIR. */
-  identityKey?: KeyObject;
+  /** The gateway's identity keys; by default the key set IDENTITY_JWKS, IDENTITY_PUBLIC_KEY or DATA_DIR names (common/keys.ts). */
+  identityKey?: VerifyWith;
 }
 
 export async function startSubgraph(def: SubgraphDefinition, options: StartOptions = {}): Promise<RunningSubgraph> {
   const env = options.env ?? readEnv();
   const log = options.logger ?? createLogger(def.name, env.LOG_LEVEL);
-  const identityKey = options.identityKey ?? loadPublicKey('identity', env.DATA_DIR);
+  const ownKeys = options.identityKey
+    ? null
+    : await openVerifyingKeys('identity', env.DATA_DIR, process.env, {
+        onReload: (kids) => log.info({ keys: 'identity', kids }, 'identity key set reloaded'),
+        onError: (err) => log.warn({ keys: 'identity', err: err.message }, 'identity key set could not be read; keeping the keys held'),
+      });
+  const identityKey = options.identityKey ?? ownKeys!;
   const db = await openDatabase(databaseSpec(def), env);
   const consentDb = await openConsentDatabase(env);
   const engine = new ConsentEngine(consentDb);
@@ -144,6 +150,7 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
       await resources.close();
       await db.destroy();
       await consentDb.destroy();
+      ownKeys?.close();
     },
   };
 }
