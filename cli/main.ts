@@ -6,6 +6,7 @@ import { ACCOUNT_USAGE, inviteCommand, tokenCommand, usersCommand } from './acco
 import { SEED_USAGE, seedCommand } from './seed';
 import { VERIFY_USAGE, verifyCommand } from './verify';
 import { startCommand } from './start';
+import { StartupRefused } from '../common/production';
 
 const USAGE = `usage: custodian <command>
 
@@ -40,6 +41,11 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
+  // A refused production start is one message listing every problem: print it as it is.
+  if (err instanceof StartupRefused) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`custodian: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

@@ -19,6 +19,7 @@ import { type Env, readEnv, DEFAULT_PORTS, type SubgraphName } from '../../commo
 import { openDatabase, type DatabaseSpec } from '../../common/database';
 import { makeFormatError } from '../../common/errors';
 import { keepConnectionsLonger, stopOnSignals } from '../../common/lifecycle';
+import { checkStartup, StartupRefused, subgraphRoles } from '../../common/production';
 import { openVerifyingKeys } from '../../common/keys';
 import type { VerifyWith } from '../../common/keysets';
 import { httpErrors, jsonBody, notFound } from '../../common/http-errors';
@@ -181,10 +182,13 @@ async function listen(httpServer: http.Server, port: number, host: string): Prom
 
 /** Entry point of a subgraph process: start, then stop cleanly on SIGINT/SIGTERM. */
 export function runSubgraphProcess(def: SubgraphDefinition): void {
-  startSubgraph(def)
+  // First: in production, nothing is opened or written unless everything the subgraph needs is there.
+  checkStartup(`${def.name} subgraph`, subgraphRoles(def.name))
+    .then(() => startSubgraph(def))
     .then((running) => stopOnSignals(() => running.close()))
     .catch((err: unknown) => {
-      console.error(`${def.name} subgraph failed to start:`, err instanceof Error ? err.message : err);
+      if (err instanceof StartupRefused) console.error(err.message);
+      else console.error(`${def.name} subgraph failed to start:`, err instanceof Error ? err.message : err);
       process.exit(1);
     });
 }
