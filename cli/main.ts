@@ -5,6 +5,7 @@ import 'reflect-metadata';
 import { ACCOUNT_USAGE, inviteCommand, tokenCommand, usersCommand } from './accounts';
 import { SEED_USAGE, seedCommand } from './seed';
 import { VERIFY_USAGE, verifyCommand } from './verify';
+import { KEYS_USAGE, keysCommand } from './keys';
 import { startCommand } from './start';
 import { StartupRefused } from '../common/production';
 
@@ -14,6 +15,7 @@ const USAGE = `usage: custodian <command>
   ${SEED_USAGE}
 ${ACCOUNT_USAGE}
 ${VERIFY_USAGE}
+${KEYS_USAGE}
 `;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
@@ -23,6 +25,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   token: tokenCommand,
   users: usersCommand,
   verify: verifyCommand,
+  keys: keysCommand,
 };
 
 async function main(argv: string[]): Promise<void> {
