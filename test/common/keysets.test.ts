@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SignJWT, calculateJwkThumbprint, decodeProtectedHeader, exportJWK } from 'jose';
+import { jwksPath, keySetPath, loadPseudonymKey, signingKeySource, verifyingKeySource } from '../../common/keys';
 import { KeySet, kidOf, newStoredKey, publicDocument, writeKeySetFile, type KeySetDocument } from '../../common/keysets';
 import { IdentityError, operationDigest, signIdentity, verifyIdentity } from '../../common/signed-identity';
 import { rotateKeySet } from '../../cli/keys';
@@ -149,5 +150,37 @@ describe('rotation', () => {
       const stranger = new SignInChallenges(generateKeyPairSync('ed25519').privateKey);
       expect(challenges.check(Buffer.from(stranger.issue()).toString('base64url')).result).toBe('unknown');
     });
+  });
+});
+
+describe('where keys come from', () => {
+  test('production generates nothing: a missing key or secret is an error naming its settings, and DATA_DIR stays empty', () => {
+    const empty = fs.mkdtempSync(path.join(dir, 'prod-'));
+    const production = { NODE_ENV: 'production' };
+    expect(() => signingKeySource('session', empty, production)).toThrow(/no session signing key: set SESSION_PRIVATE_KEY or SESSION_PRIVATE_KEY_FILE \(NODE_ENV=production generates nothing\)/);
+    expect(() => signingKeySource('identity', empty, production)).toThrow(/IDENTITY_PRIVATE_KEY or IDENTITY_PRIVATE_KEY_FILE/);
+    expect(() => verifyingKeySource('identity', empty, production)).toThrow(/IDENTITY_JWKS or IDENTITY_PUBLIC_KEY/);
+    expect(() => loadPseudonymKey(empty, production)).toThrow(/PSEUDONYM_KEY or PSEUDONYM_KEY_FILE/);
+    expect(fs.readdirSync(empty)).toEqual([]);
+    // Given, they are used as given.
+    const pem = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+    expect(signingKeySource('session', empty, { ...production, SESSION_PRIVATE_KEY: pem })).toMatchObject({ kind: 'text', setting: 'SESSION_PRIVATE_KEY' });
+    expect(verifyingKeySource('identity', empty, { ...production, IDENTITY_JWKS: 'https://hub.example/.well-known/identity-jwks.json' })).toMatchObject({ kind: 'url' });
+  });
+
+  test('development: a key set is generated once, and an older .data/ keeps its PEM key (same kid)', () => {
+    const dev = fs.mkdtempSync(path.join(dir, 'dev-'));
+    signingKeySource('session', dev, {});
+    const generated = JSON.parse(fs.readFileSync(keySetPath(dev, 'session'), 'utf8')) as KeySetDocument;
+    signingKeySource('session', dev, {});
+    expect(JSON.parse(fs.readFileSync(keySetPath(dev, 'session'), 'utf8'))).toEqual(generated);
+    expect((fs.statSync(keySetPath(dev, 'session')).mode & 0o777).toString(8)).toBe('600');
+
+    const { privateKey } = generateKeyPairSync('ed25519');
+    fs.writeFileSync(path.join(dev, 'keys', 'identity.key.pem'), privateKey.export({ format: 'pem', type: 'pkcs8' }) as string);
+    signingKeySource('identity', dev, {});
+    const migrated = JSON.parse(fs.readFileSync(keySetPath(dev, 'identity'), 'utf8')) as KeySetDocument;
+    expect(migrated.keys.map((k) => k.kid)).toEqual([kidOf(privateKey)]);
+    expect(JSON.parse(fs.readFileSync(jwksPath(dev, 'identity'), 'utf8'))).toEqual(publicDocument(migrated));
   });
 });
