@@ -129,9 +129,8 @@ export function storedKeyFromPem(pem: string): StoredKey {
 /** A PEM (one key) or a JWKS document, as text. */
 export function parseKeySetText(text: string, setting: string): KeySetDocument {
   const trimmed = text.trim();
-  if (trimmed.startsWith('-----BEGIN') || trimmed.startsWith('\\n') || /^-----/.test(trimmed.replace(/\\n/g, '\n'))) {
-    return { keys: [storedKeyFromPem(trimmed)] };
-  }
+  // A PEM in an environment variable often has its line breaks written as "\n".
+  if (trimmed.replace(/\\n/g, '\n').trimStart().startsWith('-----BEGIN')) return { keys: [storedKeyFromPem(trimmed)] };
   let doc: unknown;
   try {
     doc = JSON.parse(trimmed);
@@ -188,6 +187,8 @@ export interface KeySetOptions {
  */
 export class KeySet implements Signer, Verifier {
   private keys = new Map<string, LoadedKey>();
+  /** The keys newest first, sorted once per read: signing asks for it on every token. */
+  private sorted: LoadedKey[] = [];
   private lastLoad = 0;
   private reloading: Promise<void> | null = null;
   private fingerprint = '';
@@ -225,7 +226,7 @@ export class KeySet implements Signer, Verifier {
 
   /** Every key, newest first. */
   list(): LoadedKey[] {
-    return [...this.keys.values()].sort((a, b) => order(b.stored) - order(a.stored));
+    return this.sorted;
   }
 
   signingKey(now = Date.now()): { kid: string; privateKey: KeyObject } {
@@ -324,6 +325,7 @@ export class KeySet implements Signer, Verifier {
       next.set(stored.kid, { kid: stored.kid, publicKey, privateKey, stored });
     }
     this.keys = next;
+    this.sorted = [...next.values()].sort((a, b) => order(b.stored) - order(a.stored));
     const kids = [...next.keys()].sort();
     if (beforeKids !== '' && beforeKids !== kids.join(',')) this.options.onReload?.(kids);
   }

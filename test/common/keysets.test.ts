@@ -5,7 +5,7 @@
  * the set is refused, whatever kid it claims. Rotation (cli/keys.ts) adds a key that
  * activates later and retires the old one without removing it.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -165,6 +165,9 @@ describe('where keys come from', () => {
     // Given, they are used as given.
     const pem = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
     expect(signingKeySource('session', empty, { ...production, SESSION_PRIVATE_KEY: pem })).toMatchObject({ kind: 'text', setting: 'SESSION_PRIVATE_KEY' });
+    // A PEM whose line breaks are written as the two characters \n, as in many .env files, is the same key.
+    const escaped = KeySet.open('session', { kind: 'text', text: pem.replace(/\n/g, '\\n'), setting: 'SESSION_PRIVATE_KEY' });
+    expect(escaped.signingKey().kid).toBe(kidOf(createPrivateKey(pem)));
     expect(verifyingKeySource('identity', empty, { ...production, IDENTITY_JWKS: 'https://hub.example/.well-known/identity-jwks.json' })).toMatchObject({ kind: 'url' });
   });
 
