@@ -33,23 +33,28 @@ const REDIS_PING_TIMEOUT_MS = 2000;
 export class StartupRefused extends Error {}
 
 /**
- * `<NAME>_FILE` → `<NAME>` in `source` (process.env by default), for FILE_SECRETS.
- * Returns the problems (both set, an unreadable file); changes nothing else.
+ * `<NAME>_FILE` → `<NAME>` in `source` (process.env by default), for FILE_SECRETS; the
+ * `_FILE` variable is then removed, so child processes (`custodian start`'s) inherit the
+ * value once. Returns the problems: an unreadable file, or `<NAME>` set to something else.
  */
 export function readSecretFiles(source: NodeJS.ProcessEnv = process.env): string[] {
   const problems: string[] = [];
   for (const name of FILE_SECRETS) {
     const file = source[`${name}_FILE`];
     if (!file) continue;
-    if (source[name]) {
-      problems.push(`${name} and ${name}_FILE are both set: give one`);
-      continue;
-    }
+    let value: string;
     try {
-      source[name] = fs.readFileSync(file, 'utf8').trim();
+      value = fs.readFileSync(file, 'utf8').trim();
     } catch (err) {
       problems.push(`${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      continue;
     }
+    if (source[name] !== undefined && source[name] !== value) {
+      problems.push(`${name} and ${name}_FILE are both set, to different values: give one`);
+      continue;
+    }
+    source[name] = value;
+    delete source[`${name}_FILE`];
   }
   return problems;
 }

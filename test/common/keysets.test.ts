@@ -3,7 +3,9 @@
  * jose computes it); verifiers hold a set — a JWKS file or URL — read again, at most once
  * a second, when a token names a key they do not know; a token signed by a key outside
  * the set is refused, whatever kid it claims. Rotation (cli/keys.ts) adds a key that
- * activates later and retires the old one without removing it.
+ * activates later and retires the old one without removing it. Where keys and secrets
+ * come from (common/keys.ts, common/production.ts): generated only in development, from
+ * the environment or files otherwise.
  */
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
@@ -12,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SignJWT, calculateJwkThumbprint, decodeProtectedHeader, exportJWK } from 'jose';
+import { readSecretFiles } from '../../common/production';
 import { jwksPath, keySetPath, loadPseudonymKey, signingKeySource, verifyingKeySource } from '../../common/keys';
 import { KeySet, kidOf, newStoredKey, publicDocument, writeKeySetFile, type KeySetDocument } from '../../common/keysets';
 import { IdentityError, operationDigest, signIdentity, verifyIdentity } from '../../common/signed-identity';
@@ -185,5 +188,21 @@ describe('where keys come from', () => {
     const migrated = JSON.parse(fs.readFileSync(keySetPath(dev, 'identity'), 'utf8')) as KeySetDocument;
     expect(migrated.keys.map((k) => k.kid)).toEqual([kidOf(privateKey)]);
     expect(JSON.parse(fs.readFileSync(jwksPath(dev, 'identity'), 'utf8'))).toEqual(publicDocument(migrated));
+  });
+});
+
+describe('secrets from files', () => {
+  test('<NAME>_FILE becomes <NAME> once; an unreadable file or a conflicting value is a problem', () => {
+    const file = path.join(dir, 'pseudonym.key');
+    fs.writeFileSync(file, 'c2VjcmV0\n');
+    const env: NodeJS.ProcessEnv = { PSEUDONYM_KEY_FILE: file, LEDGER_NOTE_KEY_FILE: path.join(dir, 'missing'), METRICS_TOKEN_FILE: file, METRICS_TOKEN: 'other' };
+    expect(readSecretFiles(env)).toEqual([
+      expect.stringMatching(/^LEDGER_NOTE_KEY_FILE: cannot read .*missing \(ENOENT\)$/),
+      'METRICS_TOKEN and METRICS_TOKEN_FILE are both set, to different values: give one',
+    ]);
+    expect(env.PSEUDONYM_KEY).toBe('c2VjcmV0');
+    expect(env.PSEUDONYM_KEY_FILE).toBeUndefined();
+    // What a child inherits reads the same again without complaint.
+    expect(readSecretFiles({ PSEUDONYM_KEY: 'c2VjcmV0', PSEUDONYM_KEY_FILE: file })).toEqual([]);
   });
 });
