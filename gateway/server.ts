@@ -134,7 +134,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     rate.ready(),
   ]);
 
-  const identify = identifyCallers(identifier({ env, db, sessionPublicKey: sessionKeys, rate }));
+  const identify = identifyCallers(identifier({ env, db, sessionKeys, rate }));
   const graphqlRoute = (handler: RequestHandler) => [noStore, jsonBody(env.MAX_REQUEST_BYTES), identify, handler, httpErrors('graphql', log)];
 
   app.use(securityHeaders(env.ORIGIN));

@@ -58,19 +58,19 @@ function rateLimited(limiter: Limiter, retryAfterSeconds: number, who: string): 
 export interface IdentifyDeps {
   env: Pick<Env, 'REQUEST_TIMEOUT_MS' | 'MAX_RESPONSE_BYTES'>;
   db: DataSource;
-  sessionPublicKey: VerifyWith;
+  sessionKeys: VerifyWith;
   rate: RateLimits;
 }
 
 export type Identifier = (request: CallerRequest) => Promise<GatewayContext>;
 
-export function identifier({ env, db, sessionPublicKey, rate }: IdentifyDeps): Identifier {
+export function identifier({ env, db, sessionKeys, rate }: IdentifyDeps): Identifier {
   return async (request) => {
     const { requestId, clientRequestId } = request;
     let principal: GatewayContext['principal'];
     let identity: Identity;
     try {
-      principal = await authenticate(db, request.header('authorization'), sessionPublicKey);
+      principal = await authenticate(db, request.header('authorization'), sessionKeys);
       const { user } = principal;
       // The request id in the identity is the gateway's own, never a client's: it reaches the ledger.
       identity = {
