@@ -5,8 +5,9 @@ import 'reflect-metadata';
 import { ACCOUNT_USAGE, inviteCommand, tokenCommand, usersCommand } from './accounts';
 import { SEED_USAGE, seedCommand } from './seed';
 import { VERIFY_USAGE, verifyCommand } from './verify';
-import { KEYS_LEDGER_USAGE, rotateLedgerKey } from './keys-ledger';
+import { KEYS_USAGE, keysCommand } from './keys';
 import { startCommand } from './start';
+import { StartupRefused } from '../common/production';
 
 const USAGE = `usage: custodian <command>
 
@@ -14,7 +15,7 @@ const USAGE = `usage: custodian <command>
   ${SEED_USAGE}
 ${ACCOUNT_USAGE}
 ${VERIFY_USAGE}
-${KEYS_LEDGER_USAGE}
+${KEYS_USAGE}
 `;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
@@ -24,11 +25,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   token: tokenCommand,
   users: usersCommand,
   verify: verifyCommand,
-  // Temporary: only `keys rotate ledger` here; the lead merges this with cli/keys.ts (identity, session).
-  keys: async (argv) => {
-    if (argv[0] !== 'rotate' || argv[1] !== 'ledger') throw new Error('usage: custodian keys rotate ledger [--out FILE]');
-    await rotateLedgerKey(argv.slice(2));
-  },
+  keys: keysCommand,
 };
 
 async function main(argv: string[]): Promise<void> {
@@ -47,6 +44,11 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
+  // A refused production start is one message listing every problem: print it as it is.
+  if (err instanceof StartupRefused) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`custodian: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

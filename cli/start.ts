@@ -7,6 +7,7 @@ import path from 'node:path';
 import { DEFAULT_PORTS, readEnv, SUBGRAPH_NAMES, subgraphUrl, type Env } from '../common/config';
 import { openDatabase } from '../common/database';
 import { ensureDevelopmentKeys } from '../common/keys';
+import { checkStartup } from '../common/production';
 import { readLedgerEnv } from '../ledger/config';
 import { loadLedgerNoteKey } from '../ledger/core/note-key';
 import { projectRoot } from '../common/paths';
@@ -62,8 +63,12 @@ async function hasData(env: Env): Promise<boolean> {
 }
 
 export async function startCommand(): Promise<void> {
+  // In production every process needs what its own check lists; `start` runs them all,
+  // so it checks them all first (and then each process checks itself again).
+  await checkStartup('custodian start', ['gateway', 'subgraph', 'research', 'ledger-relay', 'ledger-worker']);
   const env = readEnv();
-  await prepareData(env);
+  // Development keys and the demo world are for development only: production brings its own.
+  if (env.NODE_ENV !== 'production') await prepareData(env);
   const metrics = metricsPorts(env);
   const group = new ServiceGroup();
   group.stopOnSignals();

@@ -58,7 +58,8 @@ const EnvSchema = z.object({
   COHORT_MIN_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   /**
    * The secret research pseudonyms are keyed with (base64, at least 32 bytes). Generated
-   * into DATA_DIR/keys/ in development (common/keys.ts); required in production.
+   * into DATA_DIR/keys/ in development (common/keys.ts); required in production by the
+   * research subgraph (common/production.ts). PSEUDONYM_KEY_FILE may name a file instead.
    */
   PSEUDONYM_KEY: z.string().optional(),
   /** During a rotation: the key being retired, so members can map old pseudonyms to new (Enrolment.previousPseudonym). */
@@ -137,8 +138,9 @@ const CheckedEnvSchema = EnvSchema.superRefine((env, issues) => {
     issues.addIssue({ code: 'custom', path: ['GATEWAY_PLANNER'], message: `rust is Hive Gateway's planner: set GATEWAY_EXECUTOR=hive too (it is ${env.GATEWAY_EXECUTOR})` });
   }
   if (env.NODE_ENV !== 'production') return;
+  // What a process needs in production besides valid values (a database, Redis, keys,
+  // secrets) is checked per process by common/production.ts, before anything starts.
   if (env.COHORT_MIN_SIZE < 5) issues.addIssue({ code: 'custom', path: ['COHORT_MIN_SIZE'], message: 'must be at least 5 in production' });
-  if (!env.PSEUDONYM_KEY) issues.addIssue({ code: 'custom', path: ['PSEUDONYM_KEY'], message: 'is required in production (base64 of at least 32 random bytes)' });
 }).transform((env) => ({ ...env, GATEWAY_PLANNER: env.GATEWAY_PLANNER ?? (env.GATEWAY_EXECUTOR === 'hive' ? 'rust' : 'js') }));
 
 export type Env = z.output<typeof CheckedEnvSchema>;

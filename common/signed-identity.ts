@@ -6,10 +6,15 @@
  * request cannot be replayed with another query.
  *
  * Subgraphs trust nothing else: a request without a valid identity token gets a 401.
+ *
+ * The token names its key (`kid`, common/keysets.ts): subgraphs hold a set of the
+ * gateway's keys, so the gateway can move to a new key while tokens of the old one are
+ * still in flight.
  */
-import { createHash, type KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { SignJWT, errors as joseErrors, type JWTPayload } from 'jose';
+import { signingKeyOf, UnknownKey, verifyWithKeySet, type SignWith, type VerifyWith } from './keysets';
 
 export const ROLES = ['patient', 'clinician', 'researcher', 'compliance', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -44,7 +49,8 @@ export function operationDigest(query: string, variables: unknown): string {
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
-export async function signIdentity(identity: Identity, digest: string, key: KeyObject): Promise<string> {
+export async function signIdentity(identity: Identity, digest: string, keys: SignWith): Promise<string> {
+  const { kid, privateKey } = signingKeyOf(keys);
   return new SignJWT({
     role: identity.role,
     inst: identity.institutionId,
@@ -55,31 +61,32 @@ export async function signIdentity(identity: Identity, digest: string, key: KeyO
     rid: identity.requestId,
     opd: digest,
   })
-    .setProtectedHeader({ alg: 'EdDSA', typ: 'custodian-identity+jwt' })
+    .setProtectedHeader({ alg: 'EdDSA', typ: 'custodian-identity+jwt', kid })
     .setSubject(identity.subject)
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
     .setIssuedAt()
     .setExpirationTime(`${IDENTITY_TTL_SECONDS}s`)
-    .sign(key);
+    .sign(privateKey);
 }
 
 export class IdentityError extends Error {}
 
 /** Verifies a forwarded identity against the operation it came with. */
-export async function verifyIdentity(token: string, key: KeyObject, digest: string): Promise<Identity> {
-  let payload;
+export async function verifyIdentity(token: string, keys: VerifyWith, digest: string): Promise<Identity> {
+  let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, key, {
+    payload = await verifyWithKeySet(token, keys, {
       algorithms: ['EdDSA'],
       issuer: ISSUER,
       audience: AUDIENCE,
       typ: 'custodian-identity+jwt',
       maxTokenAge: `${IDENTITY_TTL_SECONDS + 5}s`,
       requiredClaims: ['sub', 'exp', 'iat'],
-    }));
+    });
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired) throw new IdentityError('identity token expired');
+    if (err instanceof UnknownKey) throw new IdentityError('identity token signed with an unknown key');
     throw new IdentityError('identity token invalid');
   }
   if (payload.opd !== digest) throw new IdentityError('identity token was issued for another operation');

@@ -15,7 +15,7 @@
  * Proofs are computed from the stored perfect-subtree hashes: O(log n) node reads.
  * Malformed or out-of-range numbers are a 400 with a reason, never a 500.
  */
-import type { KeyObject } from 'node:crypto';
+import type { VerifyWith } from '../common/keysets';
 import express, { type Request, type Response, type Router } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../common/logger';
@@ -133,7 +133,7 @@ function consistencyProof(tree: MerkleTree): Handler {
 }
 
 /** GET /ledger/entries/I, for the compliance role: the leaf's exact bytes and what they say. */
-function ledgerEntry(ledgerDb: DataSource, identityDb: DataSource, sessionKey: KeyObject): Handler {
+function ledgerEntry(ledgerDb: DataSource, identityDb: DataSource, sessionKey: VerifyWith): Handler {
   return async (req, res) => {
     const principal = await authenticate(identityDb, req.header('authorization'), sessionKey);
     if (principal.user.role !== 'compliance') return refuse(res, 403, 'FORBIDDEN', 'Ledger entries are for the compliance role');
@@ -146,7 +146,7 @@ function ledgerEntry(ledgerDb: DataSource, identityDb: DataSource, sessionKey: K
   };
 }
 
-export function ledgerRoutes(ledgerDb: DataSource, verifierKey: () => Promise<string | null>, identityDb: DataSource, sessionKey: KeyObject, log: Logger): Router {
+export function ledgerRoutes(ledgerDb: DataSource, verifierKey: () => Promise<string | null>, identityDb: DataSource, sessionKey: VerifyWith, log: Logger): Router {
   const guard = (handler: Handler) => (req: Request, res: Response) =>
     handler(req, res).catch((err: unknown) => {
       if (err instanceof AuthError) return refuse(res, err.status, err.code, err.message);

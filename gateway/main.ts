@@ -1,9 +1,23 @@
 import { stopOnSignals } from '../common/lifecycle';
+import { checkStartup, StartupRefused } from '../common/production';
+import { readLedgerEnv } from '../ledger/config';
 import { startGateway } from './server';
 
-startGateway()
+// First: in production, nothing is opened or written unless everything the gateway needs is there.
+checkStartup('gateway', ['gateway'], () => settingProblems(readLedgerEnv))
+  .then(() => startGateway())
   .then((running) => stopOnSignals(() => running.close()))
   .catch((err: unknown) => {
-    console.error('gateway failed to start:', err instanceof Error ? err.message : err);
+    console.error(err instanceof StartupRefused ? err.message : `gateway failed to start: ${err instanceof Error ? err.message : err}`);
     process.exit(1);
   });
+
+/** The lines of a settings reader's error (the gateway also reads the ledger's settings). */
+function settingProblems(read: () => unknown): string[] {
+  try {
+    read();
+    return [];
+  } catch (err) {
+    return (err as Error).message.split('\n').slice(1).map((line) => line.trim());
+  }
+}

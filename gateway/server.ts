@@ -9,7 +9,6 @@
  * rate limits per principal and per client address, operation limits before planning,
  * a deadline and a response budget per request, bounded bodies, JSON errors everywhere.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type RequestHandler } from 'express';
@@ -17,7 +16,8 @@ import type { DataSource } from 'typeorm';
 import { DEFAULT_PORTS, readEnv, SUBGRAPH_NAMES, subgraphUrl, type Env, type SubgraphName } from '../common/config';
 import { keepConnectionsLonger } from '../common/lifecycle';
 import { httpErrors, jsonBody, notFound } from '../common/http-errors';
-import { loadPrivateKey } from '../common/keys';
+import { openSigningKeys } from '../common/keys';
+import type { KeyName, KeySet } from '../common/keysets';
 import { operatorEndpoints } from '../common/metrics';
 import { createLogger, type Logger } from '../common/logger';
 import { noStore, securityHeaders } from '../common/security-headers';
@@ -58,9 +58,9 @@ export interface GatewayOptions {
 
 /** What the gateway holds open while it runs: keys, databases, rate-limit counters. */
 interface GatewayState {
-  sessionKey: KeyObject;
-  sessionPublicKey: KeyObject;
-  identityKey: KeyObject;
+  /** Session and identity key sets, watched: a rotation takes effect without a restart. */
+  sessionKeys: KeySet;
+  identityKeys: KeySet;
   db: DataSource;
   ledgerDb: DataSource;
   ledgerKey: () => Promise<string | null>;
@@ -69,15 +69,34 @@ interface GatewayState {
 
 async function openState(env: Env, log: Logger): Promise<GatewayState> {
   const ledgerEnv = readLedgerEnv(); // first: a bad setting stops start-up before anything is opened
-  const sessionKey = loadPrivateKey('session', env.DATA_DIR);
-  const identityKey = loadPrivateKey('identity', env.DATA_DIR);
+  const keys = (name: KeyName) =>
+    openSigningKeys(name, env.DATA_DIR, process.env, {
+      onReload: (kids) => log.info({ keys: name, kids }, 'key set reloaded'),
+      onSigningKey: (kid) => log.info({ keys: name, kid }, 'signing with a new key'),
+      onError: (err) => log.warn({ keys: name, err: err.message }, 'key set could not be read; keeping the keys held'),
+    });
+  const sessionKeys = keys('session');
+  const identityKeys = keys('identity');
   const db = await openIdentityDatabase(env);
   const ledgerDb = await openLedgerDatabase(env);
   // The worker signs and records its verifier key in the ledger database; the gateway
   // serves that (or a pinned one) and never reads the signer key.
   const pinnedKey = ledgerEnv.LEDGER_VERIFIER_KEY;
   const ledgerKey = pinnedKey ? async () => pinnedKey : () => currentVerifierKey(ledgerDb);
-  return { sessionKey, sessionPublicKey: createPublicKey(sessionKey), identityKey, db, ledgerDb, ledgerKey, rate: rateLimits(env, log) };
+  return { sessionKeys, identityKeys, db, ledgerDb, ledgerKey, rate: rateLimits(env, log) };
+}
+
+/**
+ * The public halves of the gateway's keys, as JWKS: access tokens' (for resource servers
+ * that check them) and forwarded identities' (for subgraphs: IDENTITY_JWKS may be this
+ * URL). Two documents, so no verifier ever holds a key of the other kind. Not cached: a
+ * rotation must be visible at once.
+ */
+function publicKeyRoutes(sessionKeys: KeySet, identityKeys: KeySet): express.Router {
+  const serve = (keys: KeySet): RequestHandler => (_req, res) => {
+    res.set('cache-control', 'no-cache').type('application/jwk-set+json').send(JSON.stringify(keys.publicJwks()));
+  };
+  return express.Router().get('/.well-known/jwks.json', serve(sessionKeys)).get('/.well-known/identity-jwks.json', serve(identityKeys));
 }
 
 async function listen(httpServer: http.Server, port: number, host: string): Promise<string> {
@@ -96,7 +115,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     SUBGRAPH_NAMES.map((name) => [name, options.subgraphUrls?.[name] ?? subgraphUrl(name, env)]),
   ) as Record<SubgraphName, string>;
   const state = await openState(env, log);
-  const { db, ledgerDb, sessionKey, sessionPublicKey, rate } = state;
+  const { db, ledgerDb, sessionKeys, rate } = state;
 
   const app = express();
   app.disable('x-powered-by');
@@ -109,21 +128,22 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   // router (Apollo Router, an outside Hive Gateway) serving supergraph.graphql can reach
   // it; it authenticates the caller's own bearer token exactly as /graphql does.
   const [executor, accounts] = await Promise.all([
-    startExecutor({ env, log, supergraphSdl, ownership: supergraphOwnership(supergraphSdl), accountsSchema: schema, urls, identityKey: state.identityKey }),
+    startExecutor({ env, log, supergraphSdl, ownership: supergraphOwnership(supergraphSdl), accountsSchema: schema, urls, identityKey: state.identityKeys }),
     apolloGraphqlServer({ schema }, singleService, env, log, httpServer),
     // Counting starts in Redis when it is there, so replicas share budgets from the first request.
     rate.ready(),
   ]);
 
-  const identify = identifyCallers(identifier({ env, db, sessionPublicKey, rate }));
+  const identify = identifyCallers(identifier({ env, db, sessionKeys, rate }));
   const graphqlRoute = (handler: RequestHandler) => [noStore, jsonBody(env.MAX_REQUEST_BYTES), identify, handler, httpErrors('graphql', log)];
 
   app.use(securityHeaders(env.ORIGIN));
   app.use(assignRequestIds());
   const operator = await operatorEndpoints(app, env, log, cachedHealth(urls));
-  app.use('/ledger', limitByAddress(rate.ledger, 'plain'), ledgerRoutes(ledgerDb, state.ledgerKey, db, sessionPublicKey, log));
+  app.use('/ledger', limitByAddress(rate.ledger, 'plain'), ledgerRoutes(ledgerDb, state.ledgerKey, db, sessionKeys, log));
+  app.use(publicKeyRoutes(sessionKeys, state.identityKeys));
   app.use(webRoutes()); // the web portal: / and /app/…
-  app.use('/auth', noStore, limitByAddress(rate.auth, 'plain'), webauthnRoutes(db, sessionKey, { rpId: env.RP_ID, rpName: 'Custodian', origin: env.ORIGIN }, log));
+  app.use('/auth', noStore, limitByAddress(rate.auth, 'plain'), webauthnRoutes(db, sessionKeys, { rpId: env.RP_ID, rpName: 'Custodian', origin: env.ORIGIN }, log));
   app.use('/graphql', ...graphqlRoute(executor.handler));
   app.use('/accounts/graphql', ...graphqlRoute(accounts.handler));
   app.use(notFound('plain'));
@@ -143,6 +163,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       await rate.close();
       await db.destroy();
       await ledgerDb.destroy();
+      sessionKeys.close();
+      state.identityKeys.close();
     },
   };
 }

@@ -6,6 +6,7 @@
 import 'reflect-metadata';
 import { readEnv } from '../common/config';
 import { stopOnSignals } from '../common/lifecycle';
+import { checkStartup, StartupRefused, type ProcessRole } from '../common/production';
 import { createLogger } from '../common/logger';
 import { readLedgerEnv } from './config';
 import { startRelay, startWorker, type Running } from './pipeline/service';
@@ -15,6 +16,16 @@ async function main(): Promise<void> {
   const unknown = parts.filter((p) => p !== 'relay' && p !== 'worker');
   if (unknown.length) throw new Error(`unknown part ${unknown.join(', ')}: expected relay and/or worker`);
   const wanted = parts.length ? new Set(parts) : new Set(['relay', 'worker']);
+  // First: in production, nothing is opened or written unless everything these parts need is there.
+  const roles = [...wanted].map((part) => `ledger-${part}` as ProcessRole);
+  await checkStartup(`ledger (${[...wanted].join(', ')})`, roles, () => {
+    try {
+      readLedgerEnv();
+      return [];
+    } catch (err) {
+      return (err as Error).message.split('\n').slice(1).map((line) => line.trim());
+    }
+  });
 
   const env = readEnv();
   const ledgerEnv = readLedgerEnv();
@@ -29,6 +40,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`ledger: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  if (err instanceof StartupRefused) process.stderr.write(`${err.message}\n`);
+  else process.stderr.write(`ledger: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -9,6 +9,11 @@
  * its expiry — so it cannot be answered twice, and only the holder of a registered
  * passkey ever causes a write.
  *
+ * After a rotation of the session key (`custodian keys rotate session`) challenges are
+ * made with the newest key and checked against every key of the set, so one issued a
+ * moment before still verifies. Decoys are keyed by the oldest key of the set, so they
+ * stay the same across a rotation (until that key is removed).
+ *
  * Registration challenges carry what the registration will do (the enrolment code, the
  * user) and are stored; they need a valid enrolment code or a session to be created.
  * Every stored challenge expires after CHALLENGE_TTL_MS and is pruned as new ones are
@@ -16,6 +21,7 @@
  */
 import { createHmac, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
+import { signingKeyOf, type OwnKeys } from '../../common/keysets';
 import { safeEqual } from '../../common/secrets';
 import { Challenge } from './entities';
 
@@ -28,13 +34,31 @@ const LENGTH = 1 + 6 + NONCE_BYTES + MAC_BYTES;
 export type ChallengeCheck = 'ok' | 'unknown' | 'expired';
 
 export class SignInChallenges {
-  private readonly key: Buffer;
-  private readonly decoyKey: Buffer;
+  /** Derived keys by private key: derived once per key, not per request. */
+  private readonly derived = new WeakMap<KeyObject, { key: Buffer; decoyKey: Buffer }>();
 
-  constructor(sessionKey: KeyObject) {
-    const secret = sessionKey.export({ format: 'der', type: 'pkcs8' });
-    this.key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'custodian webauthn sign-in challenge v1', 32));
-    this.decoyKey = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'custodian webauthn decoy credentials v1', 32));
+  constructor(private readonly sessionKeys: OwnKeys) {}
+
+  private derive(privateKey: KeyObject): { key: Buffer; decoyKey: Buffer } {
+    let keys = this.derived.get(privateKey);
+    if (!keys) {
+      const secret = privateKey.export({ format: 'der', type: 'pkcs8' });
+      keys = {
+        key: Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'custodian webauthn sign-in challenge v1', 32)),
+        decoyKey: Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'custodian webauthn decoy credentials v1', 32)),
+      };
+      this.derived.set(privateKey, keys);
+    }
+    return keys;
+  }
+
+  /** Every private key of the set, newest first. */
+  private privateKeys(): KeyObject[] {
+    return 'privateKeys' in this.sessionKeys ? this.sessionKeys.privateKeys() : [this.sessionKeys];
+  }
+
+  private get decoyKey(): Buffer {
+    return this.derive(this.privateKeys().at(-1)!).decoyKey;
   }
 
   /**
@@ -53,8 +77,8 @@ export class SignInChallenges {
     });
   }
 
-  private mac(body: Buffer): Buffer {
-    return createHmac('sha256', this.key).update(body).digest().subarray(0, MAC_BYTES);
+  private mac(body: Buffer, privateKey: KeyObject = signingKeyOf(this.sessionKeys).privateKey): Buffer {
+    return createHmac('sha256', this.derive(privateKey).key).update(body).digest().subarray(0, MAC_BYTES);
   }
 
   /** A fresh challenge, valid until now + CHALLENGE_TTL_MS. */
@@ -73,7 +97,8 @@ export class SignInChallenges {
     const raw = /^[A-Za-z0-9_-]+$/.test(challenge) ? Buffer.from(challenge, 'base64url') : Buffer.alloc(0);
     if (raw.length !== LENGTH || raw[0] !== VERSION) return { result: 'unknown' };
     const body = raw.subarray(0, LENGTH - MAC_BYTES);
-    if (!safeEqual(this.mac(body).toString('base64url'), raw.subarray(LENGTH - MAC_BYTES).toString('base64url'))) return { result: 'unknown' };
+    const sent = raw.subarray(LENGTH - MAC_BYTES).toString('base64url');
+    if (!this.privateKeys().some((key) => safeEqual(this.mac(body, key).toString('base64url'), sent))) return { result: 'unknown' };
     const expiresAt = new Date(body.readUIntBE(1, 6));
     return { result: expiresAt.getTime() <= now ? 'expired' : 'ok', expiresAt };
   }

@@ -5,11 +5,11 @@
  * takes effect at once, not when the token expires. Presenting a refresh token that was
  * already rotated away means it was copied: the whole session is revoked.
  */
-import type { KeyObject } from 'node:crypto';
-import { SignJWT, jwtVerify } from 'jose';
+import { SignJWT, type JWTPayload } from 'jose';
 import type { DataSource } from 'typeorm';
 import { IsNull } from 'typeorm';
 import { serialized } from '../../common/database';
+import { signingKeyOf, verifyWithKeySet, type SignWith, type VerifyWith } from '../../common/keysets';
 import { appendToOutbox } from '../../ledger/pipeline/outbox';
 import { newId } from '../../common/ids';
 import { randomToken, safeEqual, sha256 } from '../../common/secrets';
@@ -28,18 +28,21 @@ export interface IssuedSession {
   tokenType: 'Bearer';
 }
 
-async function accessToken(user: User, sessionId: string, key: KeyObject): Promise<string> {
+async function accessToken(user: User, sessionId: string, keys: SignWith): Promise<string> {
+  // The kid names the key (common/keysets.ts): after a rotation, tokens of the old key
+  // stay valid until they expire, beside the new key's.
+  const { kid, privateKey } = signingKeyOf(keys);
   return new SignJWT({ sid: sessionId, role: user.role })
-    .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt' })
+    .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid })
     .setSubject(user.id)
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
     .setIssuedAt()
     .setExpirationTime(`${ACCESS_TTL_SECONDS}s`)
-    .sign(key);
+    .sign(privateKey);
 }
 
-export async function startSession(db: DataSource, user: User, key: KeyObject, now = new Date()): Promise<IssuedSession> {
+export async function startSession(db: DataSource, user: User, key: SignWith, now = new Date()): Promise<IssuedSession> {
   const id = newId('ses');
   const secret = randomToken();
   await serialized(db, () =>
@@ -58,7 +61,7 @@ export async function startSession(db: DataSource, user: User, key: KeyObject, n
   return { token: await accessToken(user, id, key), refreshToken: `rt_${id}_${secret}`, expiresIn: ACCESS_TTL_SECONDS, tokenType: 'Bearer' };
 }
 
-export async function refreshSession(db: DataSource, refreshToken: unknown, key: KeyObject, now = new Date()): Promise<IssuedSession> {
+export async function refreshSession(db: DataSource, refreshToken: unknown, key: SignWith, now = new Date()): Promise<IssuedSession> {
   const match = typeof refreshToken === 'string' ? /^rt_(ses_[0-9a-f]{20})_([\w-]{43})$/.exec(refreshToken) : null;
   if (!match) throw new AuthError(400, 'INVALID_REFRESH_TOKEN', 'A refresh token is required');
   const [, sessionId, secret] = match as unknown as [string, string, string];
@@ -100,12 +103,12 @@ export async function endSession(db: DataSource, sessionId: string, now = new Da
 export async function verifyAccessToken(
   db: DataSource,
   token: string,
-  key: KeyObject,
+  keys: VerifyWith,
   now = new Date(),
 ): Promise<{ user: User; sessionId: string }> {
-  let payload;
+  let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, key, { algorithms: ['EdDSA'], issuer: ISSUER, audience: AUDIENCE, typ: 'at+jwt' }));
+    payload = await verifyWithKeySet(token, keys, { algorithms: ['EdDSA'], issuer: ISSUER, audience: AUDIENCE, typ: 'at+jwt' });
   } catch {
     throw new AuthError(401, 'INVALID_TOKEN', 'The access token is invalid or expired');
   }

@@ -31,10 +31,10 @@
  * refresh-and-logout.ts; request.ts reads bodies and responses, error-responses.ts
  * shapes refusals.
  */
-import type { KeyObject } from 'node:crypto';
 import express, { type Router } from 'express';
 import type { DataSource } from 'typeorm';
 import { httpErrors, jsonBody } from '../../common/http-errors';
+import type { OwnKeys } from '../../common/keysets';
 import type { Logger } from '../../common/logger';
 import { SignInChallenges } from './challenges';
 import type { RouteContext, RouteHandler, WebAuthnConfig } from './routes/context';
@@ -45,7 +45,7 @@ import { signInOptions, signInVerify } from './routes/sign-in';
 
 export type { WebAuthnConfig };
 
-export function webauthnRoutes(db: DataSource, sessionKey: KeyObject, config: WebAuthnConfig, log: Logger): Router {
+export function webauthnRoutes(db: DataSource, sessionKey: OwnKeys, config: WebAuthnConfig, log: Logger): Router {
   const ctx: RouteContext = { db, sessionKey, config, log, signInChallenges: new SignInChallenges(sessionKey) };
   // Express 5 hands a rejected promise to the error handlers below.
   const handle = (fn: RouteHandler) => (req: express.Request, res: express.Response) => fn(ctx, req, res);

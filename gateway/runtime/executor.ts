@@ -5,7 +5,7 @@
  * limits, identity signing, error shapes — is the same pieces of gateway/runtime/, so
  * switching changes who plans and fetches, nothing a client or subgraph can tell apart.
  */
-import type { KeyObject } from 'node:crypto';
+import type { SignWith } from '../../common/keysets';
 import type { RequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { Env, SubgraphName } from '../../common/config';
@@ -23,7 +23,7 @@ export interface ExecutorDeps {
   accountsSchema: GraphQLSchema;
   /** Every other subgraph's GraphQL URL. */
   urls: Record<SubgraphName, string>;
-  identityKey: KeyObject;
+  identityKey: SignWith;
 }
 
 export interface Executor {

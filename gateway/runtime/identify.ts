@@ -13,7 +13,7 @@
  * Framework-neutral: it reads a CallerRequest and answers a GatewayContext or throws a
  * Refusal; http.ts binds it to Express for both executors.
  */
-import type { KeyObject } from 'node:crypto';
+import type { VerifyWith } from '../../common/keysets';
 import type { DataSource } from 'typeorm';
 import type { Env } from '../../common/config';
 import type { ErrorCode } from '../../common/errors';
@@ -58,19 +58,19 @@ function rateLimited(limiter: Limiter, retryAfterSeconds: number, who: string): 
 export interface IdentifyDeps {
   env: Pick<Env, 'REQUEST_TIMEOUT_MS' | 'MAX_RESPONSE_BYTES'>;
   db: DataSource;
-  sessionPublicKey: KeyObject;
+  sessionKeys: VerifyWith;
   rate: RateLimits;
 }
 
 export type Identifier = (request: CallerRequest) => Promise<GatewayContext>;
 
-export function identifier({ env, db, sessionPublicKey, rate }: IdentifyDeps): Identifier {
+export function identifier({ env, db, sessionKeys, rate }: IdentifyDeps): Identifier {
   return async (request) => {
     const { requestId, clientRequestId } = request;
     let principal: GatewayContext['principal'];
     let identity: Identity;
     try {
-      principal = await authenticate(db, request.header('authorization'), sessionPublicKey);
+      principal = await authenticate(db, request.header('authorization'), sessionKeys);
       const { user } = principal;
       // The request id in the identity is the gateway's own, never a client's: it reaches the ledger.
       identity = {

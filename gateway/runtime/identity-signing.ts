@@ -4,14 +4,14 @@
  * (common/signed-identity.ts: a subgraph checks the digest against the body it received),
  * and the gateway's own request id.
  */
-import type { KeyObject } from 'node:crypto';
+import type { SignWith } from '../../common/keysets';
 import { operationDigest, signIdentity } from '../../common/signed-identity';
 import type { GatewayContext } from './context';
 
 export async function identityHeaders(
   context: Pick<GatewayContext, 'identity' | 'requestId'>,
   sent: { query?: string; variables?: unknown },
-  identityKey: KeyObject,
+  identityKey: SignWith,
 ): Promise<{ authorization: string; 'x-request-id': string }> {
   const token = await signIdentity(context.identity, operationDigest(sent.query ?? '', sent.variables), identityKey);
   return { authorization: `Bearer ${token}`, 'x-request-id': context.requestId };

@@ -59,6 +59,9 @@ export function loadLedgerNoteKey(options: { dataDir: string; name: string; sign
   if (options.signerKey) return fromSignerKey(readSignerKeySetting(options.signerKey));
   const file = noteKeyPath(options.dataDir);
   if (!fs.existsSync(file)) {
+    // Production never generates a key (common/production.ts checks first; this is the
+    // second line): a replica minting its own would sign a different ledger's checkpoints.
+    if (process.env.NODE_ENV === 'production') throw new NoteError('invalid-key', 'LEDGER_NOTE_KEY (or LEDGER_NOTE_KEY_FILE) is required in production; nothing is generated');
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     try {
       fs.writeFileSync(file, `${generateNoteKey(options.name).signerKey}\n`, { flag: 'wx', mode: 0o600 });

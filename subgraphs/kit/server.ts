@@ -4,7 +4,6 @@
  * database. A subgraph module only declares what is specific to it (see `definition.ts`
  * in each subgraph folder).
  */
-import type { KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -20,7 +19,9 @@ import { type Env, readEnv, DEFAULT_PORTS, type SubgraphName } from '../../commo
 import { openDatabase, type DatabaseSpec } from '../../common/database';
 import { makeFormatError } from '../../common/errors';
 import { keepConnectionsLonger, stopOnSignals } from '../../common/lifecycle';
-import { loadPublicKey } from '../../common/keys';
+import { checkStartup, StartupRefused, subgraphRoles } from '../../common/production';
+import { openVerifyingKeys } from '../../common/keys';
+import type { VerifyWith } from '../../common/keysets';
 import { httpErrors, jsonBody, notFound } from '../../common/http-errors';
 import { operatorEndpoints } from '../../common/metrics';
 import { securityHeaders } from '../../common/security-headers';
@@ -79,14 +80,20 @@ export interface StartOptions {
   env?: Env;
   port?: number;
   logger?: Logger;
-  /** The gateway's identity public key; by default from the environment or DATA_DIR. */
-  identityKey?: KeyObject;
+  /** The gateway's identity keys; by default the key set IDENTITY_JWKS, IDENTITY_PUBLIC_KEY or DATA_DIR names (common/keys.ts). */
+  identityKey?: VerifyWith;
 }
 
 export async function startSubgraph(def: SubgraphDefinition, options: StartOptions = {}): Promise<RunningSubgraph> {
   const env = options.env ?? readEnv();
   const log = options.logger ?? createLogger(def.name, env.LOG_LEVEL);
-  const identityKey = options.identityKey ?? loadPublicKey('identity', env.DATA_DIR);
+  const ownKeys = options.identityKey
+    ? null
+    : await openVerifyingKeys('identity', env.DATA_DIR, process.env, {
+        onReload: (kids) => log.info({ keys: 'identity', kids }, 'identity key set reloaded'),
+        onError: (err) => log.warn({ keys: 'identity', err: err.message }, 'identity key set could not be read; keeping the keys held'),
+      });
+  const identityKey = options.identityKey ?? ownKeys!;
   const db = await openDatabase(databaseSpec(def), env);
   const consentDb = await openConsentDatabase(env);
   const engine = new ConsentEngine(consentDb);
@@ -144,6 +151,7 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
       await resources.close();
       await db.destroy();
       await consentDb.destroy();
+      ownKeys?.close();
     },
   };
 }
@@ -174,10 +182,13 @@ async function listen(httpServer: http.Server, port: number, host: string): Prom
 
 /** Entry point of a subgraph process: start, then stop cleanly on SIGINT/SIGTERM. */
 export function runSubgraphProcess(def: SubgraphDefinition): void {
-  startSubgraph(def)
+  // First: in production, nothing is opened or written unless everything the subgraph needs is there.
+  checkStartup(`${def.name} subgraph`, subgraphRoles(def.name))
+    .then(() => startSubgraph(def))
     .then((running) => stopOnSignals(() => running.close()))
     .catch((err: unknown) => {
-      console.error(`${def.name} subgraph failed to start:`, err instanceof Error ? err.message : err);
+      if (err instanceof StartupRefused) console.error(err.message);
+      else console.error(`${def.name} subgraph failed to start:`, err instanceof Error ? err.message : err);
       process.exit(1);
     });
 }

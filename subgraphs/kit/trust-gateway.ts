@@ -2,10 +2,11 @@
  * A subgraph answers only the gateway. Every GraphQL request must carry the identity
  * token the gateway signed for exactly this operation (see common/signed-identity.ts); anything
  * else — no token, an expired one, one signed by another key, one minted for a different
- * query — is refused with a 401 before a resolver runs.
+ * query — is refused with a 401 before a resolver runs. The key is picked from the set
+ * by the token's kid; an unknown kid reads the set again once before the refusal.
  */
-import type { KeyObject } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import type { VerifyWith } from '../../common/keysets';
 import { IdentityError, operationDigest, verifyIdentity, type Identity } from '../../common/signed-identity';
 
 declare module 'express-serve-static-core' {
@@ -21,7 +22,7 @@ function refuse(res: Response, message: string): void {
     .json({ errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] });
 }
 
-export function trustGatewayOnly(key: KeyObject) {
+export function trustGatewayOnly(key: VerifyWith) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const header = req.header('authorization') ?? '';
     const token = /^Bearer ([\w-]+\.[\w-]+\.[\w-]+)$/.exec(header)?.[1];

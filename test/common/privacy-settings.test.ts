@@ -1,6 +1,6 @@
 /**
- * The settings and small pieces issue 9 added, on their own: production refuses to run
- * without a pseudonym secret or with tiny cells; pseudonyms depend on the secret, stay
+ * The settings and small pieces issue 9 added, on their own: the research subgraph refuses
+ * to run in production without a pseudonym secret or with tiny cells; pseudonyms depend on the secret, stay
  * stable within a project and differ across projects; every text argument is bounded.
  */
 import { createHmac } from 'node:crypto';
@@ -8,6 +8,7 @@ import { buildSchema } from 'graphql';
 import { readEnv } from '../../common/config';
 import { argumentLimits, MAX_ID_LENGTH, MAX_TEXT_LENGTH } from '../../common/input-limits';
 import { decodeSecret } from '../../common/keys';
+import { productionProblems, type ProcessRole } from '../../common/production';
 import { checkGrant } from '../../consent/consents';
 import { pseudonymizer } from '../../subgraphs/research/pseudonyms';
 import { suppressSmallCells } from '../../subgraphs/labs/cohort-stats';
@@ -15,8 +16,13 @@ import { suppressSmallCells } from '../../subgraphs/labs/cohort-stats';
 const KEY = Buffer.alloc(32, 7).toString('base64');
 
 describe('configuration', () => {
-  test('production needs PSEUDONYM_KEY and a minimum cell size of at least 5', () => {
-    expect(() => readEnv({ NODE_ENV: 'production' })).toThrow(/PSEUDONYM_KEY: is required in production/);
+  test('production: the research subgraph needs PSEUDONYM_KEY (others do not); a minimum cell size of at least 5', async () => {
+    // Which process needs the secret is common/production.ts's business: the gateway does not.
+    const problems = (roles: ProcessRole[], extra = {}) => productionProblems(roles, { NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:1', ...extra });
+    expect((await problems(['subgraph', 'research'])).join('\n')).toMatch(/PSEUDONYM_KEY: required by the research subgraph/);
+    expect((await problems(['subgraph', 'research'], { PSEUDONYM_KEY: 'c2hvcnQ=' })).join('\n')).toMatch(/PSEUDONYM_KEY: PSEUDONYM_KEY must be base64 of at least 32/);
+    expect((await problems(['subgraph', 'research'], { PSEUDONYM_KEY: KEY })).join('\n')).not.toMatch(/PSEUDONYM_KEY/);
+    expect((await problems(['gateway'])).join('\n')).not.toMatch(/PSEUDONYM_KEY/);
     expect(() => readEnv({ NODE_ENV: 'production', PSEUDONYM_KEY: KEY, COHORT_MIN_SIZE: '3' })).toThrow(/COHORT_MIN_SIZE: must be at least 5/);
     expect(readEnv({ NODE_ENV: 'production', PSEUDONYM_KEY: KEY }).COHORT_MIN_SIZE).toBe(10);
     // Development keeps working without either (the key is generated into DATA_DIR).

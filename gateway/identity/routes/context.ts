@@ -3,9 +3,9 @@
  * signing key, the relying party, the log and the stateless sign-in challenges — made
  * once by `webauthnRoutes` (../webauthn.ts) and passed to each handler.
  */
-import type { KeyObject } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { DataSource } from 'typeorm';
+import type { OwnKeys } from '../../../common/keysets';
 import type { Logger } from '../../../common/logger';
 import type { SignInChallenges } from '../challenges';
 
@@ -17,7 +17,8 @@ export interface WebAuthnConfig {
 
 export interface RouteContext {
   db: DataSource;
-  sessionKey: KeyObject;
+  /** Signs access tokens and checks them: the gateway's session key set. */
+  sessionKey: OwnKeys;
   config: WebAuthnConfig;
   log: Logger;
   signInChallenges: SignInChallenges;

@@ -5,7 +5,7 @@
  * (bounded-fetch.ts).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { KeyObject } from 'node:crypto';
+import type { SignWith } from '../../../common/keysets';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayContext } from '../context';
 import { fetchWithin, type FetchedResponse } from '../bounded-fetch';
@@ -37,7 +37,7 @@ export class SubgraphClient extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
     name: string,
     url: string,
-    private readonly identityKey: KeyObject,
+    private readonly identityKey: SignWith,
     timeoutMs: number,
   ) {
     super({ url });

@@ -9,7 +9,7 @@
  *  - fetch: the accounts subgraph answered in process; every other subgraph request
  *    signed for its exact body (identity-signing.ts) and bounded (bounded-fetch.ts).
  */
-import type { KeyObject } from 'node:crypto';
+import type { SignWith } from '../../../common/keysets';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import type { Request as ExpressRequest } from 'express';
 import { getOperationAST, graphql, GraphQLError, NoSchemaIntrospectionCustomRule, parse, type GraphQLSchema } from 'graphql';
@@ -29,7 +29,7 @@ export interface CustodianPluginOptions {
   accountsSchema: GraphQLSchema;
   /** Subgraph name by the URL Hive fetches it at. */
   services: ReadonlyMap<string, string>;
-  identityKey: KeyObject;
+  identityKey: SignWith;
   subgraphTimeoutMs: number;
   log: Logger;
 }
