@@ -48,7 +48,7 @@ const LedgerEnvSchema = z.object({
   /** How often a worker without the append lease tries to take it, and the holder confirms it still has it (pipeline/worker.ts). */
   LEDGER_LEASE_POLL_MS: ms.default(1_000),
   /** SQLite: a lease not renewed for this long is free; PostgreSQL: the lease connection's idle_session_timeout (a vanished host). */
-  LEDGER_LEASE_TTL_MS: ms.default(3_000),
+  LEDGER_LEASE_TTL_MS: ms.default(2_500),
   /** The databases whose outboxes the relay drains: every subgraph's, the consent database's and the gateway's identity database's. */
   LEDGER_SOURCES: z
     .string()

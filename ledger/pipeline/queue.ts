@@ -20,6 +20,12 @@ import type { LedgerEvent } from '../core/leaf';
 export interface LedgerJobData {
   /** In the order they are to be appended (per source: the outbox's order). */
   readonly events: readonly LedgerEvent[];
+  /**
+   * When the relay queued it (wall clock, sub-millisecond, increasing within one relay).
+   * Jobs a dead worker held come back to the queue in no particular order; the worker
+   * sorts the jobs of a batch by this to restore theirs.
+   */
+  readonly queuedAt?: number;
 }
 
 /**
@@ -56,7 +62,7 @@ export function ledgerJobOptions(jobId: string): JobsOptions {
 
 /** One job for a batch of events, as the relay adds it. */
 export function ledgerJob(events: readonly LedgerEvent[]): { name: string; data: LedgerJobData; opts: JobsOptions } {
-  return { name: 'events', data: { events }, opts: ledgerJobOptions(batchJobId(events)) };
+  return { name: 'events', data: { events, queuedAt: performance.timeOrigin + performance.now() }, opts: ledgerJobOptions(batchJobId(events)) };
 }
 
 /**

@@ -10,12 +10,11 @@
  * committing: no lingering under light load, full transactions under heavy.
  *
  * Only the holder of the append lease (store/lease.ts) consumes; other workers wait and
- * refresh every `leasePollMs`. On taking the lease a worker first lets the previous
- * holder's unfinished jobs come back to the queue (their locks expire, the stalled-job
- * check every worker runs moves them to the front), so a failover keeps each source's
- * order. With the defaults a SIGKILLed holder is replaced within about 4 s: the lease is
- * free at once on PostgreSQL (after LEDGER_LEASE_TTL_MS on SQLite), taken at the next
- * poll, and its jobs' 2 s locks have run out.
+ * refresh every `leasePollMs`. On taking the lease a worker first brings the previous
+ * holder's unfinished jobs back to the front of the queue (awaitOrphans), so a failover
+ * keeps each source's order. With the defaults a SIGKILLed holder is replaced within
+ * about 2 s on PostgreSQL (the lease is free at once, taken at the next poll) and 4 s on
+ * SQLite (the lease row expires after LEDGER_LEASE_TTL_MS); the README states 5 s.
  *
  * Jobs are completed only after the transaction holding their events (store/append.ts)
  * commits. Kill the process at any point and its uncompleted jobs come back once their
@@ -94,7 +93,7 @@ export class LedgerWorker {
     this.lockDurationMs = opts.lockDurationMs ?? 2_000;
     this.stalledIntervalMs = opts.stalledIntervalMs ?? 500;
     this.leasePollMs = opts.leasePollMs ?? 1_000;
-    this.lease = opts.lease ?? createAppendLease(db, { ttlMs: opts.leaseTtlMs ?? 3 * this.leasePollMs });
+    this.lease = opts.lease ?? createAppendLease(db, { ttlMs: opts.leaseTtlMs ?? 2.5 * this.leasePollMs });
     const connection = { url: opts.redisUrl, maxRetriesPerRequest: null };
     // No processor: jobs are fetched and completed by the loop below.
     this.worker = new Worker(queueName, null, {
@@ -186,7 +185,11 @@ export class LedgerWorker {
       this.opts.log?.info?.({ holder: this.lease.holderId, pid: process.pid, mechanism: this.lease.mechanism }, 'ledger append lease taken');
       await this.awaitOrphans();
       this.consuming = this.lease.held() && !this.closing;
-      if (this.consuming) this.opts.onLease?.(true);
+      if (this.consuming) {
+        this.opts.onLease?.(true);
+        // The fetch loop is pausing between lease polls: start now.
+        for (const wake of this.wakers) wake();
+      }
     } else if (!held && was) {
       this.consuming = false;
       this.opts.log?.warn({ holder: this.lease.holderId, pid: process.pid }, 'ledger append lease lost; no longer appending');
@@ -197,12 +200,24 @@ export class LedgerWorker {
   /**
    * Jobs active when we take the lease belong to a holder that is gone (or has lost the
    * lease and is finishing its batch in hand). Appending past them would put their events
-   * after later ones of the same source, so wait until they are back in the queue or done
-   * — at most a lock's duration and two stalled checks, then go on regardless (exactly
-   * once does not depend on it, only the order).
+   * after later ones of the same source, so they come back first. Being the only
+   * consumer now, we need not wait for their locks to expire: we drop the locks, and the
+   * stalled check (every stalledIntervalMs) returns them to the front of the queue. Should
+   * the old holder still be alive, its late append is a compare-and-set retry and its
+   * events skips. Bounded all the same: past a lock's duration and a few checks, go on
+   * (exactly once does not depend on it, only the order).
    */
   private async awaitOrphans(): Promise<void> {
     const deadline = Date.now() + this.lockDurationMs + 3 * this.stalledIntervalMs;
+    try {
+      const active = await this.queue.getActive();
+      if (active.length > 0) {
+        const client = await this.queue.getBackend().client;
+        await client.del(...active.map((job) => `${this.queue.toKey(job.id!)}:lock`));
+      }
+    } catch (err) {
+      this.opts.log?.warn({ err }, 'could not release the previous holder\'s job locks; waiting for them to expire');
+    }
     while (!this.closing && Date.now() < deadline) {
       const active = await this.queue.getActiveCount().catch(() => 0);
       if (active === 0) return;
@@ -229,14 +244,17 @@ export class LedgerWorker {
     const batch: LedgerJob[] = [first];
     this.inHand.add(first);
     let events = eventCount(first);
-    while (events < this.batchSize) {
+    // Jobs that came back from a dead worker sit together at the front of the queue, in no
+    // order (the stalled check returns them so): all of them go into this batch, with the
+    // first job after them, and the relay's timestamps restore their order.
+    while (events < this.batchSize || batch.at(-1)!.stalledCounter > 0) {
       const next = await this.worker.getNextJob(this.token, { block: false });
       if (!next) break;
       batch.push(next);
       this.inHand.add(next);
       events += eventCount(next);
     }
-    return batch;
+    return batch.sort((x, y) => queuedAt(x) - queuedAt(y));
   }
 
   private extendLocks(): void {
@@ -298,6 +316,11 @@ export class LedgerWorker {
       }
     }
   }
+}
+
+function queuedAt(job: LedgerJob): number {
+  const at = (job.data as Partial<LedgerJobData> | undefined)?.queuedAt;
+  return typeof at === 'number' && Number.isFinite(at) ? at : job.timestamp;
 }
 
 function eventCount(job: LedgerJob): number {
