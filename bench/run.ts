@@ -23,7 +23,11 @@
  *                default limits: latencies, refusals, peak memory (attack/index.ts).
  *  7. ledger    — the outbox → BullMQ → worker → checkpoint pipeline end to end, beside
  *                BullMQ alone on the same Redis, commit-to-checkpoint latency, and
- *                inclusion proofs at 1,000,000 leaves (ledger/core/index.ts).
+ *                inclusion proofs at 1,000,000 leaves (ledger/index.ts).
+ *  7b. keep-up — (2)'s hub loaded at full speed while its own ledger process keeps up:
+ *                events/s produced, backlog, commit → checkpoint (ledger/keep-up.ts);
+ *                with (7), the goals of issue 12. `BENCH_ONLY=ledger` runs the seed,
+ *                one hub, this and (7) without the proofs, and nothing else.
  *
  * The caller is a clinician asking about patients of their own institution, for
  * TREATMENT: every answer is permitted, by the base policy, through the full gate.
@@ -47,7 +51,8 @@ import { User } from '../gateway/identity/entities';
 import { loadPrivateKey } from '../common/keys';
 import { seed } from '../seed/write';
 import { consentEngineBench } from './consent-engine';
-import { ledgerBench, ledgerTable } from './ledger';
+import { ledgerBench, ledgerTable, type LedgerBenchResult } from './ledger';
+import { keepUpRun, keepUpTable, keepUpVerdict, type KeepUpRun } from './ledger/keep-up';
 import { interleave, roundThroughputs, type Interleaved, type Scenario } from './interleave';
 import type { BenchRequest, LoadResult } from './load';
 import { compareGateways, executorVersions, type PeerComparison } from './peer/compare';
@@ -67,6 +72,8 @@ const SEED_PATIENTS = Number(process.env.BENCH_SEED_PATIENTS ?? 10_000);
  * gate); `BENCH_ONLY=peer` the executor combinations and nothing else.
  */
 const ONLY = process.env.BENCH_ONLY;
+/** The keep-up load's length (7b). */
+const KEEP_UP_SECONDS = Number(process.env.BENCH_LEDGER_LOAD_SECONDS ?? 12);
 
 const PATIENT_FLOOR = `query PatientFloor($id: ID!) {
   patient(id: $id) { id name { text } birthDate sex identifiers { system value } institution { name } }
@@ -113,6 +120,39 @@ function peerTable(peer: PeerComparison): string {
   );
 }
 
+function machine(databaseUrl: string | undefined) {
+  return { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, database: databaseUrl ? 'postgres' : 'sqlite' };
+}
+
+/**
+ * bench/results/<date>.json and latest.json; a partial run (BENCH_ONLY=ledger) writes
+ * <date>-<part>.json and latest-<part>.json, leaving the full run's latest.json alone.
+ */
+function writeReport(part: string | null, report: { at: string } & Record<string, unknown>): void {
+  const dir = path.join(projectRoot(), 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const suffix = part ? `-${part}` : '';
+  const file = path.join(dir, `${report.at.replace(/[:.]/g, '-')}${suffix}.json`);
+  fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, `latest${suffix}.json`), JSON.stringify(report, null, 2) + '\n');
+  console.log(`wrote ${path.relative(process.cwd(), file)}`);
+}
+
+/** The ledger's tables: the pipeline's figures, then whether it keeps up with the gateway. */
+function printLedger(ledger: LedgerBenchResult, keepUp: KeepUpRun) {
+  console.log('\n' + table(ledgerTable(ledger)));
+  const raw = ledger.rawQueue.filter((q) => q.label === 'bullmq-worker');
+  const rawMean = raw.reduce((s, q) => s + q.jobsPerSecond, 0) / Math.max(1, raw.length);
+  const verdict = keepUpVerdict(keepUp, ledger.pipeline.eventsPerSecond, rawMean);
+  console.log('\n' + table(keepUpTable(keepUp, verdict)));
+  console.log(
+    `\nledger end to end / BullMQ alone (one job per event, Worker, concurrency 1): ${ledger.ratios.pipelineOverRawBullmq.toFixed(2)}; ` +
+      `/ LedgerWorker's fetch loop without a database: ${ledger.ratios.pipelineOverFetchLoop.toFixed(2)}` +
+      (ledger.ratios.httpOverInProcessProofs !== undefined ? `; proofs over HTTP / in process: ${ledger.ratios.httpOverInProcessProofs.toFixed(2)}` : ''),
+  );
+  return verdict;
+}
+
 async function main(): Promise<void> {
   const env = readEnv();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'custodian-bench-'));
@@ -143,6 +183,7 @@ async function main(): Promise<void> {
   let paired: PeerComparison | undefined;
   let sideBySide: Interleaved | undefined;
   let hostile: AttackReport | undefined;
+  let keepUp: KeepUpRun | undefined;
   // Two hubs at once on the same data, one with the gate and one without, so that gate on,
   // gate off and the floor are timed side by side in interleaved slices (interleave.ts)
   // rather than one after the other on hubs of different ages.
@@ -179,6 +220,23 @@ async function main(): Promise<void> {
     // Each query must succeed before it is timed.
     await post(gateway, PATIENT_VIEW, { id: ids[0] }, auth);
     await post(gated.subgraphs.patients, PATIENT_FLOOR, { id: ids[0] }, (await direct())[0]!.headers);
+    const runKeepUp = async () => {
+      process.stdout.write(`ledger keep-up: the gateway at full load (${CONNECTIONS} connections, ${KEEP_UP_SECONDS} s) while the hub's ledger appends... `);
+      const run = await keepUpRun({ env: { ...dbEnv, REDIS_URL: env.REDIS_URL }, url: gateway, requests: throughGateway, seconds: KEEP_UP_SECONDS, connections: CONNECTIONS });
+      section('ledger keep-up');
+      console.log(`${run.eventsPerSecond} events/s produced, backlog ${run.bounded ? 'bounded' : 'GROWING'} (max ${run.maxBacklog}), commit → checkpoint p99 ${run.commitToCheckpointMs.p99} ms`);
+      return run;
+    };
+    if (ONLY === 'ledger') {
+      keepUp = await runKeepUp();
+      await gated.stop();
+      const ledger = await ledgerBench({ steadyRate: keepUp.eventsPerSecond, proofs: false });
+      section('ledger');
+      const verdict = printLedger(ledger, keepUp);
+      writeReport('ledger', { at: new Date().toISOString(), machine: machine(env.DATABASE_URL), ledgerKeepUp: { ...keepUp, verdict }, ledger });
+      console.log(`sections (s): ${sections.map(([n, t]) => `${n} ${t.toFixed(0)}`).join(', ')}`);
+      return;
+    }
     if (ONLY !== 'peer') {
       ungatedHub = await startHub('off');
       await post(`${ungatedHub.gateway}/graphql`, PATIENT_VIEW, { id: ids[0] }, auth);
@@ -229,6 +287,7 @@ async function main(): Promise<void> {
       console.log(`sections (s): ${sections.map(([n, t]) => `${n} ${t.toFixed(0)}`).join(', ')}`);
       return;
     }
+    keepUp = await runKeepUp();
     // The hostile-traffic scenario gets the machine to itself: its own hub, default limits.
     await gated.stop();
     process.stdout.write(`hostile traffic: normal clinicians alone and under an attack mix, interleaved... `);
@@ -244,7 +303,7 @@ async function main(): Promise<void> {
 
   const consent = await consentEngineBench();
   section('consent engine');
-  const ledger = await ledgerBench();
+  const ledger = await ledgerBench({ steadyRate: keepUp?.eventsPerSecond });
   section('ledger');
   const byName = (prefix: string) => results.find((r) => r.name.startsWith(prefix))!;
   const through = byName('gateway: cross-subgraph patient view, gate on');
@@ -270,17 +329,12 @@ async function main(): Promise<void> {
     `normal p99 under attack / alone: ${h.p99Ratio.toFixed(2)} (goal ≤ 2: ${h.goals.p99UnderAttackAtMost2x ? 'met' : 'NOT met'}); ` +
       `every attack refused: ${h.goals.everyAttackRefused ? 'yes' : 'NO'}; every process ≤ 2× idle memory: ${h.goals.memoryAtMost2xIdle ? 'yes' : 'NO'}`,
   );
-  console.log('\n' + table(ledgerTable(ledger)));
-  console.log(
-    `\nledger end to end / BullMQ alone (Worker, concurrency 1): ${ledger.ratios.pipelineOverRawBullmq.toFixed(2)}; ` +
-      `/ LedgerWorker's fetch loop without a database: ${ledger.ratios.pipelineOverFetchLoop.toFixed(2)}; ` +
-      `proofs over HTTP / in process: ${ledger.ratios.httpOverInProcessProofs.toFixed(2)}`,
-  );
+  const verdict = printLedger(ledger, keepUp!);
   console.log(`seed: ${SEED_PATIENTS} patients, ${seeded.rows} rows in ${seeded.seconds.toFixed(1)} s`);
 
   const report = {
     at: new Date().toISOString(),
-    machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, database: env.DATABASE_URL ? 'postgres' : 'sqlite' },
+    machine: machine(env.DATABASE_URL),
     seed: { patients: SEED_PATIENTS, rows: seeded.rows, seconds: seeded.seconds },
     load: results,
     sideBySide: { scenarios: sideBySide!.results.map((r) => r.name), sliceSeconds: sideBySide!.sliceSeconds, order: sideBySide!.order, roundThroughputs: rounds },
@@ -288,19 +342,16 @@ async function main(): Promise<void> {
     hostileTraffic: h,
     consentEngine: consent,
     ledger,
+    ledgerKeepUp: { ...keepUp!, verdict },
     ratios: {
       gatewayOverFloorThroughput: ratio,
       gateOnOverGateOffThroughput: gateRatio,
       ...Object.fromEntries(Object.entries(peer.throughputRatios).slice(1).map(([side, r]) => [`${side}OverApolloThroughput`, r])),
       ...ledger.ratios,
+      ledgerOverGatewayPeakEvents: verdict.ledgerOverGatewayPeak,
     },
   };
-  const dir = path.join(projectRoot(), 'bench', 'results');
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${report.at.replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
-  fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
-  console.log(`wrote ${path.relative(process.cwd(), file)}`);
+  writeReport(null, report);
   console.log(`sections (s): ${sections.map(([n, t]) => `${n} ${t.toFixed(0)}`).join(', ')}; total ${sections.reduce((a, [, t]) => a + t, 0).toFixed(0)}`);
 }
 

@@ -36,16 +36,21 @@ const LedgerEnvSchema = z.object({
    * each other's events to their ledgers.
    */
   LEDGER_QUEUE: z.string().regex(/^[A-Za-z0-9_-]+$/, 'LEDGER_QUEUE must be a plain name').optional(),
-  /** Events per database transaction. */
-  LEDGER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
+  /** Most events per database transaction (the worker takes whole jobs of up to 500 events each until it has this many). */
+  LEDGER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
   LEDGER_RELAY_INTERVAL_MS: ms.default(500),
   /** How long a relayed event may be missing from the ledger before the relay queues it again (Redis lost it). */
   LEDGER_CONFIRM_AFTER_MS: ms.default(30_000),
   /** The least time between two checkpoints. */
   LEDGER_CHECKPOINT_INTERVAL_MS: ms.default(1000),
-  /** How long a killed worker's jobs stay locked before another worker takes them over. */
-  LEDGER_LOCK_DURATION_MS: ms.default(30_000),
-  LEDGER_STALLED_INTERVAL_MS: ms.default(15_000),
+  /** How long a killed worker's jobs stay locked before they come back to the queue (the holder renews its locks every half of it). */
+  LEDGER_LOCK_DURATION_MS: ms.default(2_000),
+  /** How often every worker moves jobs whose lock expired back to the queue. */
+  LEDGER_STALLED_INTERVAL_MS: ms.default(500),
+  /** How often a worker without the append lease tries to take it, and the holder confirms it still has it (pipeline/worker.ts). */
+  LEDGER_LEASE_POLL_MS: ms.default(1_000),
+  /** SQLite: a lease not renewed for this long is free; PostgreSQL: the lease connection's idle_session_timeout (a vanished host). */
+  LEDGER_LEASE_TTL_MS: ms.default(2_500),
   /** The databases whose outboxes the relay drains: every subgraph's, the consent database's and the gateway's identity database's. */
   LEDGER_SOURCES: z
     .string()

@@ -4,14 +4,16 @@
  *  1. end to end: BURST_EVENTS events committed to the subgraph outboxes by 32
  *     concurrent writers, relayed, queued, appended and signed by the real parts, until
  *     a published checkpoint covers them all → events/s;
- *  2. commit → published checkpoint, p50/p99, under a steady load (open loop, half the
+ *  2. commit → published checkpoint, p50/p99, under a steady load (open loop, at the
+ *     gateway's peak event rate when bench/run.ts measured it — keep-up.ts — else half the
  *     throughput of 1 and at most STEADY_RATE/s), with the default 1 s checkpoint
  *     interval and with 250 ms;
- *  3. BullMQ alone on the same Redis, the same jobs in the same addBulk batches, one
- *     consumer at a time → jobs/s, the denominator of 1; and, to show where the
- *     pipeline's time goes, the worker's database half alone (appendEvents, batches of
- *     200, no queue);
- *  4. inclusion proofs at 1,000,000 leaves, in process and over HTTP (proofs.ts).
+ *  3. BullMQ alone on the same Redis, the same events, one job each (the design before
+ *     batch jobs), one consumer → jobs/s, the denominator of 1; LedgerWorker's fetch loop
+ *     over today's batch jobs without a database; and the worker's database half alone
+ *     (appendEvents, batches of 1,000, no queue);
+ *  4. inclusion proofs at 1,000,000 leaves, in process and over HTTP (proofs.ts), unless
+ *     left out (BENCH_ONLY=ledger).
  */
 import 'reflect-metadata';
 import { appendAloneRun, pipelineRun, type AppendAloneRun, type PipelineRun } from './pipeline';
@@ -27,18 +29,25 @@ export interface LedgerBenchResult {
   steady: PipelineRun[];
   rawQueue: RawQueueRun[];
   appendAlone: AppendAloneRun;
-  proofs: ProofBenchResult;
+  proofs?: ProofBenchResult;
   ratios: {
-    /** End-to-end events/s ÷ a plain BullMQ Worker's no-op jobs/s (mean of the runs before and after). */
+    /** End-to-end events/s ÷ a plain BullMQ Worker's no-op jobs/s, one job per event (mean of the runs before and after). */
     pipelineOverRawBullmq: number;
     /** End-to-end events/s ÷ LedgerWorker's fetch loop with no database. */
     pipelineOverFetchLoop: number;
     /** HTTP proofs/s ÷ in-process proofs/s. */
-    httpOverInProcessProofs: number;
+    httpOverInProcessProofs?: number;
   };
 }
 
-export async function ledgerBench(): Promise<LedgerBenchResult> {
+export interface LedgerBenchOptions {
+  /** Events/s for the steady commit → checkpoint runs: the gateway's peak event rate, when measured. */
+  steadyRate?: number;
+  /** Inclusion proofs at 1,000,000 leaves (default true). */
+  proofs?: boolean;
+}
+
+export async function ledgerBench(opts: LedgerBenchOptions = {}): Promise<LedgerBenchResult> {
   const rawQueue: RawQueueRun[] = [];
   const raw = async (label: RawQueueRun['label']) => {
     process.stdout.write(`BullMQ alone (${label}): ${BURST_EVENTS} no-op jobs... `);
@@ -57,11 +66,11 @@ export async function ledgerBench(): Promise<LedgerBenchResult> {
   const after = await raw('bullmq-worker');
   const bullmqPerSecond = (before.jobsPerSecond + after.jobsPerSecond) / 2;
 
-  process.stdout.write(`ledger append alone: ${BURST_EVENTS} events through appendEvents, batches of 200... `);
-  const appendAlone = await appendAloneRun(BURST_EVENTS, 200);
+  process.stdout.write(`ledger append alone: ${BURST_EVENTS} events through appendEvents, batches of 1000... `);
+  const appendAlone = await appendAloneRun(BURST_EVENTS, 1000);
   console.log(`${appendAlone.eventsPerSecond} events/s (p50 ${appendAlone.batchMs.p50} ms per batch)`);
 
-  const rate = Math.max(10, Math.min(STEADY_RATE, Math.round(pipeline.eventsPerSecond / 2)));
+  const rate = opts.steadyRate ? Math.max(10, Math.round(opts.steadyRate)) : Math.max(10, Math.min(STEADY_RATE, Math.round(pipeline.eventsPerSecond / 2)));
   const steady: PipelineRun[] = [];
   for (const interval of [1000, 250]) {
     process.stdout.write(`ledger steady load: ${rate} events/s for ${STEADY_SECONDS} s, checkpoint interval ${interval} ms... `);
@@ -70,7 +79,7 @@ export async function ledgerBench(): Promise<LedgerBenchResult> {
     steady.push(run);
   }
 
-  const proofs = await proofBench();
+  const proofs = opts.proofs === false ? undefined : await proofBench();
   return {
     pipeline,
     steady,
@@ -80,7 +89,7 @@ export async function ledgerBench(): Promise<LedgerBenchResult> {
     ratios: {
       pipelineOverRawBullmq: +(pipeline.eventsPerSecond / bullmqPerSecond).toFixed(3),
       pipelineOverFetchLoop: +(pipeline.eventsPerSecond / fetchLoop.jobsPerSecond).toFixed(3),
-      httpOverInProcessProofs: +(proofs.http.proofsPerSecond / proofs.inProcess.proofsPerSecond).toFixed(3),
+      ...(proofs ? { httpOverInProcessProofs: +(proofs.http.proofsPerSecond / proofs.inProcess.proofsPerSecond).toFixed(3) } : {}),
     },
   };
 }
@@ -101,18 +110,26 @@ export function ledgerTable(r: LedgerBenchResult): (string | number)[][] {
       `${r.pipeline.events} events by 32 writers (${r.pipeline.writesPerSecond} commits/s meanwhile); latency is commit → checkpoint through the backlog`,
     ],
     ...r.rawQueue.map((q, i) => [
-      q.label === 'bullmq-worker' ? `BullMQ alone: Worker, concurrency 1, no-op (${i === 0 ? 'before' : 'after'})` : "BullMQ alone: LedgerWorker's fetch loop, no database",
-      `${q.jobsPerSecond} jobs`,
+      q.label === 'bullmq-worker'
+        ? `BullMQ alone: one job per event, Worker, concurrency 1, no-op (${i === 0 ? 'before' : 'after'})`
+        : "BullMQ alone: LedgerWorker's fetch loop over jobs of 500 events, no database",
+      `${q.jobsPerSecond} ${q.label === 'bullmq-worker' ? 'jobs' : 'events'}`,
       '',
-      `${q.jobs} jobs, addBulk of 500`,
+      q.label === 'bullmq-worker' ? `${q.jobs} jobs, addBulk of 500` : `${q.jobs} events`,
     ]),
-    ['appendEvents alone, batches of 200, no queue', `${r.appendAlone.eventsPerSecond} events`, pair(r.appendAlone.batchMs), `per batch; ${r.appendAlone.events} events`],
+    ['appendEvents alone, batches of 1000, no queue', `${r.appendAlone.eventsPerSecond} events`, pair(r.appendAlone.batchMs), `per batch; ${r.appendAlone.events} events`],
     ...r.steady.map((s) => [
       `commit → published checkpoint, interval ${s.checkpointIntervalMs} ms`,
       `${s.rate} events offered`,
       pair(s.commitToCheckpointMs),
       `${s.events} events over ${s.seconds} s, ${s.checkpoints} checkpoints, relay tick ${s.relayIntervalMs} ms`,
     ]),
+    ...(p ? proofRows(p, pair) : []),
+  ];
+}
+
+function proofRows(p: ProofBenchResult, pair: (s: { p50: number; p99: number }) => string): (string | number)[][] {
+  return [
     [
       `inclusion proof at ${p.leaves} leaves, in process`,
       `${p.inProcess.proofsPerSecond} proofs`,

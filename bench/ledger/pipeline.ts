@@ -2,7 +2,7 @@
  * The ledger pipeline end to end, every part real: outbox rows committed in the four
  * subgraph databases (by a worker thread, see writers.ts) → OutboxRelay (its own
  * connections, default batch 500 and 500 ms tick) → BullMQ on the real Redis →
- * LedgerWorker (default batch 200) → CheckpointPublisher, wired as ledger/pipeline/service.ts
+ * LedgerWorker (jobs of up to 500 events, default 1,000 events per transaction) → CheckpointPublisher, wired as ledger/pipeline/service.ts
  * wires them (the relay with its own ledger connection, for confirmations). The relay, worker and publisher share this process, as `node
  * dist/ledger/main.js` runs them.
  *
@@ -178,10 +178,10 @@ export interface AppendAloneRun {
 
 /**
  * The worker's database half alone: appendEvents on a fresh ledger, in the worker's
- * default batches of 200, one after another, events already in memory — no queue, no
+ * default batches of 1,000, one after another, events already in memory — no queue, no
  * relay. With the fetch loop alone (raw-queue.ts) it shows where the pipeline's time goes.
  */
-export async function appendAloneRun(count: number, batch = 200): Promise<AppendAloneRun> {
+export async function appendAloneRun(count: number, batch = 1000): Promise<AppendAloneRun> {
   const database = await freshBenchDatabase('append');
   const db = await openLedgerDatabase(database.env);
   try {

@@ -1,27 +1,31 @@
 /**
- * The denominator: BullMQ alone on the same Redis, moving the same jobs (the same event
- * data, job ids and ledgerJobOptions) in the same shape as the pipeline — addBulk of 500
- * (the relay's batch), one add after another, while one consumer completes them:
+ * The denominator: BullMQ alone on the same Redis, moving the same events (the same
+ * event data and ledgerJobOptions), added 500 at a time (the relay's batch), one add
+ * after another, while one consumer completes them:
  *
- *  - bullmq-worker: a plain BullMQ Worker at concurrency 1 — the LedgerWorker also
- *    handles one job (batch) at a time — with a no-op processor;
- *  - fetch-loop:    LedgerWorker's own loop (a blocking getNextJob, then non-blocking ones
- *    up to 200, then moveToCompleted each) with no database behind it: what our way of
+ *  - bullmq-worker: ONE JOB PER EVENT (the pipeline's design before batch jobs) through a
+ *    plain BullMQ Worker at concurrency 1 with a no-op processor: what BullMQ itself moves
+ *    when every event is a job — the ceiling the old pipeline sat under;
+ *  - fetch-loop:    the pipeline's shape today, one job per 500 events, through
+ *    LedgerWorker's own loop (a blocking getNextJob, non-blocking ones up to 1,000
+ *    events, moveToCompleted each) with no database behind it: what our way of
  *    consuming costs before any append.
  *
- * Timed from the first add until the last job is completed.
+ * Timed from the first add until the last event's job is completed; rates are per event.
  */
 import { randomUUID } from 'node:crypto';
 import { Worker, type Job } from 'bullmq';
-import { createLedgerQueue, ledgerJobOptions, type LedgerJobData } from '../../ledger/pipeline/queue';
+import { createLedgerQueue, ledgerJob, type LedgerJobData } from '../../ledger/pipeline/queue';
 import { redactEvent, type LedgerEvent } from '../../ledger/core/leaf';
 import { decisionPayload, obliterateQueue, redisUrl, sleep, uniqueQueueName } from './common';
 
 const ADD_BATCH = 500;
-const FETCH_BATCH = 200;
+/** Events per transaction, as LedgerWorker's default. */
+const FETCH_EVENTS = 1000;
 
 export interface RawQueueRun {
   label: 'bullmq-worker' | 'fetch-loop';
+  /** Events moved (one job each for bullmq-worker, 500 per job for fetch-loop). */
   jobs: number;
   seconds: number;
   jobsPerSecond: number;
@@ -44,7 +48,7 @@ export async function rawQueueRun(label: RawQueueRun['label'], count: number, ti
   try {
     if (label === 'bullmq-worker') {
       worker = new Worker<LedgerJobData>(name, async () => null, { connection: { url: redisUrl(), maxRetriesPerRequest: null }, concurrency: 1 });
-      worker.on('completed', () => completed++);
+      worker.on('completed', (job) => (completed += job.data.events.length));
     } else {
       const token = randomUUID();
       const w = new Worker<LedgerJobData>(name, null, { connection: { url: redisUrl(), maxRetriesPerRequest: null }, autorun: false, drainDelay: 1 });
@@ -54,20 +58,23 @@ export async function rawQueueRun(label: RawQueueRun['label'], count: number, ti
           const first = await w.getNextJob(token, { block: true });
           if (!first) continue;
           const batch: Job<LedgerJobData>[] = [first];
-          while (batch.length < FETCH_BATCH) {
+          let events = first.data.events.length;
+          while (events < FETCH_EVENTS) {
             const next = await w.getNextJob(token, { block: false });
             if (!next) break;
             batch.push(next);
+            events += next.data.events.length;
           }
           for (const job of batch) await job.moveToCompleted(null, token, false);
-          completed += batch.length;
+          completed += events;
         }
       })();
     }
     await Promise.all([queue.waitUntilReady(), worker.waitUntilReady()]);
     const started = performance.now();
     for (let i = 0; i < count; i += ADD_BATCH) {
-      await queue.addBulk(jobs.slice(i, i + ADD_BATCH).map((event) => ({ name: event.kind, data: { event }, opts: ledgerJobOptions(event.id) })));
+      const slice = jobs.slice(i, i + ADD_BATCH);
+      await queue.addBulk(label === 'bullmq-worker' ? slice.map((event) => ledgerJob([event])) : [ledgerJob(slice)]);
     }
     const deadline = Date.now() + timeoutMs;
     while (completed < count) {

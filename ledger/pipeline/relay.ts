@@ -1,11 +1,14 @@
 /**
  * The outbox relay: moves pending outbox rows of the subgraph databases into the
- * ledger queue, oldest first, and only then marks them relayed.
+ * ledger queue, oldest first, and only then marks them relayed. Each read of one
+ * outbox (up to `batchSize` rows) becomes ONE job carrying its events in order
+ * (queue.ts), so the queue's cost is paid per batch, not per event.
  *
  * Nothing is lost: a row stays pending until the queue has accepted its job, so with
  * Redis down the relay just tries again on its next tick. Nothing is doubled: a crash
- * between "added" and "marked" re-adds the row under the same job id (a no-op while
- * Redis still knows it), and the worker skips events the ledger already holds.
+ * between "added" and "marked" re-reads the rows — the same batch gets the same job id
+ * (a no-op while Redis still knows it), and in any case the worker skips events the
+ * ledger already holds.
  *
  * Redis may also lose what it was given (a restart without persistence, a failover).
  * So a relayed row is not done until the ledger holds its event: with the ledger
@@ -23,7 +26,7 @@ import type { Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
 import type { EventKind, EventPayload } from '../core/events';
 import { ledgerEventFromOutbox, redactFields, type LedgerEvent } from '../core/leaf';
-import { ledgerJobOptions, type LedgerJobData } from './queue';
+import { ledgerJob, type LedgerJobData } from './queue';
 
 export interface OutboxSource {
   /** For logs: which subgraph database. */
@@ -37,7 +40,7 @@ export interface RelayLogger {
 }
 
 export interface OutboxRelayOptions {
-  /** Rows per read and per queue add. */
+  /** Rows per read, and events per job. */
   batchSize?: number;
   /** Pause between ticks when running (start()). */
   intervalMs?: number;
@@ -163,8 +166,9 @@ export class OutboxRelay {
 
   /**
    * For each source, one batch of rows relayed more than confirmAfterMs ago: those whose
-   * events the ledger holds are deleted, the others are queued again (same job ids, so a
-   * job Redis still has is not doubled) and get a new grace period.
+   * events the ledger holds are deleted, the others are queued again (one job; if Redis
+   * still has them in another job, the worker skips whichever comes second) and get a
+   * new grace period.
    */
   private async confirm(ledger: DataSource): Promise<void> {
     if (this.unsettledAdd) return;
@@ -223,8 +227,8 @@ export class OutboxRelay {
   }
 
   private async addWithTimeout(events: readonly LedgerEvent[]): Promise<void> {
-    // addBulk is one MULTI: the jobs enter the wait list together and in this order.
-    const adding = this.queue.addBulk(events.map((event) => ({ name: event.kind, data: { event }, opts: ledgerJobOptions(event.id) })));
+    const job = ledgerJob(events);
+    const adding = this.queue.add(job.name, job.data, job.opts);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.addTimeoutMs);

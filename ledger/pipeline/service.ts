@@ -1,8 +1,9 @@
 /**
  * The ledger pipeline as running parts: the outbox relay (subgraph databases → queue)
  * and the worker with its checkpoint publisher (queue → ledger database). Either can
- * run alone, each in as many processes as wanted: relays are made safe by job ids and
- * the worker's event-id check, workers by the tree's compare-and-set.
+ * run alone, each in as many processes as wanted: relays are made safe by the worker's
+ * event-id check, workers by the append lease (one appends at a time) and, beneath it,
+ * the tree's compare-and-set.
  */
 import type { DataSource } from 'typeorm';
 import type { Queue } from 'bullmq';
@@ -19,6 +20,11 @@ import { createLedgerQueue, type LedgerJobData } from './queue';
 
 export interface Running {
   close(): Promise<void>;
+}
+
+export interface RunningWorker extends Running {
+  /** Whether this process holds the append lease: `worker.holdsLease()`, for metrics and health. */
+  readonly worker: LedgerWorker;
 }
 
 /**
@@ -53,7 +59,7 @@ export async function startRelay(env: Env, ledgerEnv: LedgerEnv, log: Logger): P
 }
 
 /** Consumes the queue into the ledger database and publishes checkpoints. */
-export async function startWorker(env: Env, ledgerEnv: LedgerEnv, log: Logger): Promise<Running> {
+export async function startWorker(env: Env, ledgerEnv: LedgerEnv, log: Logger): Promise<RunningWorker> {
   const db = await openLedgerDatabase(env);
   // Read again before every checkpoint: a rotation is picked up without a restart.
   const keys = noteKeySource({ dataDir: env.DATA_DIR, name: ledgerEnv.LEDGER_ORIGIN, signerKey: ledgerEnv.LEDGER_NOTE_KEY, previousSignerKey: ledgerEnv.LEDGER_NOTE_KEY_PREVIOUS });
@@ -69,10 +75,13 @@ export async function startWorker(env: Env, ledgerEnv: LedgerEnv, log: Logger): 
     batchSize: ledgerEnv.LEDGER_BATCH_SIZE,
     lockDurationMs: ledgerEnv.LEDGER_LOCK_DURATION_MS,
     stalledIntervalMs: ledgerEnv.LEDGER_STALLED_INTERVAL_MS,
+    leasePollMs: ledgerEnv.LEDGER_LEASE_POLL_MS,
+    leaseTtlMs: ledgerEnv.LEDGER_LEASE_TTL_MS,
     onAppended: () => publisher.notify(),
     log,
   });
   return {
+    worker,
     async close() {
       await worker.close();
       await publisher.stop();

@@ -10,7 +10,7 @@ import { openDatabase } from '../../common/database';
 import { OutboxEvent } from '../../ledger/pipeline/outbox';
 import { CreateOutbox1764230400000 } from '../../ledger/pipeline/migrations/1764230400000-create-outbox';
 import { redactEvent, type LedgerEvent } from '../../ledger/core/leaf';
-import { ledgerJobOptions, type LedgerJobData } from '../../ledger/pipeline/queue';
+import { ledgerJob, type LedgerJobData } from '../../ledger/pipeline/queue';
 import { LedgerLeaf } from '../../ledger/store/entities';
 import { exclusive } from '../../ledger/store/database';
 
@@ -54,9 +54,11 @@ export function testEvent(sequence: number, kind = 'test.event'): LedgerEvent {
   return redactEvent({ id: eventId(), kind, at: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, sequence)).toISOString(), count: sequence });
 }
 
-/** Adds events as the relay would: one job each, job id = event id, in this order. */
-export async function enqueue(queue: Queue<LedgerJobData>, events: readonly LedgerEvent[]): Promise<void> {
-  await queue.addBulk(events.map((event) => ({ name: event.kind, data: { event }, opts: ledgerJobOptions(event.id) })));
+/** Adds events as the relay would: one job per `perJob` events, in this order. */
+export async function enqueue(queue: Queue<LedgerJobData>, events: readonly LedgerEvent[], perJob = 500): Promise<void> {
+  const jobs = [];
+  for (let i = 0; i < events.length; i += perJob) jobs.push(ledgerJob(events.slice(i, i + perJob)));
+  await queue.addBulk(jobs);
 }
 
 /** Every leaf, in leaf order — read in turn with any append of this process (see `exclusive`). */

@@ -85,7 +85,8 @@ describe('the worker process, killed mid-batch', () => {
     database = await freshDatabase();
     db = await openLedgerDatabase(database.env); // migrated here, before any child starts
     queue = createLedgerQueue(queueName, REDIS_URL);
-    for (let i = 0; i < EVENTS; i += 500) await enqueue(queue, events.slice(i, i + 500));
+    // Small jobs (10 events), so that transactions of LEDGER_BATCH_SIZE 50 take several and a kill lands mid-stream.
+    for (let i = 0; i < EVENTS; i += 500) await enqueue(queue, events.slice(i, i + 500), 10);
   }, 30_000);
 
   afterAll(async () => {

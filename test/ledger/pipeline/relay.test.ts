@@ -1,7 +1,8 @@
 /**
  * The outbox relay against real databases and a real Redis: rows of two source
- * databases reach the queue once, in order, redacted, and are marked relayed; with
- * Redis unreachable they stay pending until a later tick can deliver them.
+ * databases reach the queue once, in order, redacted, one job per batch of rows, and are
+ * marked relayed; with Redis unreachable they stay pending until a later tick can
+ * deliver them.
  */
 import type { DataSource } from 'typeorm';
 import { In, IsNull, Not } from 'typeorm';
@@ -10,7 +11,7 @@ import { openLedgerDatabase } from '../../../ledger/store/database';
 import type { Queue } from 'bullmq';
 import { appendOutboxRows, OutboxEvent } from '../../../ledger/pipeline/outbox';
 import { OutboxRelay, rejectedRowEvent } from '../../../ledger/pipeline/relay';
-import { createLedgerQueue, type LedgerJobData } from '../../../ledger/pipeline/queue';
+import { batchJobId, createLedgerQueue, type LedgerJobData } from '../../../ledger/pipeline/queue';
 import { freshDatabase, type TestDatabase } from '../../support/database';
 import { REDIS_URL, obliterateQueue, openOutboxDatabase, uniqueQueueName } from '../../support/ledger-pipeline';
 
@@ -26,6 +27,8 @@ describe('OutboxRelay', () => {
   const pending = (db: DataSource) => db.getRepository(OutboxEvent).countBy({ relayedAt: IsNull() });
   const relayed = (db: DataSource) => db.getRepository(OutboxEvent).countBy({ relayedAt: Not(IsNull()) });
   const queuedJobs = async () => queue.getJobs(['wait'], 0, -1, true);
+  /** The events of the waiting jobs, in queue order. */
+  const queuedEvents = async () => (await queuedJobs()).flatMap((j) => j.data.events);
 
   beforeAll(async () => {
     database = await freshDatabase();
@@ -61,27 +64,33 @@ describe('OutboxRelay', () => {
     expect(await pending(sourceA)).toBe(0);
     expect(await pending(sourceB)).toBe(0);
 
+    // One job per read of one outbox: A's three rows in two, B's two in one.
     const jobs = await queuedJobs();
-    expect(jobs).toHaveLength(5);
-    for (const job of jobs) expect(job.id).toBe(job.data.event.id);
-    const fromA = jobs.filter((j) => j.data.event.kind.startsWith('a.')).map((j) => j.data.event.kind);
+    expect(jobs.map((j) => j.data.events.length)).toEqual([2, 2, 1]);
+    for (const job of jobs) expect(job.id).toBe(batchJobId(job.data.events));
+    const events = await queuedEvents();
+    expect(events).toHaveLength(5);
+    const fromA = events.filter((e) => e.kind.startsWith('a.')).map((e) => e.kind);
     expect(fromA).toEqual(['a.first', 'a.second', 'a.third']);
-    // Clinical values never reach Redis: the job holds the redacted event.
-    for (const job of jobs.filter((j) => j.data.event.kind === 'b.reading')) {
-      expect(JSON.stringify(job.data)).not.toContain('glucose');
-      expect(job.data.event.payloadDigest).toMatch(/^[A-Za-z0-9+/]{43}=$/);
-    }
+    // A job never mixes sources.
+    for (const job of jobs) expect(new Set(job.data.events.map((e) => e.kind[0])).size).toBe(1);
+    // Clinical values never reach Redis: the job holds the redacted events.
+    const readings = jobs.filter((j) => j.data.events[0]!.kind === 'b.reading');
+    expect(readings).toHaveLength(1);
+    expect(JSON.stringify(readings[0]!.data)).not.toContain('glucose');
+    for (const event of readings[0]!.data.events) expect(event.payloadDigest).toMatch(/^[A-Za-z0-9+/]{43}=$/);
 
     expect(await relay.tick()).toBe(0);
-    expect(await queuedJobs()).toHaveLength(5);
+    expect(await queuedJobs()).toHaveLength(3);
   });
 
-  test('a crash between adding and marking re-adds under the same job ids: still no duplicate job', async () => {
-    // As if the relay died after addBulk but before its UPDATE committed.
+  test('a crash between adding and marking re-reads the same batches, under the same job ids: still no duplicate job', async () => {
+    // As if the relay died after adding but before its UPDATE committed.
     await sourceA.createQueryBuilder().update(OutboxEvent).set({ relayedAt: null }).execute();
-    const relay = new OutboxRelay([sourceA, sourceB], queue);
+    const relay = new OutboxRelay([sourceA, sourceB], queue, { batchSize: 2 });
     expect(await relay.tick()).toBe(3);
-    expect(await queuedJobs()).toHaveLength(5);
+    expect(await queuedJobs()).toHaveLength(3);
+    expect(await queuedEvents()).toHaveLength(5);
     expect(await relayed(sourceA)).toBe(3);
   });
 
@@ -105,7 +114,7 @@ describe('OutboxRelay', () => {
     expect(await relay.tick()).toBe(2);
     expect(await pending(sourceA)).toBe(0);
     expect(await pending(sourceB)).toBe(0);
-    expect((await queuedJobs()).map((j) => j.data.event.kind).filter((k) => k === 'late')).toHaveLength(2);
+    expect((await queuedEvents()).map((e) => e.kind).filter((k) => k === 'late')).toHaveLength(2);
   });
 
   test('a source database that fails does not stop the others', async () => {
@@ -130,8 +139,7 @@ describe('OutboxRelay', () => {
     expect(await pending(sourceB)).toBe(0);
     expect(errors.map((e: any) => e.eventId)).toEqual(['evt_bad1', 'evt_bad2', 'evt_bad3']);
 
-    const jobs = await queuedJobs();
-    const stand = jobs.map((j) => j.data.event).filter((e) => e.kind === 'outbox.rejected');
+    const stand = (await queuedEvents()).filter((e) => e.kind === 'outbox.rejected');
     expect(stand).toHaveLength(3);
     const first = stand.find((e) => e.id === rejectedRowEvent('b', { id: 'evt_bad1', kind: 'not a kind', payload: '{"i":1}', created_at: '' }, new Date()).id)!;
     expect(first).toMatchObject({ service: 'b' });
@@ -147,6 +155,7 @@ describe('OutboxRelay', () => {
   });
 
   test('relayed rows are confirmed against the ledger: held ones pruned, ones Redis lost queued again', async () => {
+    const queuedIds = async () => new Set((await queuedEvents()).map((e) => e.id));
     const ledger = await openLedgerDatabase(database.env);
     try {
       await appendOutboxRows(sourceA, [{ kind: 'confirm.one', payload: { count: 1 } }, { kind: 'confirm.two', payload: { count: 2 } }]);
@@ -160,21 +169,26 @@ describe('OutboxRelay', () => {
       await queue.obliterate({ force: true });
       // Within the grace period nothing happens...
       await relay.tick();
-      expect(await queue.getJob(ids[0]!)).toBeUndefined();
-      // ...after it, both are queued again, under the same job ids.
+      expect(await queuedJobs()).toHaveLength(0);
+      // ...after it, both are queued again.
       clock += 11_000;
       await relay.tick();
       // (So are the earlier tests' rows: no worker ever appended them either.)
-      const ours = async () => (await queuedJobs()).filter((j) => ids.includes(j.id!));
-      expect((await ours()).map((j) => j.id).sort()).toEqual(ids);
+      const ours = async () => (await queuedEvents()).filter((e) => ids.includes(e.id));
+      expect((await ours()).map((e) => e.id).sort()).toEqual(ids);
+      expect(await queuedIds()).toContain(ids[0]);
 
       // The worker appends one of them; the next confirmation prunes it and only it.
       const [first] = await ours();
-      await appendEvents(ledger, [first!.data.event]);
+      await appendEvents(ledger, [first!]);
       clock += 11_000;
       await relay.tick();
       const left = (await sourceA.getRepository(OutboxEvent).findBy({ kind: In(['confirm.one', 'confirm.two']) })).map((r) => r.id);
       expect(left).toEqual(ids.filter((id) => id !== first!.id));
+      // The other one was queued again, and the held one was not.
+      const requeued = (await queuedJobs()).at(-1)!.data.events.map((e) => e.id);
+      expect(requeued).toContain(ids.find((id) => id !== first!.id));
+      expect(requeued).not.toContain(first!.id);
     } finally {
       await ledger.destroy();
     }
