@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import { readEnv } from '../common/config';
 import { stopOnSignals } from '../common/lifecycle';
 import { createLogger } from '../common/logger';
+import { startTracing, stopTracing } from '../common/tracing';
 import { readLedgerEnv } from './config';
 import { startRelay, startWorker, type Running } from './pipeline/service';
 
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   const wanted = parts.length ? new Set(parts) : new Set(['relay', 'worker']);
 
   const env = readEnv();
+  startTracing('custodian-ledger');
   const ledgerEnv = readLedgerEnv();
   const log = createLogger('ledger', env.LOG_LEVEL);
   const running: Running[] = [];
@@ -25,6 +27,7 @@ async function main(): Promise<void> {
   log.info({ parts: [...wanted], queue: ledgerEnv.LEDGER_QUEUE }, 'ledger running');
   stopOnSignals(async () => {
     for (const part of running.reverse()) await part.close();
+    await stopTracing();
   });
 }
 

@@ -11,6 +11,8 @@ import type { LedgerEvent } from '../core/leaf';
 
 export interface LedgerJobData {
   readonly event: LedgerEvent;
+  /** The W3C trace context of the request that wrote the event (tracing.ts): beside the event, never in the leaf. */
+  readonly traceparent?: string;
 }
 
 /**

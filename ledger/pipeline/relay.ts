@@ -24,6 +24,7 @@ import { createHash } from 'node:crypto';
 import type { EventKind, EventPayload } from '../core/events';
 import { ledgerEventFromOutbox, redactFields, type LedgerEvent } from '../core/leaf';
 import { ledgerJobOptions, type LedgerJobData } from './queue';
+import { traceContextOf, withTraceContext } from './tracing';
 
 export interface OutboxSource {
   /** For logs: which subgraph database. */
@@ -56,6 +57,7 @@ export interface OutboxRow {
   kind: string;
   payload: string;
   created_at: string;
+  traceparent?: string | null;
 }
 
 class QueueUnavailableError extends Error {
@@ -173,7 +175,7 @@ export class OutboxRelay {
       try {
         const rows = await sql<OutboxRow[]>(
           source.db,
-          'SELECT id, kind, payload, created_at FROM outbox WHERE relayed_at IS NOT NULL AND relayed_at < :cutoff ORDER BY relayed_at, id LIMIT :limit',
+          'SELECT id, kind, payload, created_at, traceparent FROM outbox WHERE relayed_at IS NOT NULL AND relayed_at < :cutoff ORDER BY relayed_at, id LIMIT :limit',
           { cutoff, limit: this.batchSize },
         );
         if (rows.length === 0) continue;
@@ -186,7 +188,7 @@ export class OutboxRelay {
         const lost = events.filter((e) => !held.has(e.id));
         if (lost.length) {
           this.log?.warn({ source: source.name, events: lost.length }, 'relayed events are not in the ledger yet; queued again');
-          await this.addWithTimeout(lost);
+          await this.addWithTimeout(lost, rows.filter((_, i) => !held.has(events[i]!.id)).map(traceContextOf));
           await sql(source.db, 'UPDATE outbox SET relayed_at = :now WHERE id IN (:...ids)', {
             now: this.now().toISOString(),
             ids: rows.filter((_, i) => !held.has(events[i]!.id)).map((r) => r.id),
@@ -202,7 +204,7 @@ export class OutboxRelay {
   private async relayBatch(source: OutboxSource): Promise<{ relayed: number; more: boolean }> {
     const rows = await sql<OutboxRow[]>(
       source.db,
-      'SELECT id, kind, payload, created_at FROM outbox WHERE relayed_at IS NULL ORDER BY created_at, id LIMIT :limit',
+      'SELECT id, kind, payload, created_at, traceparent FROM outbox WHERE relayed_at IS NULL ORDER BY created_at, id LIMIT :limit',
       { limit: this.batchSize },
     );
     if (rows.length === 0) return { relayed: 0, more: false };
@@ -214,7 +216,7 @@ export class OutboxRelay {
       ));
     }
 
-    await this.addWithTimeout(events);
+    await this.addWithTimeout(events, rows.map(traceContextOf));
     await sql(source.db, 'UPDATE outbox SET relayed_at = :now WHERE id IN (:...ids) AND relayed_at IS NULL', {
       now: this.now().toISOString(),
       ids: rows.map((r) => r.id),
@@ -222,9 +224,10 @@ export class OutboxRelay {
     return { relayed: events.length, more: rows.length === this.batchSize };
   }
 
-  private async addWithTimeout(events: readonly LedgerEvent[]): Promise<void> {
+  /** `traces[i]` is the trace context of `events[i]`'s row (tracing.ts). */
+  private async addWithTimeout(events: readonly LedgerEvent[], traces: readonly (string | undefined)[] = []): Promise<void> {
     // addBulk is one MULTI: the jobs enter the wait list together and in this order.
-    const adding = this.queue.addBulk(events.map((event) => ({ name: event.kind, data: { event }, opts: ledgerJobOptions(event.id) })));
+    const adding = this.queue.addBulk(events.map((event, i) => ({ name: event.kind, data: withTraceContext({ event }, traces[i]), opts: ledgerJobOptions(event.id) })));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.addTimeoutMs);

@@ -19,6 +19,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { appendEvents, type AppendResult } from '../store/append';
 import { redactEvent, type LedgerEvent } from '../core/leaf';
 import type { LedgerJobData } from './queue';
+import { withAppendSpan } from './tracing';
 
 export interface LedgerWorkerLogger {
   warn(obj: object, msg: string): void;
@@ -146,7 +147,10 @@ export class LedgerWorker {
       this.worker.extendJobLocks(ids, ids.map(() => this.token), this.lockDurationMs).catch(() => undefined);
     }, this.lockDurationMs / 2);
     try {
-      const result = await this.appendWithRetries(valid.map((v) => v.event));
+      const result = await withAppendSpan(
+        valid.map((v) => v.job.data?.traceparent),
+        () => this.appendWithRetries(valid.map((v) => v.event)),
+      );
       if (result.appended.length > 0) this.opts.onAppended?.(result);
       // A job's result is its event's leaf index — appended by this batch or, for a job
       // delivered again, by an earlier one: either way the job is done.

@@ -32,10 +32,11 @@ import { ConsentNotifier, listenForConsentChanges } from '../../consent/notifica
 import { createContext, type SubgraphContext } from './context';
 import { ungatedForBenchmark } from './ungated';
 import { gateSchema, type AccessRules } from './gate';
-import { CreateOutbox1764230400000 } from '../../ledger/pipeline/migrations/1764230400000-create-outbox';
+import { OUTBOX_MIGRATIONS } from '../../ledger/pipeline/migrations';
 import { OutboxEvent } from '../../ledger/pipeline/outbox';
 import { recordDecisions } from './record-decisions';
 import { trustGatewayOnly } from './trust-gateway';
+import { startTracing, stopTracing, traceGraphqlRequests } from '../../common/tracing';
 
 export interface SubgraphDefinition {
   name: SubgraphName;
@@ -60,7 +61,7 @@ export function databaseSpec(def: SubgraphDefinition): DatabaseSpec {
   return {
     name: def.name,
     entities: [...(def.database.entities as []), OutboxEvent],
-    migrations: [CreateOutbox1764230400000, ...(def.database.migrations as [])],
+    migrations: [...OUTBOX_MIGRATIONS, ...(def.database.migrations as [])],
   };
 }
 
@@ -119,6 +120,9 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
     '/graphql',
     jsonBody(SUBGRAPH_BODY_BYTES),
     trustGatewayOnly(identityKey),
+    // After the identity check: only the gateway's requests, whose traceparent names its
+    // fetch span, start spans here; anyone else's is refused before it can (tracing.ts).
+    traceGraphqlRequests({ remote: 'continue', attributes: () => ({ 'custodian.subgraph': def.name }) }),
     expressMiddleware(apollo, {
       context: async ({ req }) => createContext(db, log, req.identity!, { engine, notifier }, def.name, resources.values),
     }),
@@ -174,8 +178,14 @@ async function listen(httpServer: http.Server, port: number, host: string): Prom
 
 /** Entry point of a subgraph process: start, then stop cleanly on SIGINT/SIGTERM. */
 export function runSubgraphProcess(def: SubgraphDefinition): void {
+  startTracing(`custodian-${def.name}`);
   startSubgraph(def)
-    .then((running) => stopOnSignals(() => running.close()))
+    .then((running) =>
+      stopOnSignals(async () => {
+        await running.close();
+        await stopTracing();
+      }),
+    )
     .catch((err: unknown) => {
       console.error(`${def.name} subgraph failed to start:`, err instanceof Error ? err.message : err);
       process.exit(1);
