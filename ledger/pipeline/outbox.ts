@@ -38,8 +38,12 @@ export class OutboxEvent {
   traceparent!: string | null;
 }
 
-/** An event to write, with the trace context it was written in when that is not the active one (group-commit.ts). */
-export type OutboxWrite<E = OutboxEventInput> = E & { traceparent?: string };
+/**
+ * An event to write, with the trace context it was written in when that is not the
+ * active one (group-commit.ts writes later, for many requests): null for none. Left out,
+ * the active span's is taken.
+ */
+export type OutboxWrite<E = OutboxEventInput> = E & { traceparent?: string | null };
 
 /** Rows per INSERT statement (bind-parameter limits). */
 export const OUTBOX_INSERT_ROWS = 500;
@@ -62,7 +66,7 @@ export async function appendOutboxRows(db: DataSource | EntityManager, events: r
   if (!events.length) return;
   const createdAt = now.toISOString();
   const active = currentTraceparent();
-  const rows = events.map((e) => [newId('evt'), e.kind, JSON.stringify(e.payload), e.traceparent ?? active ?? null] as const);
+  const rows = events.map((e) => [newId('evt'), e.kind, JSON.stringify(e.payload), (e.traceparent === undefined ? active : e.traceparent) ?? null] as const);
   // Plain SQL: every request writes its access decisions here, and TypeORM's insert
   // builder cost several times the statement itself (see common/database.ts sqlQuery).
   const connection = 'connection' in db ? db.connection : db;

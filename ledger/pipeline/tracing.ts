@@ -29,7 +29,8 @@ export function withTraceContext<D extends object>(data: D, traceparent: string 
 export async function withAppendSpan<T>(traceparents: readonly (string | undefined)[], append: () => Promise<T>): Promise<T> {
   if (!tracingOn()) return append();
   const perTrace = new Map<string, number>();
-  for (const t of traceparents) if (t) perTrace.set(t, (perTrace.get(t) ?? 0) + 1);
+  // Job data comes from Redis: only strings are considered, and parentFrom() validates them.
+  for (const t of traceparents) if (typeof t === 'string' && t) perTrace.set(t, (perTrace.get(t) ?? 0) + 1);
   const startTime = Date.now();
   let error: unknown;
   try {

@@ -7,7 +7,7 @@
  */
 import type { DataSource } from 'typeorm';
 import { serialized } from '../../common/database';
-import { currentTraceparent } from '../../common/tracing';
+import { currentTraceparent, tracingOn } from '../../common/tracing';
 import type { OutboxEventInput } from '../../ledger/core/events';
 import { appendToOutbox, OUTBOX_INSERT_ROWS, type OutboxWrite } from '../../ledger/pipeline/outbox';
 
@@ -28,9 +28,13 @@ export class GroupCommit {
   write(events: OutboxEventInput[]): Promise<void> {
     if (!events.length) return Promise.resolve();
     // The batch is written later, for many requests at once: each row keeps the trace
-    // context of the request that wrote it, taken now.
-    const traceparent = currentTraceparent();
-    this.batch.push(...(traceparent ? events.map((e) => ({ ...e, traceparent })) : events));
+    // context of the request that wrote it, taken now (none: null, not the batch's).
+    if (tracingOn()) {
+      const traceparent = currentTraceparent() ?? null;
+      this.batch.push(...events.map((e) => ({ ...e, traceparent })));
+    } else {
+      this.batch.push(...events);
+    }
     const done = new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
     if (!this.scheduled) {
       this.scheduled = true;

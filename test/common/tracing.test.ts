@@ -16,7 +16,10 @@ import {
   traceHeaders,
   tracingOn,
 } from '../../common/tracing';
+import { appendOutboxRows, OutboxEvent } from '../../ledger/pipeline/outbox';
 import { traceContextOf, withAppendSpan, withTraceContext } from '../../ledger/pipeline/tracing';
+import { freshDatabase } from '../support/database';
+import { openOutboxDatabase } from '../support/ledger-pipeline';
 
 const VALID = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -91,6 +94,28 @@ describe('on', () => {
     expect(seen.headers).toEqual({ traceparent: seen.active });
     // Outside any span, nothing is carried.
     expect(currentTraceparent()).toBeUndefined();
+  });
+
+  test('an outbox row records the trace context it was written in, beside its payload; none outside a span', async () => {
+    const database = await freshDatabase();
+    const db = await openOutboxDatabase(database.env, 'traced');
+    try {
+      const written = await inSpan('write', {}, async () => {
+        await appendOutboxRows(db, [{ kind: 'in.span', payload: { n: 1 } }, { kind: 'explicit.none', payload: { n: 2 }, traceparent: null }, { kind: 'carried', payload: { n: 3 }, traceparent: VALID }]);
+        return currentTraceparent();
+      });
+      await appendOutboxRows(db, [{ kind: 'outside', payload: { n: 4 } }]);
+      const rows = Object.fromEntries((await db.getRepository(OutboxEvent).find()).map((r) => [r.kind, r]));
+      expect(written).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      expect(rows['in.span']!.traceparent).toBe(written);
+      expect(rows['explicit.none']!.traceparent).toBeNull();
+      expect(rows['carried']!.traceparent).toBe(VALID);
+      expect(rows['outside']!.traceparent).toBeNull();
+      for (const r of Object.values(rows)) expect(r.payload).not.toMatch(/trace/);
+    } finally {
+      await db.destroy();
+      await database.drop();
+    }
   });
 
   test('a failure inside a span is rethrown', async () => {
