@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { Env } from '../common/config';
 import { openDatabase, type DatabaseSpec } from '../common/database';
 import { OutboxEvent } from '../ledger/pipeline/outbox';
-import { CreateOutbox1764230400000 } from '../ledger/pipeline/migrations/1764230400000-create-outbox';
+import { OUTBOX_MIGRATIONS } from '../ledger/pipeline/migrations';
 import { entities } from './entities';
 import { CreateConsents1764230400000 } from './migrations/1764230400000-create-consents';
 
@@ -13,7 +13,7 @@ import { CreateConsents1764230400000 } from './migrations/1764230400000-create-c
 export const CONSENT_DATABASE: DatabaseSpec = {
   name: 'consent',
   entities: [...entities, OutboxEvent],
-  migrations: [CreateConsents1764230400000, CreateOutbox1764230400000],
+  migrations: [CreateConsents1764230400000, ...OUTBOX_MIGRATIONS],
 };
 
 export function openConsentDatabase(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): Promise<DataSource> {

@@ -1,12 +1,21 @@
 import { stopOnSignals } from '../common/lifecycle';
 import { checkStartup, StartupRefused } from '../common/production';
+import { startTracing, stopTracing } from '../common/tracing';
 import { readLedgerEnv } from '../ledger/config';
 import { startGateway } from './server';
 
 // First: in production, nothing is opened or written unless everything the gateway needs is there.
 checkStartup('gateway', ['gateway'], () => settingProblems(readLedgerEnv))
-  .then(() => startGateway())
-  .then((running) => stopOnSignals(() => running.close()))
+  .then(() => {
+    startTracing('custodian-gateway');
+    return startGateway();
+  })
+  .then((running) =>
+    stopOnSignals(async () => {
+      await running.close();
+      await stopTracing();
+    }),
+  )
   .catch((err: unknown) => {
     console.error(err instanceof StartupRefused ? err.message : `gateway failed to start: ${err instanceof Error ? err.message : err}`);
     process.exit(1);

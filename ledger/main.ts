@@ -8,6 +8,7 @@ import { readEnv } from '../common/config';
 import { stopOnSignals } from '../common/lifecycle';
 import { checkStartup, StartupRefused, type ProcessRole } from '../common/production';
 import { createLogger } from '../common/logger';
+import { startTracing, stopTracing } from '../common/tracing';
 import { readLedgerEnv } from './config';
 import { startRelay, startWorker, type Running } from './pipeline/service';
 
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   });
 
   const env = readEnv();
+  startTracing('custodian-ledger');
   const ledgerEnv = readLedgerEnv();
   const log = createLogger('ledger', env.LOG_LEVEL);
   const running: Running[] = [];
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
   log.info({ parts: [...wanted], queue: ledgerEnv.LEDGER_QUEUE }, 'ledger running');
   stopOnSignals(async () => {
     for (const part of running.reverse()) await part.close();
+    await stopTracing();
   });
 }
 

@@ -19,7 +19,7 @@ import type { DataSource } from 'typeorm';
 import { readEnv } from '../../common/config';
 import { openDatabase, serialized } from '../../common/database';
 import { OutboxEvent, appendToOutbox } from '../../ledger/pipeline/outbox';
-import { CreateOutbox1764230400000 } from '../../ledger/pipeline/migrations/1764230400000-create-outbox';
+import { OUTBOX_MIGRATIONS } from '../../ledger/pipeline/migrations';
 import { decisionPayload, sleep, wallMs } from './common';
 
 export interface WriterOrders {
@@ -43,7 +43,7 @@ export interface WriterReport {
 }
 
 export function outboxSpec(name: string) {
-  return { name, entities: [OutboxEvent], migrations: [CreateOutbox1764230400000] };
+  return { name, entities: [OutboxEvent], migrations: OUTBOX_MIGRATIONS };
 }
 
 async function main(orders: WriterOrders): Promise<WriterReport> {

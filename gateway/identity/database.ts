@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { Env } from '../../common/config';
 import { openDatabase, type DatabaseSpec } from '../../common/database';
 import { OutboxEvent } from '../../ledger/pipeline/outbox';
-import { CreateOutbox1764230400000 } from '../../ledger/pipeline/migrations/1764230400000-create-outbox';
+import { OUTBOX_MIGRATIONS } from '../../ledger/pipeline/migrations';
 import { entities } from './entities';
 import { CreateIdentity1764057600000 } from './migrations/1764057600000-create-identity';
 
@@ -13,7 +13,7 @@ import { CreateIdentity1764057600000 } from './migrations/1764057600000-create-i
 export const IDENTITY_DATABASE: DatabaseSpec = {
   name: 'identity',
   entities: [...entities, OutboxEvent],
-  migrations: [CreateIdentity1764057600000, CreateOutbox1764230400000],
+  migrations: [CreateIdentity1764057600000, ...OUTBOX_MIGRATIONS],
 };
 
 export function openIdentityDatabase(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): Promise<DataSource> {

@@ -6,9 +6,13 @@
  * and the fetch aborted at the limit, never buffered whole first. A fetch cut short
  * becomes one typed error (cutShort). Each fetch is counted, so that batching is
  * observable in /metrics.
+ *
+ * Each fetch is also a CLIENT span (common/tracing.ts) under the request's span, and
+ * `send` is handed the `traceparent` naming it: the subgraph's own span is its child.
  */
 import { GraphQLError } from 'graphql';
 import { Counter } from 'prom-client';
+import { failed, inSpan, SpanKind, traceHeaders } from '../../common/tracing';
 import type { RequestBudget } from './limits/budget';
 
 export const subgraphRequests = new Counter({
@@ -66,10 +70,26 @@ async function readCapped(res: FetchedResponse, limit: number, stop: () => void)
 
 /**
  * One subgraph fetch within a request's budget: `send` is called with the signal to pass
- * to the fetch; the answer's body is read once, counted, and returned as text beside the
- * response it came with. Throws cutShort's error when the fetch was cut short.
+ * to the fetch and the trace headers to add to it; the answer's body is read once,
+ * counted, and returned as text beside the response it came with. Throws cutShort's
+ * error when the fetch was cut short.
  */
-export async function fetchWithin<R extends FetchedResponse>(
+export function fetchWithin<R extends FetchedResponse>(
+  budget: RequestBudget,
+  service: string,
+  timeoutMs: number,
+  send: (signal: AbortSignal, trace: Readonly<Record<string, string>>) => Promise<R>,
+): Promise<{ response: R; text: string }> {
+  return inSpan(`subgraph ${service}`, { kind: SpanKind.CLIENT, attributes: { 'custodian.subgraph': service } }, async (span) => {
+    const fetched = await boundedFetch(budget, service, timeoutMs, (signal) => send(signal, traceHeaders()));
+    span?.setAttribute('http.response.status_code', fetched.response.status);
+    span?.setAttribute('http.response.body.size', Buffer.byteLength(fetched.text));
+    if (fetched.response.status >= 400) failed(span, new Error(`HTTP ${fetched.response.status}`));
+    return fetched;
+  });
+}
+
+async function boundedFetch<R extends FetchedResponse>(
   budget: RequestBudget,
   service: string,
   timeoutMs: number,
@@ -92,4 +112,12 @@ export async function fetchWithin<R extends FetchedResponse>(
   budget.receive(Buffer.byteLength(text));
   if (budget.ended) throw cutShort(budget, service, false, timeoutMs);
   return { response, text };
+}
+
+/** `init` with `extra` headers added, whatever form its headers take (object, Headers, pairs). */
+export function withHeaders<I extends object>(init: I, extra: Readonly<Record<string, string>>): I {
+  if (Object.keys(extra).length === 0) return init;
+  const headers = new Headers((init as { headers?: unknown }).headers as ConstructorParameters<typeof Headers>[0]);
+  for (const [name, value] of Object.entries(extra)) headers.set(name, value);
+  return { ...init, headers: Object.fromEntries(headers) };
 }

@@ -6,6 +6,7 @@
  */
 import type { Request, RequestHandler } from 'express';
 import { sendError } from '../../common/http-errors';
+import { traceGraphqlRequests } from '../../common/tracing';
 import type { GatewayContext } from './context';
 import { Refusal, type Identifier } from './identify';
 import { clientAddress } from './limits/rate-limit';
@@ -17,7 +18,21 @@ declare module 'express-serve-static-core' {
   }
 }
 
+/**
+ * One trace per GraphQL request, rooted here: a client's `traceparent` becomes a link, not
+ * our parent (common/tracing.ts says why). Named for the operation; carries our request
+ * id, so a trace and the logs and ledger events of its request find each other.
+ */
+const traceRequest = traceGraphqlRequests({ remote: 'link', attributes: (req) => ({ 'custodian.request_id': req.requestId ?? '' }) });
+
 export function identifyCallers(identify: Identifier): RequestHandler {
+  const identifyCaller = identifyOnly(identify);
+  // The span starts here because this is the first step after the body is parsed.
+  // A failure other than a refusal goes to Express's error handler, as when this was async.
+  return (req, res, next) => traceRequest(req, res, () => void identifyCaller(req, res, next).catch(next));
+}
+
+function identifyOnly(identify: Identifier): (...args: Parameters<RequestHandler>) => Promise<void> {
   return async (req, res, next) => {
     let context: GatewayContext;
     try {

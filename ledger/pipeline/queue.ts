@@ -26,6 +26,11 @@ export interface LedgerJobData {
    * sorts the jobs of a batch by this to restore theirs.
    */
   readonly queuedAt?: number;
+  /**
+   * The W3C trace context of the request that wrote each event, by position (tracing.ts):
+   * beside the events, never in a leaf. Absent when no event has one (tracing off).
+   */
+  readonly traceparents?: readonly (string | null)[];
 }
 
 /**
@@ -34,6 +39,8 @@ export interface LedgerJobData {
  */
 export interface LegacyLedgerJobData {
   readonly event: LedgerEvent;
+  /** The W3C trace context of the request that wrote the event (tracing.ts): beside the event, never in the leaf. */
+  readonly traceparent?: string;
 }
 
 /** `b_` + 32 hex of SHA-256 over the event ids in order: the same batch, the same job. */
@@ -61,8 +68,13 @@ export function ledgerJobOptions(jobId: string): JobsOptions {
 }
 
 /** One job for a batch of events, as the relay adds it. */
-export function ledgerJob(events: readonly LedgerEvent[]): { name: string; data: LedgerJobData; opts: JobsOptions } {
-  return { name: 'events', data: { events, queuedAt: performance.timeOrigin + performance.now() }, opts: ledgerJobOptions(batchJobId(events)) };
+export function ledgerJob(
+  events: readonly LedgerEvent[],
+  traceparents: readonly (string | undefined)[] = [],
+): { name: string; data: LedgerJobData; opts: JobsOptions } {
+  const data: LedgerJobData = { events, queuedAt: performance.timeOrigin + performance.now() };
+  const traced = traceparents.some(Boolean) ? { traceparents: events.map((_, i) => traceparents[i] ?? null) } : {};
+  return { name: 'events', data: { ...data, ...traced }, opts: ledgerJobOptions(batchJobId(events)) };
 }
 
 /**

@@ -27,6 +27,7 @@ import { createHash } from 'node:crypto';
 import type { EventKind, EventPayload } from '../core/events';
 import { ledgerEventFromOutbox, redactFields, type LedgerEvent } from '../core/leaf';
 import { ledgerJob, type LedgerJobData } from './queue';
+import { traceContextOf } from './tracing';
 
 export interface OutboxSource {
   /** For logs: which subgraph database. */
@@ -59,6 +60,7 @@ export interface OutboxRow {
   kind: string;
   payload: string;
   created_at: string;
+  traceparent?: string | null;
 }
 
 class QueueUnavailableError extends Error {
@@ -177,7 +179,7 @@ export class OutboxRelay {
       try {
         const rows = await sql<OutboxRow[]>(
           source.db,
-          'SELECT id, kind, payload, created_at FROM outbox WHERE relayed_at IS NOT NULL AND relayed_at < :cutoff ORDER BY relayed_at, id LIMIT :limit',
+          'SELECT id, kind, payload, created_at, traceparent FROM outbox WHERE relayed_at IS NOT NULL AND relayed_at < :cutoff ORDER BY relayed_at, id LIMIT :limit',
           { cutoff, limit: this.batchSize },
         );
         if (rows.length === 0) continue;
@@ -190,7 +192,7 @@ export class OutboxRelay {
         const lost = events.filter((e) => !held.has(e.id));
         if (lost.length) {
           this.log?.warn({ source: source.name, events: lost.length }, 'relayed events are not in the ledger yet; queued again');
-          await this.addWithTimeout(lost);
+          await this.addWithTimeout(lost, rows.filter((_, i) => !held.has(events[i]!.id)).map(traceContextOf));
           await sql(source.db, 'UPDATE outbox SET relayed_at = :now WHERE id IN (:...ids)', {
             now: this.now().toISOString(),
             ids: rows.filter((_, i) => !held.has(events[i]!.id)).map((r) => r.id),
@@ -206,7 +208,7 @@ export class OutboxRelay {
   private async relayBatch(source: OutboxSource): Promise<{ relayed: number; more: boolean }> {
     const rows = await sql<OutboxRow[]>(
       source.db,
-      'SELECT id, kind, payload, created_at FROM outbox WHERE relayed_at IS NULL ORDER BY created_at, id LIMIT :limit',
+      'SELECT id, kind, payload, created_at, traceparent FROM outbox WHERE relayed_at IS NULL ORDER BY created_at, id LIMIT :limit',
       { limit: this.batchSize },
     );
     if (rows.length === 0) return { relayed: 0, more: false };
@@ -218,7 +220,7 @@ export class OutboxRelay {
       ));
     }
 
-    await this.addWithTimeout(events);
+    await this.addWithTimeout(events, rows.map(traceContextOf));
     await sql(source.db, 'UPDATE outbox SET relayed_at = :now WHERE id IN (:...ids) AND relayed_at IS NULL', {
       now: this.now().toISOString(),
       ids: rows.map((r) => r.id),
@@ -226,8 +228,9 @@ export class OutboxRelay {
     return { relayed: events.length, more: rows.length === this.batchSize };
   }
 
-  private async addWithTimeout(events: readonly LedgerEvent[]): Promise<void> {
-    const job = ledgerJob(events);
+  /** `traces[i]` is the trace context of `events[i]`'s row (tracing.ts). */
+  private async addWithTimeout(events: readonly LedgerEvent[], traces: readonly (string | undefined)[] = []): Promise<void> {
+    const job = ledgerJob(events, traces);
     const adding = this.queue.add(job.name, job.data, job.opts);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {

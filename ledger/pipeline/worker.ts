@@ -28,6 +28,7 @@ import { appendEvents, type AppendResult } from '../store/append';
 import { createAppendLease, type AppendLease } from '../store/lease';
 import { redactEvent, type LedgerEvent } from '../core/leaf';
 import type { LedgerJobData, LegacyLedgerJobData } from './queue';
+import { withAppendSpan } from './tracing';
 
 export interface LedgerWorkerLogger {
   info?(obj: object, msg: string): void;
@@ -277,7 +278,10 @@ export class LedgerWorker {
     if (valid.length === 0) return;
 
     try {
-      const result = await this.appendWithRetries(valid.flatMap((v) => v.events));
+      const result = await withAppendSpan(
+        valid.flatMap(({ job, events }) => traceparentsOf(job, events.length)),
+        () => this.appendWithRetries(valid.flatMap((v) => v.events)),
+      );
       if (result.appended.length > 0) this.opts.onAppended?.(result);
       // A job's result is its events' leaf indexes — appended by this batch or, for events
       // delivered again, by an earlier one: either way the job is done.
@@ -340,6 +344,13 @@ function eventsOf(job: LedgerJob): LedgerEvent[] {
     return data.events.map((event) => redactEvent({ ...event }));
   }
   return [redactEvent({ ...(data.event ?? {}) } as LedgerEvent)];
+}
+
+/** The trace context of each of a job's events (tracing.ts), by position; none for jobs written while tracing was off. */
+function traceparentsOf(job: LedgerJob, count: number): (string | undefined)[] {
+  const data = (job.data ?? {}) as Partial<LedgerJobData & LegacyLedgerJobData>;
+  if (Array.isArray(data.traceparents)) return Array.from({ length: count }, (_, i) => data.traceparents![i] ?? undefined);
+  return Array.from({ length: count }, () => data.traceparent);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -8,6 +8,12 @@
  * decision — permit and deny — is recorded with who asked, for what, why, what decided,
  * and the consent version (the zookie); `flush()` hands them to the outbox when the
  * request ends.
+ *
+ * Traces (common/tracing.ts): one `consent.decide` span per batch of patients decided in
+ * the same tick (one policy load), with the count — not a span per decision: a list of
+ * patients makes hundreds of decisions, and a span each would cost more than deciding.
+ * The request's permit and deny counts are on its `outbox.write` span
+ * (record-decisions.ts). No patient id goes into a span.
  */
 import DataLoader from 'dataloader';
 import type { Identity } from '../../common/signed-identity';
@@ -15,6 +21,7 @@ import type { ConsentEngine, Decision, PatientPolicy } from '../../consent/engin
 import { principalsOf, principalString, type PrincipalScope, type Principals } from '../../consent/principals';
 import type { Action, Category } from '../../consent/vocabulary';
 import { actorFields } from '../../ledger/pipeline/outbox';
+import { inSpan } from '../../common/tracing';
 import type { GroupCommit } from './group-commit';
 
 export interface RecordedDecision {
@@ -43,10 +50,12 @@ export class Access {
     readonly identity: Identity,
     private readonly service: string,
   ) {
-    this.policies = new DataLoader(async (ids) => {
-      const map = await engine.policies(ids);
-      return ids.map((id) => map.get(id)!);
-    });
+    this.policies = new DataLoader((ids) =>
+      inSpan('consent.decide', { attributes: { 'custodian.subgraph': service, 'custodian.consent.patients': ids.length } }, async () => {
+        const map = await engine.policies(ids);
+        return ids.map((id) => map.get(id)!);
+      }),
+    );
   }
 
   /** The requester's principals (one query for their project memberships, once per request). */

@@ -7,10 +7,11 @@
  */
 import type { DataSource } from 'typeorm';
 import { serialized } from '../../common/database';
+import { currentTraceparent, tracingOn } from '../../common/tracing';
 import type { OutboxEventInput } from '../../ledger/core/events';
-import { appendToOutbox, OUTBOX_INSERT_ROWS } from '../../ledger/pipeline/outbox';
+import { appendToOutbox, OUTBOX_INSERT_ROWS, type OutboxWrite } from '../../ledger/pipeline/outbox';
 
-type Event = OutboxEventInput;
+type Event = OutboxWrite<OutboxEventInput>;
 
 export class GroupCommit {
   private batch: Event[] = [];
@@ -24,9 +25,16 @@ export class GroupCommit {
     private readonly windowMs = 2,
   ) {}
 
-  write(events: Event[]): Promise<void> {
+  write(events: OutboxEventInput[]): Promise<void> {
     if (!events.length) return Promise.resolve();
-    this.batch.push(...events);
+    // The batch is written later, for many requests at once: each row keeps the trace
+    // context of the request that wrote it, taken now (none: null, not the batch's).
+    if (tracingOn()) {
+      const traceparent = currentTraceparent() ?? null;
+      this.batch.push(...events.map((e) => ({ ...e, traceparent })));
+    } else {
+      this.batch.push(...events);
+    }
     const done = new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
     if (!this.scheduled) {
       this.scheduled = true;

@@ -33,10 +33,11 @@ import { ConsentNotifier, listenForConsentChanges } from '../../consent/notifica
 import { createContext, type SubgraphContext } from './context';
 import { ungatedForBenchmark } from './ungated';
 import { gateSchema, type AccessRules } from './gate';
-import { CreateOutbox1764230400000 } from '../../ledger/pipeline/migrations/1764230400000-create-outbox';
+import { OUTBOX_MIGRATIONS } from '../../ledger/pipeline/migrations';
 import { OutboxEvent } from '../../ledger/pipeline/outbox';
 import { recordDecisions } from './record-decisions';
 import { trustGatewayOnly } from './trust-gateway';
+import { startTracing, stopTracing, traceGraphqlRequests } from '../../common/tracing';
 
 export interface SubgraphDefinition {
   name: SubgraphName;
@@ -61,7 +62,7 @@ export function databaseSpec(def: SubgraphDefinition): DatabaseSpec {
   return {
     name: def.name,
     entities: [...(def.database.entities as []), OutboxEvent],
-    migrations: [CreateOutbox1764230400000, ...(def.database.migrations as [])],
+    migrations: [...OUTBOX_MIGRATIONS, ...(def.database.migrations as [])],
   };
 }
 
@@ -126,6 +127,9 @@ export async function startSubgraph(def: SubgraphDefinition, options: StartOptio
     '/graphql',
     jsonBody(SUBGRAPH_BODY_BYTES),
     trustGatewayOnly(identityKey),
+    // After the identity check: only the gateway's requests, whose traceparent names its
+    // fetch span, start spans here; anyone else's is refused before it can (tracing.ts).
+    traceGraphqlRequests({ remote: 'continue', attributes: () => ({ 'custodian.subgraph': def.name }) }),
     expressMiddleware(apollo, {
       context: async ({ req }) => createContext(db, log, req.identity!, { engine, notifier }, def.name, resources.values),
     }),
@@ -184,8 +188,16 @@ async function listen(httpServer: http.Server, port: number, host: string): Prom
 export function runSubgraphProcess(def: SubgraphDefinition): void {
   // First: in production, nothing is opened or written unless everything the subgraph needs is there.
   checkStartup(`${def.name} subgraph`, subgraphRoles(def.name))
-    .then(() => startSubgraph(def))
-    .then((running) => stopOnSignals(() => running.close()))
+    .then(() => {
+      startTracing(`custodian-${def.name}`);
+      return startSubgraph(def);
+    })
+    .then((running) =>
+      stopOnSignals(async () => {
+        await running.close();
+        await stopTracing();
+      }),
+    )
     .catch((err: unknown) => {
       if (err instanceof StartupRefused) console.error(err.message);
       else console.error(`${def.name} subgraph failed to start:`, err instanceof Error ? err.message : err);

@@ -8,7 +8,7 @@ import { Queue } from 'bullmq';
 import { readEnv, type Env } from '../../common/config';
 import { openDatabase } from '../../common/database';
 import { OutboxEvent } from '../../ledger/pipeline/outbox';
-import { CreateOutbox1764230400000 } from '../../ledger/pipeline/migrations/1764230400000-create-outbox';
+import { OUTBOX_MIGRATIONS } from '../../ledger/pipeline/migrations';
 import { redactEvent, type LedgerEvent } from '../../ledger/core/leaf';
 import { ledgerJob, type LedgerJobData } from '../../ledger/pipeline/queue';
 import { LedgerLeaf } from '../../ledger/store/entities';
@@ -18,7 +18,7 @@ export const REDIS_URL = readEnv().REDIS_URL;
 
 /** A database with just an outbox, as every subgraph database has. */
 export function openOutboxDatabase(env: Env, name: string): Promise<DataSource> {
-  return openDatabase({ name, entities: [OutboxEvent], migrations: [CreateOutbox1764230400000] }, env);
+  return openDatabase({ name, entities: [OutboxEvent], migrations: OUTBOX_MIGRATIONS }, env);
 }
 
 export function uniqueQueueName(label: string): string {

@@ -8,7 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { SignWith } from '../../../common/keysets';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayContext } from '../context';
-import { fetchWithin, type FetchedResponse } from '../bounded-fetch';
+import { fetchWithin, withHeaders, type FetchedResponse } from '../bounded-fetch';
 import { identityHeaders } from '../identity-signing';
 import type { RequestBudget } from '../limits/budget';
 
@@ -24,8 +24,8 @@ export function boundedFetcher(base: Fetcher, service: string, timeoutMs: number
   return (async (url: string, init: Record<string, unknown>) => {
     const budget = currentBudget.getStore();
     if (!budget) return base(url as never, init as never);
-    const { response, text } = await fetchWithin(budget, service, timeoutMs, async (signal) =>
-      (await base(url as never, { ...init, signal } as never)) as unknown as FetchedResponse & FetchResponse,
+    const { response, text } = await fetchWithin(budget, service, timeoutMs, async (signal, trace) =>
+      (await base(url as never, withHeaders({ ...init, signal }, trace) as never)) as unknown as FetchedResponse & FetchResponse,
     );
     // What RemoteGraphQLDataSource reads of a response, with the body already read.
     const { ok, status, statusText, url: at, headers } = response;

@@ -14,7 +14,7 @@ import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import type { Request as ExpressRequest } from 'express';
 import { getOperationAST, graphql, GraphQLError, NoSchemaIntrospectionCustomRule, parse, type GraphQLSchema } from 'graphql';
 import type { Logger } from '../../../common/logger';
-import { fetchWithin } from '../bounded-fetch';
+import { fetchWithin, withHeaders } from '../bounded-fetch';
 import type { GatewayContext } from '../context';
 import { contextOf } from '../http';
 import { identityHeaders } from '../identity-signing';
@@ -119,7 +119,9 @@ function subgraphFetch({ accountsSchema, services, identityKey, subgraphTimeoutM
       setOptions({ ...init, headers: { ...(init.headers as Record<string, string>), ...signed } });
       setFetchFn(async (input, requestInit, ...rest) => {
         try {
-          const { response, text } = await fetchWithin(ctx.budget, service, subgraphTimeoutMs, async (signal) => fetchFn(input, { ...requestInit, signal }, ...rest));
+          const { response, text } = await fetchWithin(ctx.budget, service, subgraphTimeoutMs, async (signal, trace) =>
+            fetchFn(input, withHeaders({ ...requestInit, signal }, trace), ...rest),
+          );
           return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
         } catch (err) {
           if (!(err instanceof GraphQLError)) throw err;
