@@ -44,6 +44,12 @@ const LedgerEnvSchema = z.object({
   /** How long a killed worker's jobs stay locked before another worker takes them over. */
   LEDGER_LOCK_DURATION_MS: ms.default(30_000),
   LEDGER_STALLED_INTERVAL_MS: ms.default(15_000),
+  /**
+   * Where the ledger process serves GET /healthz and GET /metrics (common/metrics
+   * ownPortEndpoints), bound to METRICS_HOST; unset: no listener (`npm start` gives it
+   * 9406). 0 picks a free port, logged at start.
+   */
+  LEDGER_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** The databases whose outboxes the relay drains: every subgraph's, the consent database's and the gateway's identity database's. */
   LEDGER_SOURCES: z
     .string()
