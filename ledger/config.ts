@@ -64,6 +64,15 @@ export function defaultQueueName(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): s
   return `ledger-${createHash('sha256').update(env.DATABASE_URL ?? path.resolve(env.DATA_DIR)).digest('hex').slice(0, 12)}`;
 }
 
+/**
+ * The queue of the hub whose databases `env` names: LEDGER_QUEUE when set, else named
+ * after those databases — for a process (a test's in-process gateway) whose databases are
+ * not the ones in process.env.
+ */
+export function ledgerQueueOf(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>, source: NodeJS.ProcessEnv = process.env): string {
+  return source.LEDGER_QUEUE ? readLedgerEnv(source).LEDGER_QUEUE : defaultQueueName(env);
+}
+
 export function readLedgerEnv(source: NodeJS.ProcessEnv = process.env): LedgerEnv {
   const parsed = LedgerEnvSchema.safeParse(source);
   if (!parsed.success) {
