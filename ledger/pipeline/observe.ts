@@ -52,11 +52,27 @@ export async function treeState(ledgerDb: DataSource): Promise<TreeState> {
   return { treeSize, checkpoint: latest ? { size: latest.size, publishedAt: latest.publishedAt } : null };
 }
 
-/** Does `db` answer a trivial statement within `timeoutMs`? */
+/** Does `db` answer a trivial statement within `timeoutMs`? (A closed DataSource does not.) */
 export async function databaseAnswers(db: DataSource, timeoutMs = 1000): Promise<void> {
-  if (!db.isInitialized) await within(timeoutMs, 'database', db.initialize());
+  if (!db.isInitialized) throw new Error('database connection closed');
   await within(timeoutMs, 'database', db.query('SELECT 1'));
 }
+
+/** databaseAnswers for a connection opened on first use: one down at start is opened on a later probe. */
+async function openedAndAnswers(db: DataSource, timeoutMs = 1000): Promise<void> {
+  if (!db.isInitialized) {
+    // One opening at a time: a scrape and a health probe may ask at once.
+    let opening = openings.get(db);
+    if (!opening) {
+      opening = db.initialize().finally(() => openings.delete(db));
+      openings.set(db, opening);
+    }
+    await within(timeoutMs, 'database', opening);
+  }
+  await databaseAnswers(db, timeoutMs);
+}
+
+const openings = new WeakMap<DataSource, Promise<unknown>>();
 
 /** A probe's answer for the detailed health: "up", or why not. */
 async function probe(task: () => Promise<unknown>): Promise<string> {
@@ -90,7 +106,7 @@ export function ledgerObserver({ ledgerDb, sources, queue, relays }: ObserverDep
         Promise.all(
           sources.map(async ({ name, db }) => {
             try {
-              await databaseAnswers(db);
+              await openedAndAnswers(db);
               return { source: name, ...(await outboxBacklog(db, now)) };
             } catch {
               return null; // not reachable, or its outbox not created yet: no number rather than a wrong one
@@ -98,7 +114,7 @@ export function ledgerObserver({ ledgerDb, sources, queue, relays }: ObserverDep
           }),
         ),
         queueDepth(queue).catch(() => null),
-        treeState(ledgerDb).catch(() => null),
+        openedAndAnswers(ledgerDb).then(() => treeState(ledgerDb)).catch(() => null),
       ]);
       return {
         outbox: outbox.filter((o) => o !== null),
@@ -109,10 +125,10 @@ export function ledgerObserver({ ledgerDb, sources, queue, relays }: ObserverDep
     },
     async health() {
       const [ledger, redis, ...sourceStates] = await Promise.all([
-        probe(() => databaseAnswers(ledgerDb)),
+        probe(() => openedAndAnswers(ledgerDb)),
         // Counting the queue's jobs is a Redis round trip: it answers for Redis and the queue at once.
         probe(() => queueDepth(queue)),
-        ...(relays ? sources.map(({ db }) => probe(() => databaseAnswers(db))) : []),
+        ...(relays ? sources.map(({ db }) => probe(() => openedAndAnswers(db))) : []),
       ]);
       const databases: Record<string, string> = { ledger: ledger! };
       if (relays) sources.forEach(({ name }, i) => (databases[name] = sourceStates[i]!));
