@@ -167,6 +167,16 @@ test('the ledger process’s /metrics has the backlog per source, queue depth, t
     const name = 'custodian_ledger_proof_duration_seconds_count';
     expect(counterValue(after, name, { kind, where: 'http' }) - counterValue(before, name, { kind, where: 'http' })).toBe(1);
   }
+
+  // The audit subgraph's proofs, one per entry a checkpoint covers.
+  const compliance = { authorization: `Bearer ${hub.token(hub.cli('users', '--role', 'compliance', '--limit', '1').split(/\s+/)[0]!, 'read')}` };
+  const auditBefore = await scrape(subgraphBase('audit'));
+  const trail = await gql(`${hub.gateway}/graphql`, '{ auditTrail(first: 5) { nodes { ledger { inclusion { treeSize } } } } }', undefined, compliance);
+  const proven = (trail.data?.auditTrail?.nodes ?? []).filter((n: any) => n.ledger?.inclusion).length;
+  expect(proven).toBeGreaterThan(0);
+  const auditAfter = await scrape(subgraphBase('audit'));
+  const name = 'custodian_ledger_proof_duration_seconds_count';
+  expect(counterValue(auditAfter, name, { kind: 'inclusion', where: 'audit' }) - counterValue(auditBefore, name, { kind: 'inclusion', where: 'audit' })).toBe(proven);
 });
 
 test('the gateway’s /healthz probes Redis, its databases and the ledger’s progress', async () => {
