@@ -9,7 +9,8 @@
  *  - on a separate listener when METRICS_PORT is set, bound to METRICS_HOST (loopback
  *    unless said otherwise), and/or
  *  - on the main listener to `Authorization: Bearer <METRICS_TOKEN>` when that is set.
- * With neither, /metrics is not served at all.
+ * With neither, /metrics is not served at all. A process with no main listener (the
+ * ledger) serves both on a port of its own (ownPortEndpoints, LEDGER_PORT).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
