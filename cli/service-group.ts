@@ -9,10 +9,20 @@ import { spawn, type ChildProcess } from 'node:child_process';
 export interface Service {
   name: string;
   script: string;
-  /** Where it answers /healthz; none for the ledger worker, which serves no HTTP. */
+  /** Its listener (PORT), where it answers /healthz. */
   port?: number;
+  /** Where it answers /healthz when that is not `port` (the ledger: LEDGER_PORT). */
+  healthPort?: number;
   /** Its operator listener's port (METRICS_PORT), if it has one. */
   metricsPort?: number;
+  /** More environment for it. */
+  env?: Record<string, string>;
+  /**
+   * `healthy` (default): ready once /healthz says 200. `answering`: once /healthz answers
+   * at all — for a service whose health includes what the hub runs without (Redis, the
+   * ledger keeping up), so `npm start` without Redis still starts, and says so.
+   */
+  readyWhen?: 'healthy' | 'answering';
 }
 
 const KILL_AFTER_MS = 10_000;
@@ -33,6 +43,7 @@ export class ServiceGroup {
         ...process.env,
         ...(service.port !== undefined ? { PORT: String(service.port) } : {}),
         ...(service.metricsPort !== undefined ? { METRICS_PORT: String(service.metricsPort) } : {}),
+        ...service.env,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       },
       // The IPC channel lets a service notice when this process dies (see lifecycle.ts).
@@ -49,12 +60,12 @@ export class ServiceGroup {
     });
   }
 
-  /** Resolves once every service with a port answers /healthz; rejects if one exits or times out first. */
+  /** Resolves once every service with a health port is ready (see Service.readyWhen); rejects if one exits or times out first. */
   async ready(): Promise<void> {
     await Promise.all(
       this.running
-        .filter(({ service }) => service.port !== undefined)
-        .map(({ service, child }) => waitHealthy(`http://127.0.0.1:${service.port}/healthz`, child)),
+        .filter(({ service }) => (service.healthPort ?? service.port) !== undefined)
+        .map(({ service, child }) => waitHealthy(`http://127.0.0.1:${service.healthPort ?? service.port}/healthz`, child, service.readyWhen === 'answering')),
     );
   }
 
@@ -80,13 +91,13 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
+async function waitHealthy(url: string, child: ChildProcess, answerIsEnough: boolean, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode} before it was ready`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) return;
+      if (res.ok || (answerIsEnough && res.status === 503)) return;
     } catch {
       // not listening yet
     }

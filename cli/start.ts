@@ -11,6 +11,7 @@ import { checkStartup } from '../common/production';
 import { readLedgerEnv } from '../ledger/config';
 import { loadLedgerNoteKey } from '../ledger/core/note-key';
 import { projectRoot } from '../common/paths';
+import { freePort } from '../common/ports';
 import { SUBGRAPHS } from '../subgraphs';
 import { databaseSpec } from '../subgraphs/kit/server';
 import { Patient } from '../subgraphs/patients/entities';
@@ -22,12 +23,14 @@ import { ServiceGroup, type Service } from './service-group';
 
 const DEMO_PATIENTS = 500;
 const DEMO_SEED = 42;
-/** Operator listeners (/metrics, detailed /healthz) on loopback: the gateway's, then each subgraph's. */
+/** Operator listeners (/metrics, detailed /healthz) on loopback: the gateway's, then each subgraph's, then the ledger's. */
 const DEFAULT_METRICS_PORT = 9400;
 
 interface MetricsPorts {
   gateway?: number;
   subgraph(name: string): number | undefined;
+  /** The ledger process's one listener (LEDGER_PORT): /healthz and /metrics. */
+  ledger: number;
 }
 
 /**
@@ -35,11 +38,15 @@ interface MetricsPorts {
  * next port, in the order of SUBGRAPH_NAMES. Unset, `npm start` uses 9400–9405 — unless
  * METRICS_TOKEN is set, which serves /metrics on each main listener instead.
  */
-function metricsPorts(env: Env): MetricsPorts {
+async function metricsPorts(env: Env): Promise<MetricsPorts> {
   const base = env.METRICS_PORT ?? (env.METRICS_TOKEN ? undefined : DEFAULT_METRICS_PORT);
   return {
     gateway: base,
     subgraph: (name) => (base === undefined ? undefined : base + 1 + SUBGRAPH_NAMES.indexOf(name as never)),
+    // The ledger serves nothing else, so it always gets a port: LEDGER_PORT, or the one
+    // after the subgraphs' (9406), or — with METRICS_TOKEN instead of operator ports, as
+    // tests and benchmarks run several hubs at once — a free one, printed in the banner.
+    ledger: readLedgerEnv().LEDGER_PORT ?? (base !== undefined ? base + 1 + SUBGRAPH_NAMES.length : await freePort()),
   };
 }
 
@@ -69,7 +76,7 @@ export async function startCommand(): Promise<void> {
   const env = readEnv();
   // Development keys and the demo world are for development only: production brings its own.
   if (env.NODE_ENV !== 'production') await prepareData(env);
-  const metrics = metricsPorts(env);
+  const metrics = await metricsPorts(env);
   const group = new ServiceGroup();
   group.stopOnSignals();
   for (const service of services(env, metrics)) group.start(service);
@@ -79,7 +86,7 @@ export async function startCommand(): Promise<void> {
     process.stderr.write(`the hub did not start: ${err instanceof Error ? err.message : err}\n`);
     return group.stopAll(1);
   }
-  console.log(banner(env, metrics, await someClinician(env)));
+  console.log(banner(env, metrics, await someClinician(env), await healthNow(env, metrics)));
 }
 
 /** Keys, and a demo world on first start: before any service starts, so that none of them races to create them. */
@@ -106,13 +113,25 @@ function services(env: Env, metrics: MetricsPorts): Service[] {
     })),
     // The outbox relay and the ledger worker (Redis, BullMQ): appends every event to the
     // Merkle tree and publishes signed checkpoints.
-    { name: 'ledger', script: path.join(dist, 'ledger', 'main.js') },
-    { name: 'gateway', script: path.join(dist, 'gateway', 'main.js'), port: env.PORT ?? DEFAULT_PORTS.gateway, metricsPort: metrics.gateway },
+    // Its /healthz and /metrics on their own port. It and the gateway are ready once
+    // they answer: their health includes Redis and the ledger keeping up, which the hub
+    // can start without (the banner says when either is down).
+    { name: 'ledger', script: path.join(dist, 'ledger', 'main.js'), healthPort: metrics.ledger, env: { LEDGER_PORT: String(metrics.ledger) }, readyWhen: 'answering' },
+    { name: 'gateway', script: path.join(dist, 'gateway', 'main.js'), port: env.PORT ?? DEFAULT_PORTS.gateway, metricsPort: metrics.gateway, readyWhen: 'answering' },
   ];
 }
 
+/** Which of the gateway and the ledger say they are down right now (their /healthz). */
+async function healthNow(env: Env, metrics: MetricsPorts): Promise<string[]> {
+  const urls = { gateway: `http://127.0.0.1:${env.PORT ?? DEFAULT_PORTS.gateway}/healthz`, ledger: `http://127.0.0.1:${metrics.ledger}/healthz` };
+  const down = await Promise.all(
+    Object.entries(urls).map(async ([name, url]) => ((await fetch(url, { signal: AbortSignal.timeout(3000) }).then((r) => r.ok, () => false)) ? null : name)),
+  );
+  return down.filter((n) => n !== null);
+}
+
 /** Where everything is, and a first request to try. */
-function banner(env: Env, metrics: MetricsPorts, clinician: string): string {
+function banner(env: Env, metrics: MetricsPorts, clinician: string, down: string[]): string {
   const gateway = `http://localhost:${env.PORT ?? DEFAULT_PORTS.gateway}`;
   const lines = [
     '',
@@ -125,6 +144,8 @@ function banner(env: Env, metrics: MetricsPorts, clinician: string): string {
       ? `  metrics      http://${env.METRICS_HOST}:${metrics.gateway}/metrics   (operators only: loopback; subgraphs on the next ports)`
       : `  metrics      ${gateway}/metrics   (with Authorization: Bearer $METRICS_TOKEN)`,
     `  ledger       ${gateway}/ledger/checkpoint   (verify: npx custodian verify --url ${gateway} --token <compliance token>)`,
+    `  ledger ops   http://${env.METRICS_HOST}:${metrics.ledger}/healthz and /metrics   (the ledger process: backlog, queue depth, tree size, checkpoint age${env.METRICS_TOKEN ? '; /metrics with the token' : ''})`,
+    ...(down.length ? ['', `  WARNING: ${down.join(' and ')} /healthz says down (is Redis running?); the detail is on the operator endpoints`] : []),
     '',
     '  subgraphs (reachable only through the gateway in production):',
     ...SUBGRAPH_NAMES.map((name) => `    ${name.padEnd(10)} ${subgraphUrl(name, env)}`),

@@ -15,11 +15,13 @@
  */
 import express, { type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import type { Logger } from './logger';
+import { metrics } from './metrics/series';
 
 export type ErrorShape = 'graphql' | 'plain';
 
 export function sendError(res: Response, status: number, code: string, message: string, shape: ErrorShape, extra: Record<string, unknown> = {}): void {
   const body = shape === 'graphql' ? { errors: [{ message, extensions: { code, ...extra } }] } : { error: { code, message, ...extra } };
+  if (shape === 'graphql') metrics.graphqlErrors(body.errors as { extensions: Record<string, unknown> }[]);
   res.status(status).json(body);
 }
 

@@ -1,11 +1,18 @@
 /**
  * `/healthz`: the gateway is healthy when every subgraph answers its own `/healthz`
- * (which checks its database) within a short timeout. The public answer is only up or
- * down; the list (names, URLs, latencies, errors) is for operators (common/metrics.ts).
- * One check serves every caller for a second, so a flood of health checks is not a
- * flood of subgraph requests.
+ * (which checks its database) within a short timeout, Redis answers, its identity
+ * database and the ledger database answer, and the ledger keeps up (ledgerFreshness).
+ * The public answer is only up or down; the detail (names, URLs, latencies, errors, the
+ * ledger's progress) is for operators (common/metrics/operator.ts). One check serves
+ * every caller for a second, so a flood of health checks is not a flood of probes.
  */
+import type { Queue } from 'bullmq';
+import type { DataSource } from 'typeorm';
+import { z } from 'zod';
+import type { Logger } from '../common/logger';
 import type { Health } from '../common/metrics';
+import { databaseAnswers, depthTotal, queueDepth, treeState } from '../ledger/pipeline/observe';
+import { createLedgerQueue } from '../ledger/pipeline/queue';
 
 export interface SubgraphHealth {
   status: 'up' | 'down';
@@ -46,15 +53,127 @@ export async function checkSubgraphs(urls: Record<string, string>): Promise<HubH
   return { status: entries.every(([, h]) => h.status === 'up') ? 'ok' : 'degraded', subgraphs };
 }
 
-/** checkSubgraphs, shared by concurrent callers and reused for `ttlMs`. */
-export function cachedHealth(urls: Record<string, string>, ttlMs = 1000): () => Promise<Health> {
+/** Settings of the gateway's health, read from the environment (zod) beside common/config.ts. */
+const HealthEnvSchema = z.object({
+  /**
+   * How long events may wait without a new checkpoint before the gateway says it is
+   * down (see ledgerFreshness); 0 turns the check off.
+   */
+  HEALTH_MAX_CHECKPOINT_AGE_SECONDS: z.coerce.number().min(0).default(120),
+});
+
+export interface HealthSettings {
+  maxCheckpointAgeSeconds: number;
+}
+
+export function readHealthSettings(source: NodeJS.ProcessEnv = process.env): HealthSettings {
+  const parsed = HealthEnvSchema.safeParse(source);
+  if (!parsed.success) throw new Error(`Invalid health configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  return { maxCheckpointAgeSeconds: parsed.data.HEALTH_MAX_CHECKPOINT_AGE_SECONDS };
+}
+
+async function answers(task: () => Promise<unknown>): Promise<string> {
+  try {
+    await task();
+    return 'up';
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/**
+ * Is the ledger keeping up? An idle ledger with an old checkpoint is healthy: nothing
+ * waits, so nothing is unproven. What is unhealthy is events waiting — jobs in the queue,
+ * or leaves the latest checkpoint does not cover — for longer than the bound without a
+ * new checkpoint. "Waiting since" is when this gateway first saw events waiting after the
+ * latest checkpoint (so an event arriving after an idle hour does not make the old
+ * checkpoint count against it); stale is now − max(latest checkpoint, waiting since) over
+ * the bound. What this cannot see: rows still in the subgraphs' outboxes when no relay
+ * runs (the ledger process's own /healthz and its custodian_ledger_outbox_* gauges show
+ * those).
+ */
+export function ledgerFreshness(ledgerDb: DataSource, queue: Queue, maxAgeSeconds: number) {
+  let waitingSince: { checkpointSize: number; at: number } | undefined;
+  return async (): Promise<{ fresh: boolean; detail: Record<string, unknown> }> => {
+    const now = Date.now();
+    const [tree, depth] = await Promise.all([treeState(ledgerDb), queueDepth(queue).catch(() => null)]);
+    const covered = tree.checkpoint?.size ?? 0;
+    const queued = depth ? depthTotal(depth) : 0;
+    const waiting = queued > 0 || tree.treeSize > covered;
+    if (!waiting) waitingSince = undefined;
+    else if (!waitingSince || waitingSince.checkpointSize !== covered) waitingSince = { checkpointSize: covered, at: now };
+    const checkpointAgeSeconds = tree.checkpoint ? (now - tree.checkpoint.publishedAt.getTime()) / 1000 : null;
+    const waitedSeconds = waitingSince ? (now - Math.max(waitingSince.at, tree.checkpoint?.publishedAt.getTime() ?? 0)) / 1000 : 0;
+    const fresh = maxAgeSeconds === 0 || waitedSeconds <= maxAgeSeconds;
+    return {
+      fresh,
+      detail: {
+        status: fresh ? 'up' : 'stale',
+        treeSize: tree.treeSize,
+        checkpointSize: covered,
+        checkpointAgeSeconds: checkpointAgeSeconds === null ? null : Math.round(checkpointAgeSeconds),
+        queued: depth ? queued : null,
+        waitedSeconds: Math.round(waitedSeconds),
+        maxCheckpointAgeSeconds: maxAgeSeconds,
+        ...(fresh ? {} : { reason: `events have waited ${Math.round(waitedSeconds)} s without a new checkpoint (HEALTH_MAX_CHECKPOINT_AGE_SECONDS=${maxAgeSeconds})` }),
+      },
+    };
+  };
+}
+
+export interface HubHealthDeps {
+  /** Subgraph GraphQL URLs by name. */
+  urls: Record<string, string>;
+  /** The gateway's own identity database and the ledger database it reads. */
+  identityDb: DataSource;
+  ledgerDb: DataSource;
+  redisUrl: string;
+  /** The ledger queue (LEDGER_QUEUE): its depth says whether events wait; counting it is the Redis probe. */
+  queueName: string;
+  settings: HealthSettings;
+  log: Logger;
+}
+
+/**
+ * The gateway's health: down when a subgraph, Redis, the identity or the ledger database
+ * does not answer, or the ledger is stale (ledgerFreshness). The detail says which and
+ * why; the public answer only up or down.
+ */
+export function hubHealth({ urls, identityDb, ledgerDb, redisUrl, queueName, settings, log }: HubHealthDeps): { check: () => Promise<Health>; close(): Promise<void> } {
+  let warned = false;
+  const queue = createLedgerQueue(queueName, redisUrl, (err) => {
+    if (!warned) log.warn({ err: err.message }, 'health: Redis unavailable');
+    warned = true;
+  });
+  const freshness = ledgerFreshness(ledgerDb, queue, settings.maxCheckpointAgeSeconds);
+  const check = async (): Promise<Health> => {
+    const [hub, redis, identity, ledger] = await Promise.all([
+      checkSubgraphs(urls),
+      answers(() => queueDepth(queue)),
+      answers(() => databaseAnswers(identityDb)),
+      answers(() => databaseAnswers(ledgerDb)),
+    ]);
+    const fresh = ledger === 'up' ? await freshness().catch((err: unknown) => ({ fresh: false, detail: { status: 'unknown', reason: String(err) } })) : { fresh: false, detail: { status: 'unknown' } };
+    const up = hub.status === 'ok' && redis === 'up' && identity === 'up' && ledger === 'up' && fresh.fresh;
+    return { up, detail: { subgraphs: hub.subgraphs, redis, databases: { identity, ledger }, ledgerProgress: fresh.detail } };
+  };
+  return {
+    check: shared(check),
+    close: () => queue.close(),
+  };
+}
+
+/** `check`, shared by concurrent callers and reused for `ttlMs`: a flood of health checks is not a flood of probes. */
+export function shared(check: () => Promise<Health>, ttlMs = 1000): () => Promise<Health> {
   let last: { at: number; health: Promise<Health> } | undefined;
   return () => {
     const now = Date.now();
-    if (!last || now - last.at > ttlMs) {
-      const health = checkSubgraphs(urls).then((h) => ({ up: h.status === 'ok', detail: { subgraphs: h.subgraphs } }));
-      last = { at: now, health };
-    }
+    if (!last || now - last.at > ttlMs) last = { at: now, health: check() };
     return last.health;
   };
+}
+
+/** checkSubgraphs alone, shared by concurrent callers and reused for `ttlMs`. */
+export function cachedHealth(urls: Record<string, string>, ttlMs = 1000): () => Promise<Health> {
+  return shared(() => checkSubgraphs(urls).then((h) => ({ up: h.status === 'ok', detail: { subgraphs: h.subgraphs } })), ttlMs);
 }

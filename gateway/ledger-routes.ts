@@ -19,6 +19,7 @@ import type { VerifyWith } from '../common/keysets';
 import express, { type Request, type Response, type Router } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../common/logger';
+import { metrics } from '../common/metrics/series';
 import { encodeBase64, TreeRangeError, type MerkleTree } from '../ledger/core';
 import { ledgerKeys } from '../ledger/store/ledger-keys';
 import { checkpointsBefore, checkpointsSince, entry, latestCheckpoint, ledgerTree, type StoredCheckpoint } from '../ledger/store/read-model';
@@ -114,7 +115,9 @@ function inclusionProof(tree: MerkleTree): Handler {
     const index = count(req, 'index');
     const treeSize = count(req, 'treeSize');
     if (index === null || treeSize === null) return refuse(res, 400, 'BAD_REQUEST', 'index and treeSize must be non-negative integers');
+    const served = metrics.proofTimer('inclusion', 'http');
     const hashes = await tree.inclusionProof(index, treeSize);
+    served();
     res.json({ leafIndex: index, treeSize, hashes: hashes.map(encodeBase64) });
   };
 }
@@ -127,7 +130,9 @@ function consistencyProof(tree: MerkleTree): Handler {
     if (from === null || to === null) return refuse(res, 400, 'BAD_REQUEST', 'from and to must be non-negative integers');
     if (from < 1) return refuse(res, 400, 'BAD_REQUEST', 'from must be at least 1: every tree is consistent with the empty one');
     if (from > to) return refuse(res, 400, 'BAD_REQUEST', `from ${from} is after to ${to}`);
+    const served = metrics.proofTimer('consistency', 'http');
     const hashes = await tree.consistencyProof(from, to);
+    served();
     res.json({ fromSize: from, toSize: to, hashes: hashes.map(encodeBase64) });
   };
 }

@@ -21,13 +21,13 @@ import type { KeyName, KeySet } from '../common/keysets';
 import { operatorEndpoints } from '../common/metrics';
 import { createLogger, type Logger } from '../common/logger';
 import { noStore, securityHeaders } from '../common/security-headers';
-import { readLedgerEnv } from '../ledger/config';
+import { ledgerQueueOf, readLedgerEnv } from '../ledger/config';
 import { openLedgerDatabase } from '../ledger/store/database';
 import { currentVerifierKey } from '../ledger/pipeline/checkpoint-publisher';
 import { webRoutes } from '../web/router';
 import { accountsSchema } from './accounts/schema';
 import { readSupergraph } from './compose';
-import { cachedHealth } from './health';
+import { hubHealth, readHealthSettings, type HealthSettings } from './health';
 import { openIdentityDatabase } from './identity/database';
 import { webauthnRoutes } from './identity/webauthn';
 import { ledgerRoutes } from './ledger-routes';
@@ -38,6 +38,7 @@ import { identifier } from './runtime/identify';
 import { singleService, supergraphOwnership } from './runtime/limits/ownership';
 import { limitByAddress, rateLimits, type RateLimits } from './runtime/limits/rate-limit';
 import { assignRequestIds } from './runtime/request-id';
+import { timeGraphqlRequests } from './runtime/request-metrics';
 
 export interface RunningGateway {
   url: string;
@@ -54,6 +55,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Subgraph GraphQL URLs by name; defaults to `<NAME>_URL` or the default ports. */
   subgraphUrls?: Partial<Record<SubgraphName, string>>;
+  /** Overrides the health settings read from the environment (HEALTH_*). */
+  health?: Partial<HealthSettings>;
 }
 
 /** What the gateway holds open while it runs: keys, databases, rate-limit counters. */
@@ -139,12 +142,13 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
 
   app.use(securityHeaders(env.ORIGIN));
   app.use(assignRequestIds());
-  const operator = await operatorEndpoints(app, env, log, cachedHealth(urls));
+  const health = hubHealth({ urls, identityDb: db, ledgerDb, redisUrl: env.REDIS_URL, queueName: ledgerQueueOf(env), settings: { ...readHealthSettings(), ...options.health }, log });
+  const operator = await operatorEndpoints(app, env, log, health.check);
   app.use('/ledger', limitByAddress(rate.ledger, 'plain'), ledgerRoutes(ledgerDb, state.ledgerKey, db, sessionKeys, log));
   app.use(publicKeyRoutes(sessionKeys, state.identityKeys));
   app.use(webRoutes()); // the web portal: / and /app/…
   app.use('/auth', noStore, limitByAddress(rate.auth, 'plain'), webauthnRoutes(db, sessionKeys, { rpId: env.RP_ID, rpName: 'Custodian', origin: env.ORIGIN }, log));
-  app.use('/graphql', ...graphqlRoute(executor.handler));
+  app.use('/graphql', timeGraphqlRequests(), ...graphqlRoute(executor.handler));
   app.use('/accounts/graphql', ...graphqlRoute(accounts.handler));
   app.use(notFound('plain'));
   app.use(httpErrors('plain', log));
@@ -160,6 +164,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       await accounts.stop(); // drains the HTTP server: in-flight requests to either endpoint finish
       await executor.stop();
       await operator.close();
+      await health.close();
       await rate.close();
       await db.destroy();
       await ledgerDb.destroy();

@@ -51,6 +51,12 @@ const LedgerEnvSchema = z.object({
   LEDGER_LEASE_POLL_MS: ms.default(1_000),
   /** SQLite: a lease not renewed for this long is free; PostgreSQL: the lease connection's idle_session_timeout (a vanished host). */
   LEDGER_LEASE_TTL_MS: ms.default(2_500),
+  /**
+   * Where the ledger process serves GET /healthz and GET /metrics (common/metrics
+   * ownPortEndpoints), bound to METRICS_HOST; unset: no listener (`npm start` gives it
+   * 9406). 0 picks a free port, logged at start.
+   */
+  LEDGER_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** The databases whose outboxes the relay drains: every subgraph's, the consent database's and the gateway's identity database's. */
   LEDGER_SOURCES: z
     .string()
@@ -63,6 +69,15 @@ export type LedgerEnv = z.infer<typeof LedgerEnvSchema> & { LEDGER_QUEUE: string
 /** `ledger-<first 12 hex of SHA-256 of DATABASE_URL, or of DATA_DIR>`. */
 export function defaultQueueName(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): string {
   return `ledger-${createHash('sha256').update(env.DATABASE_URL ?? path.resolve(env.DATA_DIR)).digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * The queue of the hub whose databases `env` names: LEDGER_QUEUE when set, else named
+ * after those databases — for a process (a test's in-process gateway) whose databases are
+ * not the ones in process.env.
+ */
+export function ledgerQueueOf(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>, source: NodeJS.ProcessEnv = process.env): string {
+  return source.LEDGER_QUEUE ? readLedgerEnv(source).LEDGER_QUEUE : defaultQueueName(env);
 }
 
 export function readLedgerEnv(source: NodeJS.ProcessEnv = process.env): LedgerEnv {

@@ -7,6 +7,7 @@
 import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import type { Env } from '../../common/config';
+import { metrics } from '../../common/metrics/series';
 import { encodeBase64 } from '../../ledger/core/encoding';
 import { openLedgerDatabase } from '../../ledger/store/database';
 import { latestCheckpoint, ledgerTree, type StoredCheckpoint } from '../../ledger/store/read-model';
@@ -40,6 +41,8 @@ export function checkpointFor(ctx: SubgraphContext): Promise<StoredCheckpoint | 
 export async function inclusionOf(ctx: SubgraphContext, index: number) {
   const checkpoint = await checkpointFor(ctx);
   if (!checkpoint || index >= checkpoint.size) return null;
+  const served = metrics.proofTimer('inclusion', 'audit');
   const hashes = await ledgerTree(ledgerOf(ctx)).inclusionProof(index, checkpoint.size);
+  served();
   return { treeSize: checkpoint.size, hashes: hashes.map(encodeBase64), checkpoint: checkpoint.note };
 }

@@ -21,6 +21,7 @@ import type { ConsentEngine, Decision, PatientPolicy } from '../../consent/engin
 import { principalsOf, principalString, type PrincipalScope, type Principals } from '../../consent/principals';
 import type { Action, Category } from '../../consent/vocabulary';
 import { actorFields } from '../../ledger/pipeline/outbox';
+import { metrics } from '../../common/metrics/series';
 import { inSpan } from '../../common/tracing';
 import type { GroupCommit } from './group-commit';
 
@@ -87,6 +88,7 @@ export class Access {
         const [principals, policy] = await Promise.all([this.principalSet(), this.policies.load(patientId)]);
         const decision = this.decide(policy, principals, patientId, category, action, scope);
         this.decided.set(key, { patientId, category, action, projectId: typeof scope === 'string' ? null : scope.project, decision });
+        metrics.consentDecision(decision.allowed ? 'permit' : 'deny', category);
         return decision;
       })();
       this.pending.set(key, pending);

@@ -3,6 +3,7 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from '../../../common/logger';
+import { metrics } from '../../../common/metrics/series';
 import type { GatewayContext } from '../context';
 import { cutShortAnswer, type OperationLimits } from '../limits/operation-limits';
 import { scopeRefusal } from '../scopes';
@@ -25,10 +26,11 @@ export function limitsPlugin(limits: OperationLimits, log: Logger): ApolloServer
         async willSendResponse({ contextValue: ctx, response }) {
           ctx.budget.settle();
           const cut = cutShortAnswer(ctx.budget);
-          if (!cut) return;
+          if (!cut) return metrics.graphqlErrors(response.body.kind === 'single' ? response.body.singleResult.errors : undefined);
           log.warn({ requestId: ctx.requestId, clientRequestId: ctx.clientRequestId, reason: ctx.budget.ended }, 'request cut short');
           response.body = { kind: 'single', singleResult: { data: null, errors: [{ message: cut.error.message, extensions: cut.error.extensions }] } };
           response.http.status = cut.status;
+          metrics.graphqlErrors([cut.error]);
         },
       };
     },

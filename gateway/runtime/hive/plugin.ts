@@ -14,6 +14,7 @@ import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import type { Request as ExpressRequest } from 'express';
 import { getOperationAST, graphql, GraphQLError, NoSchemaIntrospectionCustomRule, parse, type GraphQLSchema } from 'graphql';
 import type { Logger } from '../../../common/logger';
+import { metrics } from '../../../common/metrics/series';
 import { fetchWithin, withHeaders } from '../bounded-fetch';
 import type { GatewayContext } from '../context';
 import { contextOf } from '../http';
@@ -47,6 +48,7 @@ export function custodianPlugin(options: CustodianPluginOptions): GatewayPlugin<
   const rules = introspection ? limits.validationRules : [...limits.validationRules, NoSchemaIntrospectionCustomRule];
   return {
     onResultProcess({ result, setResult }) {
+      if (!Array.isArray(result) && 'errors' in result) metrics.graphqlErrors(result.errors);
       if (!Array.isArray(result) && 'errors' in result && result.errors?.length) setResult({ ...result, errors: result.errors.map(httpStatusKept) });
     },
     onContextBuilding({ context, extendContext }) {

@@ -19,6 +19,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limite
 import type { Env } from '../../../common/config';
 import { sendError, type ErrorShape } from '../../../common/http-errors';
 import type { Logger } from '../../../common/logger';
+import { metrics } from '../../../common/metrics/series';
 
 const WINDOW_SECONDS = 60;
 
@@ -49,8 +50,9 @@ export class Limiter {
       await this.limiter.consume(key);
       return { allowed: true };
     } catch (res) {
-      if (res instanceof RateLimiterRes) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
-      throw res;
+      if (!(res instanceof RateLimiterRes)) throw res;
+      metrics.rateLimited(this.name);
+      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
     }
   }
 }
