@@ -105,6 +105,13 @@ export async function operatorEndpoints(
   health: () => Promise<Health>,
 ): Promise<OperatorEndpoints> {
   app.get('/healthz', healthRoute(env.METRICS_TOKEN, health));
+  // Liveness, for a load balancer: this process is up and answering. /healthz is the
+  // whole hub's health as this process sees it (Redis, databases, the ledger's progress):
+  // a balancer acting on it would take every replica out at once when a shared
+  // dependency fails, although requests are still served (and recorded) without Redis.
+  app.get('/livez', (_req, res) => {
+    res.json({ status: 'up' });
+  });
   if (env.METRICS_TOKEN) app.get('/metrics', guardedMetrics(env.METRICS_TOKEN));
   if (env.METRICS_PORT === undefined) return { close: async () => {} };
 
