@@ -86,7 +86,8 @@ class PostgresAppendLease implements AppendLease {
 
   private async connect(): Promise<Client> {
     const url = (this.db.options as { url?: string }).url;
-    const client = new Client({ connectionString: url, application_name: `custodian-ledger-lease ${this.holderId}`, keepAlive: true, query_timeout: 5_000 });
+    // application_name (at most 63 characters) names the holder in pg_stat_activity: its pid and lease id.
+    const client = new Client({ connectionString: url, application_name: `ledger-lease pid:${process.pid} ${this.holderId}`, keepAlive: true, query_timeout: 5_000 });
     // A broken session has lost the lock with it: stop appending at once, not at the next refresh.
     client.on('error', () => void this.drop());
     await client.connect();

@@ -30,6 +30,7 @@ import { SUBGRAPH_NAMES } from '../../common/config';
 import { loadPrivateKey } from '../../common/keys';
 import { operationDigest, signIdentity, type Identity } from '../../common/signed-identity';
 import { decodeBase64Strict, openCheckpoint, parseVerifierKey, verifyConsistency } from '../../ledger/core';
+import { APPEND_LOCK_KEYS } from '../../ledger/store/lease';
 import { onPostgres } from '../support/database';
 import { haproxyInstalled } from '../support/haproxy';
 import { waitFor, type ServiceProcess } from '../support/processes';
@@ -147,9 +148,6 @@ beforeAll(async () => {
       RATE_LIMIT_GRAPHQL_PER_MINUTE: '0',
       // `custodian verify` reads every entry, all from HAProxy's one address.
       RATE_LIMIT_LEDGER_PER_MINUTE: '0',
-      // A killed worker's jobs go to the other one after this lock lapses (README: the failover bound).
-      LEDGER_LOCK_DURATION_MS: '5000',
-      LEDGER_STALLED_INTERVAL_MS: '1000',
     },
   });
   pg = new Client({ connectionString: hub.database.vars.DATABASE_URL });
@@ -244,7 +242,7 @@ async function loadWithKills(): Promise<{ sent: Sent[]; kills: Kill[]; baseline:
     ['patients replica', hub.subgraphs.patients[0]!],
     ['labs replica', hub.subgraphs.labs[1]!],
     ['relay', hub.relays[0]!],
-    ['worker', hub.workers[1]!],
+    ['worker holding the append lease', await leaseHolder()],
   ];
   const kills: Promise<Kill>[] = [];
   for (const [label, proc] of victims) {
@@ -341,7 +339,7 @@ describeOnPostgres('two of everything behind haproxy, on one PostgreSQL and one 
     const settled = kills[kills.length - 1]!.at + 1500;
     expect(failed.filter((a) => a.start > settled).map((a) => a.answer)).toEqual([]);
     // A killed relay's or worker's share is taken over: the ledger catches up within the
-    // worker lock's lapse (5 s here) and the pipeline's own ticks.
+    // lease's failover (the lease poll, then the dead holder's job locks: under 5 s) and the pipeline's own ticks.
     for (const k of kills) expect([k.label, k.catchUp < 15_000]).toEqual([k.label, true]);
   });
 
@@ -412,3 +410,22 @@ describeOnPostgres('two of everything behind haproxy, on one PostgreSQL and one 
     expect(verified.size).toBe(leaves.length);
   });
 });
+
+/**
+ * The ledger worker that holds the append lease (ledger/store/lease.ts): the one process
+ * whose connection holds the advisory lock, named by its pid in application_name. Exactly
+ * one of the two workers holds it: appends are serialised.
+ */
+async function leaseHolder(): Promise<ServiceProcess> {
+  const { rows } = await pg.query<{ application_name: string }>(
+    `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 2
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    [...APPEND_LOCK_KEYS],
+  );
+  expect(rows).toHaveLength(1);
+  const pid = Number(/pid:(\d+)/.exec(rows[0]!.application_name)?.[1]);
+  const holder = hub.workers.find((w) => w.child.pid === pid);
+  if (!holder) throw new Error(`the append lease is held by pid ${pid}, not by either worker (${hub.workers.map((w) => w.child.pid).join(', ')})`);
+  return holder;
+}
