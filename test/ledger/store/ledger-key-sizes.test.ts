@@ -12,6 +12,7 @@ import { fromSignerKey } from '../../../ledger/core/note-key';
 import { publishCheckpoint } from '../../../ledger/pipeline/checkpoint-publisher';
 import { appendEvents } from '../../../ledger/store/append';
 import { LEDGER_DATABASE, openLedgerDatabase } from '../../../ledger/store/database';
+import { LedgerKeySizes1765000000000 } from '../../../ledger/store/migrations/1765000000000-ledger-key-sizes';
 import { ledgerKeys } from '../../../ledger/store/ledger-keys';
 import { ledgerTree } from '../../../ledger/store/read-model';
 import { encodeBase64 } from '../../../ledger/core/encoding';
@@ -23,7 +24,9 @@ const ORIGIN = 'custodian.test/legacy';
 test('legacy keys get the sizes they signed; the newest stays current and keeps signing', async () => {
   const database = await freshDatabase();
   const [a, b] = [generateNoteKey(ORIGIN), generateNoteKey(ORIGIN)];
-  const before = (LEDGER_DATABASE.migrations as unknown[]).slice(0, -1) as typeof LEDGER_DATABASE.migrations;
+  // Every migration older than the one under test (later ones, e.g. the lease's, are not its concern).
+  const all = LEDGER_DATABASE.migrations as (typeof LedgerKeySizes1765000000000)[];
+  const before = all.slice(0, all.indexOf(LedgerKeySizes1765000000000)) as typeof LEDGER_DATABASE.migrations;
   const old = await openDatabase({ ...LEDGER_DATABASE, migrations: before }, database.env);
   try {
     // Leaves through the real append (it writes only tables older than the migration).
