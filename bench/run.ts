@@ -60,10 +60,10 @@ import { COMBINATIONS, spawnGateway, type GatewayProcess } from './peer/gateways
 import { PATIENT_VIEW } from './queries';
 import { attackBench, attackTable, type AttackReport } from './attack';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 /** Gate on, gate off and the floor: warm-up each, then rounds of ABC CBA slices. */
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
-const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 4);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 4);
+const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 3);
 const SLICE_ROUNDS = Number(process.env.BENCH_SLICE_ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SEED_PATIENTS = Number(process.env.BENCH_SEED_PATIENTS ?? 10_000);
@@ -73,7 +73,7 @@ const SEED_PATIENTS = Number(process.env.BENCH_SEED_PATIENTS ?? 10_000);
  */
 const ONLY = process.env.BENCH_ONLY;
 /** The keep-up load's length (7b). */
-const KEEP_UP_SECONDS = Number(process.env.BENCH_LEDGER_LOAD_SECONDS ?? 12);
+const KEEP_UP_SECONDS = Number(process.env.BENCH_LEDGER_LOAD_SECONDS ?? 10);
 
 const PATIENT_FLOOR = `query PatientFloor($id: ID!) {
   patient(id: $id) { id name { text } birthDate sex identifiers { system value } institution { name } }

@@ -29,7 +29,7 @@ import { ATTACK_KINDS, attackRequest, isRefusal, type AttackKind } from './mix';
 import { hubProcesses, RssSampler } from './rss';
 
 const NORMAL_RATE = Number(process.env.BENCH_ATTACK_NORMAL_RATE ?? 40);
-const SLICE_SECONDS = Number(process.env.BENCH_ATTACK_SLICE_SECONDS ?? 5);
+const SLICE_SECONDS = Number(process.env.BENCH_ATTACK_SLICE_SECONDS ?? 4);
 const WARMUP_SECONDS = Number(process.env.BENCH_ATTACK_WARMUP_SECONDS ?? 4);
 const ATTACK_CONNECTIONS = Number(process.env.BENCH_ATTACK_CONNECTIONS ?? 8);
 const CLINICIANS = 4;
