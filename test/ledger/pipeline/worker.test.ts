@@ -34,9 +34,10 @@ describe('LedgerWorker', () => {
   const size = () => ledgerTree(db).size();
   const jobState = async (id: string) => (await queue.getJob(id))?.getState();
   const jobOf = (events: LedgerEvent[]) => batchJobId(events);
+  /** The job once completed, read after its state says so (a copy read before could predate its result). */
   const completed = async (id: string) => {
-    const job = await queue.getJob(id);
-    return (await job?.getState()) === 'completed' ? job : undefined;
+    if ((await queue.getJobState(id)) !== 'completed') return undefined;
+    return queue.getJob(id);
   };
 
   beforeAll(async () => {
