@@ -88,7 +88,14 @@ export async function redisAnswers(url: string, timeoutMs = REDIS_PING_TIMEOUT_M
 function keyProblem(name: KeyName, role: 'sign' | 'verify', env: Env, source: NodeJS.ProcessEnv): string | null {
   try {
     const keySource = role === 'sign' ? signingKeySource(name, env.DATA_DIR, source) : verifyingKeySource(name, env.DATA_DIR, source);
-    if (keySource.kind === 'url') return null; // read when the first token comes (its gateway may start later)
+    if (keySource.kind === 'url') {
+      // Whoever answers this URL decides which identities the process believes: over plain
+      // http anyone on the path could add a key of their own. https, or this host only.
+      const url = new URL(keySource.url);
+      const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || url.hostname.startsWith('127.');
+      if (url.protocol !== 'https:' && !loopback) return `${keySource.setting}: must be an https URL in production (or on this host), since whoever answers it chooses the keys that are believed (it is ${keySource.url})`;
+      return null; // read when the first token comes (its gateway may start later)
+    }
     const set = KeySet.open(name, keySource);
     set.close();
     if (role === 'sign') set.signingKey();

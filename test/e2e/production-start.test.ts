@@ -81,6 +81,13 @@ describe('a production start missing everything', () => {
     expect(output).not.toMatch(/ready|running/);
     expect(fs.readdirSync(dataDir)).toEqual([]);
   });
+
+  test('a subgraph refuses a JWKS over plain http from another host: whoever answers it would choose the keys believed', async () => {
+    const child = run(SCRIPTS.labs, { ...env, IDENTITY_JWKS: 'http://gateway.example.test/.well-known/identity-jwks.json' });
+    expect(await child.exited).not.toBe(0);
+    expect(child.output()).toMatch(/IDENTITY_JWKS: must be an https URL in production/);
+    expect(child.output()).not.toMatch(/no identity verification key/);
+  });
 });
 
 describe('a production start given everything', () => {
