@@ -11,7 +11,7 @@ import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import type { Logger } from '../common/logger';
 import type { Health } from '../common/metrics';
-import { databaseAnswers, depthTotal, queueDepth, treeState } from '../ledger/pipeline/observe';
+import { databaseAnswers, depthTotal, probe, queueDepth, treeState } from '../ledger/pipeline/observe';
 import { createLedgerQueue } from '../ledger/pipeline/queue';
 
 export interface SubgraphHealth {
@@ -70,15 +70,6 @@ export function readHealthSettings(source: NodeJS.ProcessEnv = process.env): Hea
   const parsed = HealthEnvSchema.safeParse(source);
   if (!parsed.success) throw new Error(`Invalid health configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
   return { maxCheckpointAgeSeconds: parsed.data.HEALTH_MAX_CHECKPOINT_AGE_SECONDS };
-}
-
-async function answers(task: () => Promise<unknown>): Promise<string> {
-  try {
-    await task();
-    return 'up';
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  }
 }
 
 /**
@@ -149,9 +140,9 @@ export function hubHealth({ urls, identityDb, ledgerDb, redisUrl, queueName, set
   const check = async (): Promise<Health> => {
     const [hub, redis, identity, ledger] = await Promise.all([
       checkSubgraphs(urls),
-      answers(() => queueDepth(queue)),
-      answers(() => databaseAnswers(identityDb)),
-      answers(() => databaseAnswers(ledgerDb)),
+      probe(() => queueDepth(queue)),
+      probe(() => databaseAnswers(identityDb)),
+      probe(() => databaseAnswers(ledgerDb)),
     ]);
     const fresh = ledger === 'up' ? await freshness().catch((err: unknown) => ({ fresh: false, detail: { status: 'unknown', reason: String(err) } })) : { fresh: false, detail: { status: 'unknown' } };
     const up = hub.status === 'ok' && redis === 'up' && identity === 'up' && ledger === 'up' && fresh.fresh;

@@ -74,8 +74,8 @@ async function openedAndAnswers(db: DataSource, timeoutMs = 1000): Promise<void>
 
 const openings = new WeakMap<DataSource, Promise<unknown>>();
 
-/** A probe's answer for the detailed health: "up", or why not. */
-async function probe(task: () => Promise<unknown>): Promise<string> {
+/** A probe's answer for the detailed health: "up", or why not (here and in gateway/health.ts). */
+export async function probe(task: () => Promise<unknown>): Promise<string> {
   try {
     await task();
     return 'up';
