@@ -116,8 +116,17 @@ describe('what the gateway serves for the portal', () => {
       await api(patient.username, 'query($p: ID!) { patient(id: $p) { name { text } } }', { p: patient.ref });
       await new Promise((r) => setTimeout(r, 1200));
     }
-    const latest = await (await fetch(`${hub.gateway}/ledger/checkpoint`)).text();
-    const newest: any = await (await fetch(`${hub.gateway}/ledger/checkpoints?limit=2`)).json();
+    // The ledger may still be publishing (the requests' events): read the list between two
+    // identical reads of the latest checkpoint, so that no checkpoint came in between.
+    const checkpointNow = async () => (await fetch(`${hub.gateway}/ledger/checkpoint`)).text();
+    let latest = '';
+    let newest: any;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      latest = await checkpointNow();
+      newest = await (await fetch(`${hub.gateway}/ledger/checkpoints?limit=2`)).json();
+      if ((await checkpointNow()) === latest) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
     expect(newest.checkpoints).toHaveLength(2);
     expect(newest.checkpoints[0].note).toBe(latest);
     expect(newest.checkpoints[0].size).toBeGreaterThan(newest.checkpoints[1].size);
