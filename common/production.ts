@@ -105,6 +105,19 @@ function keyProblem(name: KeyName, role: 'sign' | 'verify', env: Env, source: No
   }
 }
 
+/**
+ * The problems a settings reader reports (readEnv, readLedgerEnv: "Invalid …
+ * configuration:" then one line per setting), as lines for the start-up message.
+ */
+export function settingProblems(read: () => unknown): string[] {
+  try {
+    read();
+    return [];
+  } catch (err) {
+    return (err as Error).message.split('\n').slice(1).map((line) => line.trim());
+  }
+}
+
 /** Every problem that stops a process of these roles from starting in production. */
 export async function productionProblems(roles: ProcessRole[], source: NodeJS.ProcessEnv = process.env): Promise<string[]> {
   const has = (role: ProcessRole) => roles.includes(role);
@@ -112,9 +125,9 @@ export async function productionProblems(roles: ProcessRole[], source: NodeJS.Pr
   let env: Env;
   try {
     env = readEnv(source);
-  } catch (err) {
+  } catch {
     // Every invalid setting, then go on with what can be read: the other checks still report.
-    problems.push(...(err as Error).message.split('\n').slice(1).map((line) => line.trim()));
+    problems.push(...settingProblems(() => readEnv(source)));
     env = readEnv({ NODE_ENV: 'production', DATA_DIR: source.DATA_DIR, REDIS_URL: /^rediss?:\/\//.test(source.REDIS_URL ?? '') ? source.REDIS_URL : undefined });
   }
   if (!source.DATABASE_URL) problems.push('DATABASE_URL: required in production, a postgres:// URL (SQLite is for development)');

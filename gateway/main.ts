@@ -1,10 +1,10 @@
 import { stopOnSignals } from '../common/lifecycle';
-import { checkStartup, StartupRefused } from '../common/production';
+import { checkStartup, settingProblems, StartupRefused } from '../common/production';
 import { startTracing, stopTracing } from '../common/tracing';
 import { readLedgerEnv } from '../ledger/config';
 import { startGateway } from './server';
 
-// First: in production, nothing is opened or written unless everything the gateway needs is there.
+// First: in production (the gateway also reads the ledger's settings), nothing is opened or written unless everything the gateway needs is there.
 checkStartup('gateway', ['gateway'], () => settingProblems(readLedgerEnv))
   .then(() => {
     startTracing('custodian-gateway');
@@ -20,13 +20,3 @@ checkStartup('gateway', ['gateway'], () => settingProblems(readLedgerEnv))
     console.error(err instanceof StartupRefused ? err.message : `gateway failed to start: ${err instanceof Error ? err.message : err}`);
     process.exit(1);
   });
-
-/** The lines of a settings reader's error (the gateway also reads the ledger's settings). */
-function settingProblems(read: () => unknown): string[] {
-  try {
-    read();
-    return [];
-  } catch (err) {
-    return (err as Error).message.split('\n').slice(1).map((line) => line.trim());
-  }
-}

@@ -11,7 +11,7 @@ import 'reflect-metadata';
 import { readEnv, type Env } from '../common/config';
 import { createDataSource } from '../common/database';
 import { stopOnSignals } from '../common/lifecycle';
-import { checkStartup, StartupRefused, type ProcessRole } from '../common/production';
+import { checkStartup, settingProblems, StartupRefused, type ProcessRole } from '../common/production';
 import { createLogger, type Logger } from '../common/logger';
 import { ledgerGauges, ownPortEndpoints } from '../common/metrics';
 import { startTracing, stopTracing } from '../common/tracing';
@@ -48,14 +48,7 @@ async function main(): Promise<void> {
   const wanted = parts.length ? new Set(parts) : new Set(['relay', 'worker']);
   // First: in production, nothing is opened or written unless everything these parts need is there.
   const roles = [...wanted].map((part) => `ledger-${part}` as ProcessRole);
-  await checkStartup(`ledger (${[...wanted].join(', ')})`, roles, () => {
-    try {
-      readLedgerEnv();
-      return [];
-    } catch (err) {
-      return (err as Error).message.split('\n').slice(1).map((line) => line.trim());
-    }
-  });
+  await checkStartup(`ledger (${[...wanted].join(', ')})`, roles, () => settingProblems(() => readLedgerEnv()));
 
   const env = readEnv();
   startTracing('custodian-ledger');
