@@ -23,7 +23,7 @@ import { Consent } from '../consent/entities';
 
 const PATIENTS = Number(process.env.BENCH_CONSENT_PATIENTS ?? 100_000);
 const PER_PATIENT = 10;
-const REQUESTS = Number(process.env.BENCH_CONSENT_REQUESTS ?? 20_000);
+const REQUESTS = Number(process.env.BENCH_CONSENT_REQUESTS ?? 10_000);
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;

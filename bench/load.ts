@@ -25,6 +25,8 @@ export interface LoadResult {
 export interface BenchRequest {
   body: string;
   headers: Record<string, string>;
+  /** A GET of this path (and query) on the load's URL instead of a POST of `body` (the FHIR API). */
+  get?: string;
 }
 
 /**
@@ -53,6 +55,7 @@ export async function load(
       {
         setupRequest: (req) => {
           const next = requests[n++ % requests.length]!;
+          if (next.get !== undefined) return { ...req, method: 'GET', path: next.get, body: undefined, headers: { ...req.headers, ...next.headers } };
           return { ...req, body: next.body, headers: { ...req.headers, 'content-type': 'application/json', ...next.headers } };
         },
       },

@@ -24,10 +24,19 @@
  *  7. ledger    — the outbox → BullMQ → worker → checkpoint pipeline end to end, beside
  *                BullMQ alone on the same Redis, commit-to-checkpoint latency, and
  *                inclusion proofs at 1,000,000 leaves (ledger/index.ts).
+ *  8. fhir    — FHIR Observation?patient&category=laboratory beside the same GraphQL
+ *                selection through (2)'s gateway, interleaved (fhir.ts), right after (2).
+ *                `BENCH_ONLY=fhir` runs it alone on a small hub of its own.
+ *  9. witnesses — checkpoint publication with two `custodian witness` processes against
+ *                none, interleaved (ledger/witness.ts); `BENCH_ONLY=witness` alone.
  *  7b. keep-up — (2)'s hub loaded at full speed while its own ledger process keeps up:
  *                events/s produced, backlog, commit → checkpoint (ledger/keep-up.ts);
  *                with (7), the goals of issue 12. `BENCH_ONLY=ledger` runs the seed,
  *                one hub, this and (7) without the proofs, and nothing else.
+ *  7c. tiles — C2SP tiles at 1,000,000 leaves: serving rate and latency, full
+ *                verification from tiles against entry by entry, incremental
+ *                verification of 10,000 new leaves (ledger/tiles.ts). `BENCH_ONLY=tiles`
+ *                runs this alone.
  *
  * The caller is a clinician asking about patients of their own institution, for
  * TREATMENT: every answer is permitted, by the base policy, through the full gate.
@@ -52,18 +61,21 @@ import { loadPrivateKey } from '../common/keys';
 import { seed } from '../seed/write';
 import { consentEngineBench } from './consent-engine';
 import { ledgerBench, ledgerTable, type LedgerBenchResult } from './ledger';
+import { witnessBench, witnessTable } from './ledger/witness';
 import { keepUpRun, keepUpTable, keepUpVerdict, type KeepUpRun } from './ledger/keep-up';
+import { tilesBench, tilesTable } from './ledger/tiles';
 import { interleave, roundThroughputs, type Interleaved, type Scenario } from './interleave';
 import type { BenchRequest, LoadResult } from './load';
 import { compareGateways, executorVersions, type PeerComparison } from './peer/compare';
 import { COMBINATIONS, spawnGateway, type GatewayProcess } from './peer/gateways';
 import { PATIENT_VIEW } from './queries';
+import { fhirBench, fhirBenchOnHub, type FhirBenchResult } from './fhir';
 import { attackBench, attackTable, type AttackReport } from './attack';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 /** Gate on, gate off and the floor: warm-up each, then rounds of ABC CBA slices. */
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 4);
-const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 3);
+const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 2);
 const SLICE_ROUNDS = Number(process.env.BENCH_SLICE_ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SEED_PATIENTS = Number(process.env.BENCH_SEED_PATIENTS ?? 10_000);
@@ -154,10 +166,33 @@ function printLedger(ledger: LedgerBenchResult, keepUp: KeepUpRun) {
 }
 
 async function main(): Promise<void> {
+  if (ONLY === 'witness') {
+    // Publication latency with two witnesses against none (bench/ledger/witness.ts): needs no seeded hub.
+    const started = Date.now();
+    console.log(witnessTable(await witnessBench()));
+    console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    return;
+  }
   const env = readEnv();
+  if (ONLY === 'tiles') {
+    // C2SP tiles at 1,000,000 leaves alone: no seed, no hub (ledger/tiles.ts).
+    const tiles = await tilesBench();
+    section('ledger tiles');
+    console.log('\n' + table(tilesTable(tiles)));
+    writeReport('tiles', { at: new Date().toISOString(), machine: machine(env.DATABASE_URL), ledgerTiles: tiles });
+    console.log(`sections (s): ${sections.map(([n, t]) => `${n} ${t.toFixed(0)}`).join(', ')}`);
+    return;
+  }
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'custodian-bench-'));
   const dbEnv = { DATA_DIR: dataDir, DATABASE_URL: env.DATABASE_URL };
   console.log(`custodian bench: ${os.cpus().length} cores, node ${process.version}, ${env.DATABASE_URL ? 'PostgreSQL' : 'SQLite'}`);
+  if (ONLY === 'fhir') {
+    const fhir = await fhirBench(env, CONNECTIONS);
+    console.log(table([['scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx'], ...[fhir.fhir, fhir.graphql].map((r) => [r.name, Math.round(r.rps), r.p50, r.p99, r.non2xx + r.graphqlErrors])]));
+    console.log(`FHIR / GraphQL throughput: ${fhir.ratio.toFixed(2)} (per round ${fhir.perRound.map((r) => r.toFixed(2)).join(', ')}; goal >= 0.8)`);
+    writeReport('fhir', { at: new Date().toISOString(), machine: machine(env.DATABASE_URL), fhir });
+    return;
+  }
 
   process.stdout.write(`seeding ${SEED_PATIENTS} patients... `);
   const seeded = await seed({ patients: SEED_PATIENTS, seed: 42 }, dbEnv);
@@ -184,6 +219,7 @@ async function main(): Promise<void> {
   let sideBySide: Interleaved | undefined;
   let hostile: AttackReport | undefined;
   let keepUp: KeepUpRun | undefined;
+  let fhir: FhirBenchResult | undefined;
   // Two hubs at once on the same data, one with the gate and one without, so that gate on,
   // gate off and the floor are timed side by side in interleaved slices (interleave.ts)
   // rather than one after the other on hubs of different ages.
@@ -253,6 +289,13 @@ async function main(): Promise<void> {
       results.push(...sideBySide.results);
       await ungatedHub.stop();
       ungatedHub = undefined;
+      if (ONLY !== 'gate') {
+        // FHIR beside the same GraphQL selection, on this hub's gateway (fhir.ts).
+        process.stdout.write('FHIR Observation search beside GraphQL, interleaved... ');
+        fhir = await fhirBenchOnHub(gated.gateway, auth, CONNECTIONS);
+        section('fhir / graphql');
+        console.log(`${Math.round(fhir.fhir.rps)} / ${Math.round(fhir.graphql.rps)} req/s`);
+      }
       if (ONLY === 'gate') {
         const rounds = roundThroughputs(sideBySide);
         console.log(table([['scenario', 'req/s', 'p50 ms', 'p99 ms'], ...sideBySide.results.map((r) => [r.name, Math.round(r.rps), r.p50, r.p99])]));
@@ -305,6 +348,10 @@ async function main(): Promise<void> {
   section('consent engine');
   const ledger = await ledgerBench({ steadyRate: keepUp?.eventsPerSecond });
   section('ledger');
+  const ledgerTiles = await tilesBench();
+  section('ledger tiles');
+  const witnessed = await witnessBench();
+  section('witnesses');
   const byName = (prefix: string) => results.find((r) => r.name.startsWith(prefix))!;
   const through = byName('gateway: cross-subgraph patient view, gate on');
   const floor = byName('floor:');
@@ -330,6 +377,10 @@ async function main(): Promise<void> {
       `every attack refused: ${h.goals.everyAttackRefused ? 'yes' : 'NO'}; every process ≤ 2× idle memory: ${h.goals.memoryAtMost2xIdle ? 'yes' : 'NO'}`,
   );
   const verdict = printLedger(ledger, keepUp!);
+  console.log('\n' + table(tilesTable(ledgerTiles)));
+  console.log('\n' + witnessTable(witnessed));
+  const f = fhir!;
+  console.log(`\nFHIR / GraphQL throughput: ${f.ratio.toFixed(2)} (${Math.round(f.fhir.rps)} vs ${Math.round(f.graphql.rps)} req/s, p50 ${f.fhir.p50} vs ${f.graphql.p50} ms; per round ${f.perRound.map((r) => r.toFixed(2)).join(', ')}; goal ≥ 0.8)`);
   console.log(`seed: ${SEED_PATIENTS} patients, ${seeded.rows} rows in ${seeded.seconds.toFixed(1)} s`);
 
   const report = {
@@ -342,6 +393,9 @@ async function main(): Promise<void> {
     hostileTraffic: h,
     consentEngine: consent,
     ledger,
+    ledgerTiles,
+    witnesses: witnessed,
+    fhir: f,
     ledgerKeepUp: { ...keepUp!, verdict },
     ratios: {
       gatewayOverFloorThroughput: ratio,
@@ -349,6 +403,7 @@ async function main(): Promise<void> {
       ...Object.fromEntries(Object.entries(peer.throughputRatios).slice(1).map(([side, r]) => [`${side}OverApolloThroughput`, r])),
       ...ledger.ratios,
       ledgerOverGatewayPeakEvents: verdict.ledgerOverGatewayPeak,
+      fhirOverGraphqlThroughput: f.ratio,
     },
   };
   writeReport(null, report);

@@ -21,9 +21,7 @@ import { loadLedgerNoteKey, noteKeyPath, previousNoteKeyPath, rotateNoteKeyFiles
 import { openLedgerDatabase } from '../ledger/store/database';
 import { currentLedgerKey } from '../ledger/store/ledger-keys';
 
-export const KEYS_LEDGER_USAGE = `  keys rotate ledger [--out FILE]
-                                 add a new checkpoint signing key; the next checkpoint,
-                                 signed by the old and the new key, announces it`;
+export { KEYS_LEDGER_USAGE } from './usage';
 
 const DEFAULT_ORIGIN = 'custodian.local/ledger';
 

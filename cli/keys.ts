@@ -20,14 +20,10 @@ import { readEnv } from '../common/config';
 import { jwksPath, keySetPath, keySettings, signingKeySource } from '../common/keys';
 import { newStoredKey, parseKeySetText, publicDocument, statusOf, writeKeySetFile, type KeyName, type KeySetDocument } from '../common/keysets';
 import { IDENTITY_TTL_SECONDS } from '../common/signed-identity';
-import { ACCESS_TTL_SECONDS } from '../gateway/identity/sessions';
-import { KEYS_LEDGER_USAGE, rotateLedgerKey } from './keys-ledger';
+import { ACCESS_TTL_SECONDS } from '../gateway/identity/lifetimes';
+import { KEYS_USAGE } from './usage';
 
-export const KEYS_USAGE = `  keys rotate <identity|session> [--file <key-set file> [--jwks <public file>] | --data-dir <dir>] [--activate-in <seconds>]
-                                 add a new signing key; the old one keeps verifying what it signed
-  keys list [identity|session] [--file <key-set file> | --data-dir <dir>]
-                                 each key's id, status (pending, active, retiring), dates
-${KEYS_LEDGER_USAGE}`;
+export { KEYS_USAGE };
 
 /** The longest lifetime of a token each key signs (+ the verifiers' allowance for skew). */
 const LONGEST_TOKEN_SECONDS: Record<KeyName, number> = {
@@ -101,6 +97,8 @@ async function rotate(argv: string[]): Promise<void> {
   const [which, ...rest] = argv;
   if (which === 'ledger') {
     // The ledger's note key is rotated by a checkpoint both keys sign (cli/keys-ledger.ts).
+    // Required here: it opens the ledger database (TypeORM), which `keys list` never needs.
+    const { rotateLedgerKey } = require('./keys-ledger') as typeof import('./keys-ledger');
     return rotateLedgerKey(argv.slice(1));
   }
   const name = keyName(which);

@@ -1,8 +1,6 @@
 import { parseArgs } from 'node:util';
 import { readEnv } from '../common/config';
-import { seed } from '../seed/write';
-
-export const SEED_USAGE = 'custodian seed [--patients N] [--seed S]   (default 200 patients, seed 42)';
+export { SEED_USAGE } from './usage';
 
 export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (done: number, total: number) => void {
   const started = performance.now();
@@ -32,6 +30,8 @@ export async function seedCommand(argv: string[]): Promise<void> {
   const env = readEnv();
   const where = env.DATABASE_URL ? 'PostgreSQL' : `SQLite in ${env.DATA_DIR}`;
   process.stderr.write(`seeding ${patients} patients with seed ${seedValue} into ${where}\n`);
+  // Loaded here, not at the top: faker alone takes about half a second to load (cli/usage.ts).
+  const { seed } = require('../seed/write') as typeof import('../seed/write');
   const summary = await seed({ patients, seed: seedValue }, env, progressPrinter());
   const counts = Object.entries(summary.counts).map(([k, v]) => `${k} ${v}`).join(', ');
   console.log(`seeded ${summary.rows} rows in ${summary.seconds.toFixed(1)} s: ${counts}`);

@@ -3,13 +3,21 @@
  *
  * Checks the published ledger without trusting the server: the checkpoint's signature
  * (against a pinned key, or the key saved with the last checkpoint, or — first time
- * only — the key the server serves), every entry's leaf hash against its data, the root
- * recomputed from all leaves against the signed root, and consistency with the
- * checkpoint saved by the previous run; every entry's data is read with the ledger's one
- * leaf parser (ledger/core/leaf.ts readLeaf, both formats) and must say what the server
- * shows as its event. Any mismatch is reported precisely and exits 1; leaves of a format
- * newer than this verifier are hashed but not read, and exit 2. Uses only the public
- * HTTP contract and the ledger's pure core, as any outside party would.
+ * only — the key the server serves), consistency with the checkpoint saved by the
+ * previous run (its RFC 9162 proof), then every leaf from C2SP tiles — entry bundles and
+ * level-0 hash tiles, cli/verify-tiles.ts — hashed from its bytes and folded into the
+ * root, which must be the signed root. With a saved checkpoint only the tiles past it
+ * are read. Every leaf is read with the ledger's one leaf parser (ledger/core/leaf.ts
+ * readLeaf, both formats). Uses only the public HTTP contract and the ledger's pure core,
+ * as any outside party would.
+ *
+ * Exit codes: 0 verified; 1 tampered — evidence in the bytes read (the first bad index,
+ * expected and got, and the proof); 2 could not verify — unreachable, refused (a
+ * compliance token is needed for entry bundles), bad arguments, leaves of a format newer
+ * than this verifier. Failing to read is never reported as tampering (cli/ledger-client.ts).
+ *
+ * Checkpoints from elsewhere (--checkpoint, cli/verify-split-view.ts): each must be of the
+ * one history this log shows — else a split view, exit 1.
  *
  * Key rotation (ledger/core/key-rotation.ts): the trusted key is followed to a newer one
  * only through the checkpoint that announces it — signed by both, naming the new key —
@@ -19,26 +27,21 @@
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import canonicalize from 'canonicalize';
 import {
-  InMemoryNodeStore,
-  LeafFormatError,
-  MerkleTree,
   decodeBase64Strict,
   hexKeyId,
-  leafHash,
   openAnnouncement,
   openCheckpoint,
   parseVerifierKey,
-  readLeaf,
   verifyConsistency,
   type Checkpoint,
-  type LeafFormat,
-  type NoteVerifier,
 } from '../ledger/core';
+import { CosignatureError, cosignaturesOnNote, parseCosignerVerifierKey, type CosignatureVerifier } from '../ledger/core/cosignature';
+import { CouldNotVerify, LedgerClient } from './ledger-client';
+import { VERIFY_USAGE } from './usage';
+import { scanLog, type Findings } from './verify-tiles';
+import { checkOtherCheckpoints, readCheckpointFile, signersOf, type OtherCheckpoint } from './verify-split-view';
 
-export const VERIFY_USAGE = `  verify --url <gateway> [--token T] [--key VKEY] [--from-checkpoint FILE]
-                                 independently verify the published ledger`;
 
 interface Saved {
   key: string;
@@ -53,29 +56,38 @@ export interface VerifyReport {
   /** What could not be checked (leaves of a format newer than this verifier). */
   unverified: string[];
   notes: string[];
+  /** Why the log could not be read (unreachable, refused, missing tiles): nothing was proved either way. */
+  unreadable?: string;
+  /** Leaves read and hashed from entry bundles, in how long, and what it took. */
+  leaves: number;
+  seconds: number;
+  leavesPerSecond: number | null;
+  requests: number;
+  bytes: number;
+  /** Tile and bundle paths fetched, in order (tile/0/…, tile/entries/…). */
+  tilesFetched: string[];
 }
 
-interface VerifyOptions {
+export interface VerifyOptions {
   url: string;
   token?: string;
   key?: string;
   fromCheckpoint?: string;
-}
-
-/** The entry shape of GET /ledger/entries/I. */
-interface ServedEntry {
-  index: number;
-  leafHash: string;
-  leafData: string;
-  event: unknown;
-}
-
-type Findings = Pick<VerifyReport, 'problems' | 'unverified' | 'notes'>;
-
-async function get(base: string, path: string, token?: string): Promise<Response> {
-  const res = await fetch(new URL(path, base), { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status} ${await res.text().catch(() => '')}`.trim());
-  return res;
+  /** Tile pairs in flight at once (default 8). */
+  concurrency?: number;
+  /**
+   * Verify the log as of this signed checkpoint (a note received elsewhere) instead of
+   * the latest one the server serves; its signature is checked the same way.
+   */
+  checkpoint?: string;
+  /** Witness cosigner keys (C2SP tlog-cosignature vkeys, type 0x04), and how many must have cosigned the checkpoint. */
+  witnesses?: readonly string[];
+  quorum?: number;
+  /**
+   * Checkpoints obtained elsewhere (--checkpoint FILE): each must be of this log's one
+   * history — same size, same root; another size, consistent — else a split view (exit 1).
+   */
+  others?: readonly OtherCheckpoint[];
 }
 
 /** One key of GET /ledger/keys. */
@@ -93,25 +105,28 @@ interface Announcement {
 }
 
 /** The key to trust: pinned, else saved with the last checkpoint, else — first time only — the served one. */
-async function trustedKey(opts: VerifyOptions, saved: Saved | null, found: Findings): Promise<{ text: string; served: string }> {
-  const served = (await (await get(opts.url, '/ledger/key')).text()).trim();
+async function trustedKey(client: LedgerClient, opts: VerifyOptions, saved: Saved | null, found: Findings): Promise<{ text: string; served: string }> {
+  const served = (await client.text('/ledger/key')).trim();
   const text = opts.key ?? saved?.key ?? served;
   if (!opts.key && !saved) found.notes.push('no pinned key and no saved checkpoint: trusting the served key on first use');
-  parseVerifierKey(text); // a malformed pin stops here
+  try {
+    parseVerifierKey(text);
+  } catch (err) {
+    throw new CouldNotVerify(`the key to trust is not a note verifier key: ${(err as Error).message}`);
+  }
   return { text, served };
 }
 
 /** GET /ledger/keys; null from a server that predates it. */
-async function servedKeys(opts: VerifyOptions): Promise<ServedKey[] | null> {
-  const res = await fetch(new URL('/ledger/keys', opts.url));
-  if (res.status === 404) return null;
-  if (!res.ok) throw new Error(`GET /ledger/keys: HTTP ${res.status}`);
-  return ((await res.json()) as { keys: ServedKey[] }).keys;
+async function servedKeys(client: LedgerClient): Promise<ServedKey[] | null> {
+  const body = await client.get('/ledger/keys', { allow404: true });
+  if (!body) return null;
+  return (JSON.parse(body.toString('utf8')) as { keys: ServedKey[] }).keys;
 }
 
 /** The stored checkpoint of exactly `size`, or null. */
-async function checkpointOfSize(opts: VerifyOptions, size: number): Promise<string | null> {
-  const page = (await (await get(opts.url, `/ledger/checkpoints?since=${size}&limit=1`)).json()) as { checkpoints: { size: number; note: string }[] };
+async function checkpointOfSize(client: LedgerClient, size: number): Promise<string | null> {
+  const page = await client.json<{ checkpoints: { size: number; note: string }[] }>(`/ledger/checkpoints?since=${size}&limit=1`);
   const found = page.checkpoints[0];
   return found && found.size === size ? found.note : null;
 }
@@ -121,8 +136,8 @@ async function checkpointOfSize(opts: VerifyOptions, size: number): Promise<stri
  * only. Every key of the list after the first must be announced by its predecessor;
  * the walk from the trusted key stops at the first that is not.
  */
-async function followRotations(opts: VerifyOptions, trusted: string, served: string, found: Findings): Promise<{ key: string; announcements: Announcement[] }> {
-  const keys = await servedKeys(opts);
+async function followRotations(client: LedgerClient, trusted: string, served: string, found: Findings): Promise<{ key: string; announcements: Announcement[] }> {
+  const keys = await servedKeys(client);
   if (!keys) {
     if (served !== trusted) found.problems.push(`the server's key changed: it serves ${served}, we trust ${trusted}, and it lists no announced rotation`);
     return { key: trusted, announcements: [] };
@@ -131,7 +146,7 @@ async function followRotations(opts: VerifyOptions, trusted: string, served: str
   const announcements: (Announcement | null)[] = [null];
   for (let i = 1; i < keys.length; i++) {
     const [previous, next] = [keys[i - 1]!, keys[i]!];
-    const note = await checkpointOfSize(opts, next.fromSize);
+    const note = await checkpointOfSize(client, next.fromSize);
     try {
       if (!note) throw new Error(`there is no checkpoint of size ${next.fromSize}`);
       const checkpoint = openAnnouncement(note, previous.verifierKey, next.verifierKey);
@@ -168,122 +183,104 @@ function keyId(verifierKey: string): string {
   return `${v.name}+${hexKeyId(v.keyId)}`;
 }
 
-/** The signature lines of a note, as `name+keyid`, to say who signed a checkpoint we refuse. */
-function signersOf(note: string): string[] {
-  return [...note.matchAll(/^\u2014 (\S+) (\S+)$/gmu)].map(([, name, sig]) => {
-    const raw = decodeBase64Strict(sig!);
-    return raw && raw.length >= 4 ? `${name}+${raw.readUInt32BE(0).toString(16).padStart(8, '0')}` : `${name}+?`;
-  });
-}
-
-/**
- * Entry i's RFC 6962 leaf hash, recomputed from its exact bytes, after checking the
- * claimed hash and reading the bytes as a leaf. Returns the format read, if any.
- */
-function checkEntry(i: number, entry: ServedEntry, found: Findings): { hash: Buffer; format?: LeafFormat } {
-  const data = decodeBase64Strict(entry.leafData);
-  const claimed = decodeBase64Strict(entry.leafHash);
-  if (entry.index !== i) found.problems.push(`entry ${i}: the server returned entry ${entry.index} instead`);
-  if (!data || !claimed) {
-    found.problems.push(`entry ${i}: malformed base64`);
-    return { hash: Buffer.alloc(32) };
+/** RFC 9162 consistency of two signed trees, with the server's proof. False (and a problem) if it does not hold. */
+async function consistent(client: LedgerClient, older: Checkpoint, newer: Checkpoint, what: string, found: Findings): Promise<boolean> {
+  if (older.size > newer.size) {
+    found.problems.push(`the log shrank: ${what} has ${older.size} entries, the checkpoint now ${newer.size}`);
+    return false;
   }
-  const hash = leafHash(data);
-  if (!hash.equals(claimed)) found.problems.push(`entry ${i}: its data does not hash to its leaf hash (the entry was edited)`);
+  if (older.size === newer.size || older.size === 0) {
+    if (older.size === newer.size && !older.rootHash.equals(newer.rootHash)) {
+      found.problems.push(`${what} and the checkpoint now have the same size ${newer.size} but different roots: history was rewritten`);
+      return false;
+    }
+    return true;
+  }
+  const proof = await client.json<{ hashes: string[] }>(`/ledger/proof/consistency?from=${older.size}&to=${newer.size}`);
   try {
-    const leaf = readLeaf(data);
-    // Compared as canonical JSON: the same content, whatever the key order of the response.
-    if (canonicalize(entry.event) !== canonicalize(leaf.event)) found.problems.push(`entry ${i}: the event the server shows is not what its leaf data says`);
-    return { hash, format: leaf.format };
+    verifyConsistency(older.size, newer.size, older.rootHash, newer.rootHash, proof.hashes.map((h) => decodeBase64Strict(h) ?? Buffer.alloc(0)));
+    return true;
   } catch (err) {
-    if (!(err instanceof LeafFormatError)) throw err;
-    if (err.code === 'unknown-format') found.unverified.push(`entry ${i}: ${err.message}; its hash is checked, its content is not read`);
-    else found.problems.push(`entry ${i}: its data is not a ledger leaf (${err.message})`);
-    return { hash };
+    found.problems.push(
+      `not consistent with ${what} (size ${older.size}, root ${older.rootHash.toString('base64')}): the server's consistency proof to size ${newer.size}, ` +
+        `[${proof.hashes.join(', ')}], does not verify: ${(err as Error).message}`,
+    );
+    return false;
   }
 }
 
-/** Every entry of the checkpoint's tree, checked; their leaf hashes in order (zeros for missing ones). */
-async function checkEntries(opts: VerifyOptions, size: number, found: Findings): Promise<Buffer[]> {
-  const hashes: Buffer[] = [];
-  const formats = new Map<LeafFormat, number>();
-  for (let i = 0; i < size; i++) {
-    let entry: ServedEntry;
+/** The witnesses' keys, checked before anything is fetched: a bad one is a bad argument. */
+function witnessVerifiers(opts: VerifyOptions): { verifiers: CosignatureVerifier[]; quorum: number } {
+  const verifiers = (opts.witnesses ?? []).map((key) => {
     try {
-      entry = (await (await get(opts.url, `/ledger/entries/${i}`, opts.token)).json()) as ServedEntry;
+      return parseCosignerVerifierKey(key);
     } catch (err) {
-      found.problems.push(`entry ${i}: missing (${(err as Error).message})`);
-      hashes.push(Buffer.alloc(32));
-      continue;
+      throw new CouldNotVerify(`--witness ${key}: not a cosignature/v1 verifier key (<name>+<id>+base64(0x04 ‖ key)): ${(err as Error).message}`);
     }
-    const { hash, format } = checkEntry(i, entry, found);
-    hashes.push(hash);
-    if (format !== undefined) formats.set(format, (formats.get(format) ?? 0) + 1);
+  });
+  // A witness counts once toward the quorum (cosignaturesOnNote keeps one per key): the
+  // same name twice would ask for a quorum the note can never meet, or count one
+  // witness's two keys as two witnesses.
+  const names = new Set<string>();
+  for (const v of verifiers) {
+    if (names.has(v.name)) throw new CouldNotVerify(`--witness ${v.name} is given twice: give each witness once`);
+    names.add(v.name);
   }
-  if (formats.size > 0) found.notes.push(`leaves read: ${[...formats].sort(([a], [b]) => a - b).map(([f, n]) => `${n} of format ${f}`).join(', ')}`);
-  return hashes;
-}
-
-async function checkRoot(hashes: Buffer[], checkpoint: Checkpoint, found: Findings): Promise<void> {
-  if (checkpoint.size === 0) return;
-  const tree = new MerkleTree(new InMemoryNodeStore());
-  await tree.append(hashes);
-  if (!(await tree.rootHash()).equals(checkpoint.rootHash)) {
-    found.problems.push(`the root recomputed from the ${checkpoint.size} entries differs from the signed root (entries edited, removed or reordered)`);
-  } else {
-    found.notes.push(`root recomputed from all ${checkpoint.size} entries matches the signed checkpoint`);
-  }
+  const quorum = opts.quorum ?? verifiers.length;
+  if (opts.quorum !== undefined && verifiers.length === 0) throw new CouldNotVerify('--quorum needs --witness keys');
+  if (!Number.isSafeInteger(quorum) || quorum < 0 || quorum > verifiers.length) throw new CouldNotVerify(`--quorum ${opts.quorum} must be from 1 to the ${verifiers.length} witnesses given`);
+  return { verifiers, quorum };
 }
 
 /**
- * An announcing checkpoint must be of the same log: its root is the root of the first
- * `size` of the leaves just checked (which the latest signed root covers).
+ * K of the given witnesses must have cosigned the checkpoint (c2sp.org/tlog-cosignature):
+ * a missing cosignature proves nothing, so too few is "could not verify"; a line by a
+ * given witness that does not verify is a forgery, evidence (exit 1).
  */
-async function checkAnnouncementRoots(hashes: Buffer[], announcements: Announcement[], latest: Checkpoint, found: Findings): Promise<void> {
-  for (const { checkpoint } of announcements) {
-    if (checkpoint.size > latest.size) {
-      found.problems.push(`a rotation is announced at size ${checkpoint.size}, after the latest checkpoint (${latest.size})`);
-      continue;
-    }
-    const tree = new MerkleTree(new InMemoryNodeStore());
-    await tree.append(hashes.slice(0, checkpoint.size));
-    if (!(await tree.rootHash()).equals(checkpoint.rootHash)) {
-      found.problems.push(`the checkpoint announcing the key rotation at size ${checkpoint.size} has a root that is not the root of those leaves`);
-    }
-  }
-}
-
-/** Consistency with what we saw last time: the log only ever grew. */
-async function checkGrowth(opts: VerifyOptions, saved: Saved, checkpoint: Checkpoint, found: Findings): Promise<void> {
-  let previous: Checkpoint;
+function checkQuorum(note: string, opts: VerifyOptions, found: Findings): void {
+  const { verifiers, quorum } = witnessVerifiers(opts);
+  if (verifiers.length === 0) return;
+  let cosigned: string[];
   try {
-    previous = openCheckpoint(saved.note, [parseVerifierKey(saved.key)]).checkpoint;
+    cosigned = cosignaturesOnNote(note, verifiers).map((c) => `${c.name} at ${new Date(c.timestamp * 1000).toISOString()}`);
   } catch (err) {
-    found.problems.push(`the saved checkpoint does not verify: ${(err as Error).message}`);
+    if (!(err instanceof CosignatureError)) throw err;
+    found.problems.push(`the checkpoint carries a cosignature that does not verify: ${err.message}`);
     return;
   }
-  if (previous.size > checkpoint.size) found.problems.push(`the log shrank: ${previous.size} entries before, ${checkpoint.size} now`);
-  else if (previous.size === checkpoint.size) {
-    if (!previous.rootHash.equals(checkpoint.rootHash)) found.problems.push(`same size ${checkpoint.size} but a different root: history was rewritten`);
-    else found.notes.push(`unchanged since the saved checkpoint (size ${checkpoint.size})`);
-  } else if (previous.size > 0) {
-    const proof = (await (await get(opts.url, `/ledger/proof/consistency?from=${previous.size}&to=${checkpoint.size}`)).json()) as { hashes: string[] };
-    try {
-      verifyConsistency(previous.size, checkpoint.size, previous.rootHash, checkpoint.rootHash, proof.hashes.map((h) => decodeBase64Strict(h) ?? Buffer.alloc(0)));
-      found.notes.push(`consistent with the saved checkpoint of size ${previous.size}`);
-    } catch (err) {
-      found.problems.push(`not consistent with the saved checkpoint of size ${previous.size}: ${(err as Error).message}`);
-    }
+  if (cosigned.length < quorum) {
+    throw new CouldNotVerify(`missing quorum: ${cosigned.length} of the ${quorum} witness cosignatures required (${cosigned.length ? `cosigned by ${cosigned.join(', ')}` : 'none'})`);
+  }
+  found.notes.push(`cosigned by ${cosigned.length} of ${verifiers.length} witnesses (quorum ${quorum}): ${cosigned.join(', ')}`);
+}
+
+function readSaved(file: string | undefined): Saved | null {
+  if (!file || !fs.existsSync(file)) return null;
+  try {
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as Saved;
+    if (typeof saved.key !== 'string' || typeof saved.note !== 'string') throw new Error('it holds no key and note');
+    return saved;
+  } catch (err) {
+    throw new CouldNotVerify(`cannot read the saved checkpoint ${file}: ${(err as Error).message}`);
   }
 }
 
-export async function verifyLedger(opts: VerifyOptions): Promise<VerifyReport> {
-  const found: Findings = { problems: [], unverified: [], notes: [] };
-  const saved: Saved | null = opts.fromCheckpoint && fs.existsSync(opts.fromCheckpoint) ? JSON.parse(fs.readFileSync(opts.fromCheckpoint, 'utf8')) : null;
-  const pinned = await trustedKey(opts, saved, found);
-  const trusted = await followRotations(opts, pinned.text, pinned.served, found);
+interface Verified {
+  size: number;
+  ok: boolean;
+  leaves: number;
+  seconds: number;
+  /** What to save for the next run: the checkpoint verified, and the key it is signed by. */
+  saved?: Saved;
+}
 
-  const note = await (await get(opts.url, '/ledger/checkpoint')).text();
+async function verifyWith(client: LedgerClient, opts: VerifyOptions, found: Findings): Promise<Verified> {
+  witnessVerifiers(opts);
+  const saved = readSaved(opts.fromCheckpoint);
+  const pinned = await trustedKey(client, opts, saved, found);
+  const trusted = await followRotations(client, pinned.text, pinned.served, found);
+
+  const note = opts.checkpoint ?? (await client.text('/ledger/checkpoint'));
   let checkpoint: Checkpoint;
   try {
     checkpoint = openCheckpoint(note, [parseVerifierKey(trusted.key)]).checkpoint;
@@ -292,37 +289,146 @@ export async function verifyLedger(opts: VerifyOptions): Promise<VerifyReport> {
       `the latest checkpoint is not signed by ${keyId(trusted.key)}, the key the trusted one leads to through announced rotations ` +
         `(it is signed by ${signersOf(note).join(', ') || 'nobody'}): ${(err as Error).message}`,
     );
-    return { ok: false, size: 0, ...found };
+    return { size: 0, ok: false, leaves: 0, seconds: 0 };
   }
   found.notes.push(`checkpoint ${checkpoint.origin} size ${checkpoint.size} root ${checkpoint.rootHash.toString('base64')}`);
+  // Checkpoints from elsewhere before the quorum: a split view is evidence (exit 1) even
+  // when too few witnesses cosigned the latest checkpoint to verify it (exit 2).
+  if (opts.others?.length) {
+    // Every key of the log this run trusts: a checkpoint from before a rotation is signed by an older one.
+    const keys = [...new Set([trusted.key, ...trusted.announcements.flatMap((a) => [a.from, a.to])])].map((k) => parseVerifierKey(k));
+    await checkOtherCheckpoints(
+      { client, latest: { note, checkpoint }, others: opts.others, logKeys: keys, cosigners: witnessVerifiers(opts).verifiers, checkpointOfSize: (size) => checkpointOfSize(client, size) },
+      found,
+    );
+  }
+  checkQuorum(note, opts, found);
 
-  const hashes = await checkEntries(opts, checkpoint.size, found);
-  await checkRoot(hashes, checkpoint, found);
-  await checkAnnouncementRoots(hashes, trusted.announcements, checkpoint, found);
-  if (saved) await checkGrowth(opts, saved, checkpoint, found);
+  // First the saved checkpoint: the log only ever grew. Only then are the old leaves taken as read.
+  let from: Checkpoint | undefined;
+  if (saved) {
+    let previous: Checkpoint | undefined;
+    try {
+      previous = openCheckpoint(saved.note, [parseVerifierKey(saved.key)]).checkpoint;
+    } catch (err) {
+      found.problems.push(`the saved checkpoint does not verify: ${(err as Error).message}`);
+    }
+    if (previous && (await consistent(client, previous, checkpoint, 'the saved checkpoint', found))) {
+      found.notes.push(previous.size === checkpoint.size ? `unchanged since the saved checkpoint (size ${checkpoint.size})` : `consistent with the saved checkpoint of size ${previous.size}`);
+      from = previous;
+    }
+  }
 
-  const ok = found.problems.length === 0 && found.unverified.length === 0;
-  if (opts.fromCheckpoint && ok) {
-    fs.writeFileSync(opts.fromCheckpoint, JSON.stringify({ key: trusted.key, note } satisfies Saved, null, 2) + '\n');
+  // A rotation's announcing checkpoint must be of the same log: its root is the root of its first leaves.
+  const rootsAt: number[] = [];
+  for (const { checkpoint: a } of trusted.announcements) {
+    if (a.size > checkpoint.size) found.problems.push(`a rotation is announced at size ${a.size}, after the latest checkpoint (${checkpoint.size})`);
+    else if (from && a.size <= from.size) await consistent(client, a, from, `the checkpoint announcing the key rotation at size ${a.size}`, found);
+    else rootsAt.push(a.size);
+  }
+
+  const scan = await scanLog({ client, size: checkpoint.size, root: checkpoint.rootHash, from: from && { size: from.size, root: from.rootHash }, rootsAt, concurrency: opts.concurrency }, found);
+  for (const { checkpoint: a } of trusted.announcements) {
+    const root = scan.roots.get(a.size);
+    if (rootsAt.includes(a.size) && root && !root.equals(a.rootHash)) {
+      found.problems.push(`the checkpoint announcing the key rotation at size ${a.size} has a root that is not the root of those leaves`);
+    }
+  }
+  return { size: checkpoint.size, ok: true, leaves: scan.leaves, seconds: scan.seconds, saved: { key: trusted.key, note } };
+}
+
+export async function verifyLedger(opts: VerifyOptions): Promise<VerifyReport> {
+  const found: Findings = { problems: [], unverified: [], notes: [] };
+  const client = new LedgerClient(opts.url, opts.token);
+  let result: Verified = { size: 0, ok: false, leaves: 0, seconds: 0 };
+  let unreadable: string | undefined;
+  try {
+    result = await verifyWith(client, opts, found);
+  } catch (err) {
+    if (!(err instanceof CouldNotVerify)) throw err;
+    unreadable = err.message;
+  }
+  const ok = result.ok && !unreadable && found.problems.length === 0 && found.unverified.length === 0;
+  if (opts.fromCheckpoint && ok && result.saved) {
+    fs.writeFileSync(opts.fromCheckpoint, JSON.stringify(result.saved, null, 2) + '\n');
     found.notes.push(`saved this checkpoint to ${opts.fromCheckpoint}`);
   }
-  return { ok, size: checkpoint.size, ...found };
+  return {
+    ok,
+    size: result.size,
+    ...found,
+    unreadable,
+    leaves: result.leaves,
+    seconds: result.seconds,
+    leavesPerSecond: result.seconds > 0 ? Math.round(result.leaves / result.seconds) : null,
+    requests: client.requests,
+    bytes: client.bytes,
+    tilesFetched: client.tilesFetched,
+  };
+}
+
+/** 0 verified, 1 tampered, 2 could not verify (ARCHITECTURE.md). */
+export function exitCodeOf(report: VerifyReport): 0 | 1 | 2 {
+  if (report.problems.length) return 1;
+  return report.ok ? 0 : 2;
 }
 
 export async function verifyCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { url: { type: 'string' }, token: { type: 'string' }, key: { type: 'string' }, 'from-checkpoint': { type: 'string' } },
-    strict: true,
+  let values: { url?: string; token?: string; key?: string; 'from-checkpoint'?: string; witness?: string[]; quorum?: string; checkpoint?: string[] };
+  let quorum: number | undefined;
+  let others: OtherCheckpoint[];
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        url: { type: 'string' },
+        token: { type: 'string' },
+        key: { type: 'string' },
+        'from-checkpoint': { type: 'string' },
+        witness: { type: 'string', multiple: true },
+        quorum: { type: 'string' },
+        checkpoint: { type: 'string', multiple: true },
+      },
+      strict: true,
+    }));
+    if (!values.url) throw new Error('verify needs --url <gateway>');
+    if (values.quorum !== undefined) {
+      if (!/^[1-9]\d{0,3}$/.test(values.quorum)) throw new Error(`--quorum ${values.quorum}: a positive integer`);
+      quorum = Number(values.quorum);
+    }
+    others = (values.checkpoint ?? []).map(readCheckpointFile);
+  } catch (err) {
+    console.log(`could not verify: ${(err as Error).message}\n${VERIFY_USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const report = await verifyLedger({
+    url: values.url!,
+    token: values.token || process.env.CUSTODIAN_TOKEN || undefined,
+    key: values.key,
+    fromCheckpoint: values['from-checkpoint'],
+    witnesses: values.witness,
+    quorum,
+    others,
   });
-  if (!values.url) throw new Error('verify needs --url <gateway>');
-  const report = await verifyLedger({ url: values.url, token: values.token ?? process.env.CUSTODIAN_TOKEN, key: values.key, fromCheckpoint: values['from-checkpoint'] });
+  const code = exitCodeOf(report);
+  if (report.unreadable && code === 2) {
+    // Nothing was proved either way: one line, saying what to do about it.
+    console.log(`could not verify: ${report.unreadable}`);
+    process.exitCode = 2;
+    return;
+  }
   for (const n of report.notes) console.log(`ok: ${n}`);
   for (const u of report.unverified) console.log(`UNVERIFIED: ${u}`);
   for (const p of report.problems) console.log(`TAMPERED: ${p}`);
-  if (report.ok) console.log(`verified: ${report.size} entries`);
-  else if (report.problems.length) console.log(`verification FAILED: ${report.problems.length} problem(s)`);
+  const rate = report.leavesPerSecond !== null ? `; ${report.leaves} leaves read in ${report.seconds.toFixed(2)} s, ${report.leavesPerSecond} leaves/s` : '';
+  const traffic = `${report.requests} requests, ${(report.bytes / 1e6).toFixed(1)} MB`;
+  if (code === 0) console.log(`verified: ${report.size} entries (${traffic}${rate})`);
+  else if (code === 1) {
+    // A split view is named in the verdict itself: it is what a second auditor's checkpoint is for.
+    const split = report.problems.some((p) => p.startsWith('split view:')) ? 'tampered: split view; ' : '';
+    console.log(`${split}verification FAILED: ${report.problems.length} problem(s)${report.unreadable ? `; and then could not read on: ${report.unreadable}` : ''}`);
+  }
   else console.log(`could not verify: ${report.unverified.length} leaves in a format newer than this verifier`);
-  // 0 verified, 1 tampered, 2 could not verify (ARCHITECTURE.md).
-  if (!report.ok) process.exitCode = report.problems.length ? 1 : 2;
+  process.exitCode = code;
 }

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { projectRoot } from './paths';
+import { androidOrigin, parseApkKeyHashes, parseOriginList } from './origins';
 
 export const SUBGRAPH_NAMES = ['patients', 'labs', 'devices', 'research', 'audit'] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
@@ -32,6 +33,35 @@ function trustProxy(value: string): boolean | number | string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+/**
+ * Why an entry of CORS_ORIGINS is not an origin, or null. Browsers send `Origin` as
+ * scheme://host[:port], lower-case, no path: the entry must be written exactly so, since
+ * it is compared as a string, and a path or a trailing slash would match nothing.
+ */
+export function originProblem(entry: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    return `${JSON.stringify(entry)} is not an origin (scheme://host[:port])`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${JSON.stringify(entry)} is not an http(s) origin`;
+  if (url.origin !== entry) return `${JSON.stringify(entry)} is not an origin as a browser sends it: write ${JSON.stringify(url.origin)} (no path, no trailing slash, lower case)`;
+  return null;
+}
+
+/** CORS_ORIGINS: a comma-separated list of exact origins, or `*` (any; refused in production). */
+const corsOrigins = z
+  .string()
+  .default('')
+  .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
+  .superRefine((origins, issues) => {
+    for (const origin of origins) {
+      const problem = origin === '*' ? null : originProblem(origin);
+      if (problem) issues.addIssue({ code: 'custom', message: problem });
+    }
+  });
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: port.optional(),
@@ -50,7 +80,38 @@ const EnvSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'REDIS_URL must be a redis:// URL').default('redis://127.0.0.1:6379'),
   /** WebAuthn relying party: the site's domain, and the exact origin pages are served from. */
   RP_ID: z.string().default('localhost'),
-  ORIGIN: z.url().default('http://localhost:4000'),
+  /**
+   * The web origins passkeys are used from, comma-separated (common/origins.ts): the first
+   * is the hub's own (security headers, production checks); the others are WebAuthn
+   * related origins, listed at /.well-known/webauthn. Read as `ORIGIN` (the first) and
+   * `WEB_ORIGINS` (all) after parsing.
+   */
+  ORIGIN: z.string().default('http://localhost:4000').transform((value, ctx) => {
+    const { origins, problems } = parseOriginList(value);
+    for (const message of problems) ctx.addIssue({ code: 'custom', message });
+    return problems.length ? z.NEVER : origins;
+  }),
+  /** Android apps whose passkey ceremonies are accepted: base64url SHA-256 signing-certificate digests, comma-separated. */
+  ANDROID_APK_KEY_HASHES: z.string().default('').transform((value, ctx) => {
+    const { hashes, problems } = parseApkKeyHashes(value);
+    for (const message of problems) ctx.addIssue({ code: 'custom', message });
+    return problems.length ? z.NEVER : hashes;
+  }),
+  /** The Android application id those certificates sign, for /.well-known/assetlinks.json. */
+  ANDROID_PACKAGE: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$/, 'ANDROID_PACKAGE must be an application id such as org.example.custodian')
+    .optional(),
+  /** iOS apps, `<Team ID>.<bundle id>` comma-separated, for /.well-known/apple-app-site-association. */
+  APPLE_APP_IDS: z.string().default('').transform((value, ctx) => {
+    const ids = [...new Set(value.split(',').map((s) => s.trim()).filter(Boolean))];
+    for (const id of ids) {
+      if (!/^[A-Z0-9]{10}\.[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(id)) {
+        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(id)} is not <Team ID>.<bundle id> (ten upper-case letters or digits, a dot, then the bundle id, e.g. ABCDE12345.org.example.custodian)` });
+      }
+    }
+    return ids;
+  }),
   /**
    * Privacy of research answers: an aggregate over fewer patients is withheld. At least
    * 5 in production (checked below); smaller only for tests of tiny worlds.
@@ -128,6 +189,11 @@ const EnvSchema = z.object({
   METRICS_HOST: z.string().default('127.0.0.1'),
   /** Opens /metrics and the detailed /healthz on the main listener to `Authorization: Bearer <token>`. */
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+  /**
+   * Browser origins allowed to call /graphql and /fhir cross-origin (gateway/runtime/cors.ts),
+   * comma-separated, each exactly scheme://host[:port]. Empty (the default): none.
+   */
+  CORS_ORIGINS: corsOrigins,
   /** Schema introspection: off when NODE_ENV=production unless `on`; on elsewhere unless `off`. */
   INTROSPECTION: z.enum(['on', 'off']).optional(),
 });
@@ -137,11 +203,26 @@ const CheckedEnvSchema = EnvSchema.superRefine((env, issues) => {
   if (env.GATEWAY_PLANNER === 'rust' && env.GATEWAY_EXECUTOR !== 'hive') {
     issues.addIssue({ code: 'custom', path: ['GATEWAY_PLANNER'], message: `rust is Hive Gateway's planner: set GATEWAY_EXECUTOR=hive too (it is ${env.GATEWAY_EXECUTOR})` });
   }
+  if (env.ANDROID_PACKAGE && env.ANDROID_APK_KEY_HASHES.length === 0) {
+    issues.addIssue({ code: 'custom', path: ['ANDROID_PACKAGE'], message: 'needs ANDROID_APK_KEY_HASHES too: assetlinks.json binds the app by its signing certificates' });
+  }
   if (env.NODE_ENV !== 'production') return;
   // What a process needs in production besides valid values (a database, Redis, keys,
   // secrets) is checked per process by common/production.ts, before anything starts.
+  if (env.CORS_ORIGINS.includes('*')) {
+    issues.addIssue({ code: 'custom', path: ['CORS_ORIGINS'], message: '* (any origin) is refused in production: list the origins' });
+  }
   if (env.COHORT_MIN_SIZE < 5) issues.addIssue({ code: 'custom', path: ['COHORT_MIN_SIZE'], message: 'must be at least 5 in production' });
-}).transform((env) => ({ ...env, GATEWAY_PLANNER: env.GATEWAY_PLANNER ?? (env.GATEWAY_EXECUTOR === 'hive' ? 'rust' : 'js') }));
+}).transform((env) => ({
+  ...env,
+  GATEWAY_PLANNER: env.GATEWAY_PLANNER ?? (env.GATEWAY_EXECUTOR === 'hive' ? 'rust' : 'js'),
+  // ORIGIN stays one origin, the hub's own, for everything that means "where pages are
+  // served from" (security headers, production checks); passkeys accept every one below.
+  ORIGIN: env.ORIGIN[0]!,
+  WEB_ORIGINS: env.ORIGIN,
+  /** What a passkey's clientDataJSON origin may be: the web origins, then the Android apps'. */
+  WEBAUTHN_ORIGINS: [...env.ORIGIN, ...env.ANDROID_APK_KEY_HASHES.map(androidOrigin)],
+}));
 
 export type Env = z.output<typeof CheckedEnvSchema>;
 

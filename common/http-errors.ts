@@ -10,17 +10,51 @@
  *   anything unexpected    500 INTERNAL_SERVER_ERROR (logged, not described)
  *
  * GraphQL endpoints answer in the GraphQL shape `{errors: [{message, extensions: {code}}]}`
- * that their clients already read; every other route in the `{error: {code, message}}`
- * shape of /auth and /ledger.
+ * that their clients already read. /auth answers in that shape too, with GraphQL's codes
+ * (UNAUTHENTICATED, BAD_USER_INPUT, FORBIDDEN, RATE_LIMITED, …) and its own finer one as
+ * `extensions.reason`, and for one release also carries the older `error: {code, message}`
+ * beside it, so a client written against that keeps working while it moves (README,
+ * "Errors"). Every other route (/ledger, unknown paths) answers `{error: {code, message}}`.
  */
 import express, { type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import type { Logger } from './logger';
 import { metrics } from './metrics/series';
 
-export type ErrorShape = 'graphql' | 'plain';
+export type ErrorShape = 'graphql' | 'auth' | 'plain';
+
+/**
+ * The GraphQL code a status answers with on /auth, when the refusal's own code is more
+ * specific (CODE_USED, UNKNOWN_CREDENTIAL, …): that one goes in `extensions.reason`.
+ */
+const AUTH_CODE_BY_STATUS: Record<number, string> = {
+  400: 'BAD_USER_INPUT',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  // An invite code used or expired: the input no longer works, and a new one is needed.
+  410: 'BAD_USER_INPUT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+};
+// Codes /graphql answers with too (common/errors.ts, this file, request-id.ts): kept as they are.
+const SHARED_CODES = new Set([...Object.values(AUTH_CODE_BY_STATUS), 'INTERNAL_SERVER_ERROR', 'BAD_REQUEST', 'MALFORMED_JSON', 'INVALID_REQUEST_ID']);
+
+/** The body of a refusal in `shape`. */
+export function errorBody(status: number, code: string, message: string, shape: ErrorShape, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  if (shape === 'graphql') return { errors: [{ message, extensions: { code, ...extra } }] };
+  if (shape === 'plain') return { error: { code, message, ...extra } };
+  const shared = SHARED_CODES.has(code) ? code : (AUTH_CODE_BY_STATUS[status] ?? 'INTERNAL_SERVER_ERROR');
+  return {
+    errors: [{ message, extensions: { code: shared, ...(shared === code ? {} : { reason: code }), ...extra } }],
+    // Deprecated, kept for one release for clients that read it (README, "Errors").
+    error: { code, message, ...extra },
+  };
+}
 
 export function sendError(res: Response, status: number, code: string, message: string, shape: ErrorShape, extra: Record<string, unknown> = {}): void {
-  const body = shape === 'graphql' ? { errors: [{ message, extensions: { code, ...extra } }] } : { error: { code, message, ...extra } };
+  const body = errorBody(status, code, message, shape, extra);
   if (shape === 'graphql') metrics.graphqlErrors(body.errors as { extensions: Record<string, unknown> }[]);
   res.status(status).json(body);
 }

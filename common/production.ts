@@ -7,11 +7,14 @@
  * What each process needs (README, "Production configuration"):
  *
  *   every process        DATABASE_URL is PostgreSQL; Redis answers a PING
- *   gateway, subgraphs   ORIGIN is https (and, for the gateway, RP_ID is ORIGIN's host or a parent of it)
+ *   gateway, subgraphs   every ORIGIN is https (and, for the gateway, RP_ID is the first one's host or a parent of it)
  *   gateway              SESSION_PRIVATE_KEY[_FILE], IDENTITY_PRIVATE_KEY[_FILE]
  *   subgraphs            IDENTITY_JWKS or IDENTITY_PUBLIC_KEY (never the gateway's private keys)
- *   research subgraph    PSEUDONYM_KEY[_FILE]
+ *   research, labs,      PSEUDONYM_KEY[_FILE] (the same key: labs and devices check a
+ *   devices subgraphs    research subject's pseudonym themselves)
  *   ledger worker        LEDGER_NOTE_KEY[_FILE]
+ *   gateway, ledger      every witness of LEDGER_WITNESSES is https, or http on this host
+ *                        (plainHttpProblem; checked where the list is read, ledger/config.ts)
  *
  * Secrets may be given as `<NAME>_FILE` (a path, as container secrets are mounted): the
  * file's content becomes `<NAME>` before anything reads the environment.
@@ -91,10 +94,7 @@ function keyProblem(name: KeyName, role: 'sign' | 'verify', env: Env, source: No
     if (keySource.kind === 'url') {
       // Whoever answers this URL decides which identities the process believes: over plain
       // http anyone on the path could add a key of their own. https, or this host only.
-      const url = new URL(keySource.url);
-      const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || url.hostname.startsWith('127.');
-      if (url.protocol !== 'https:' && !loopback) return `${keySource.setting}: must be an https URL in production (or on this host), since whoever answers it chooses the keys that are believed (it is ${keySource.url})`;
-      return null; // read when the first token comes (its gateway may start later)
+      return plainHttpProblem(keySource.setting, keySource.url, 'whoever answers it chooses the keys that are believed'); // read when the first token comes
     }
     const set = KeySet.open(name, keySource);
     set.close();
@@ -103,6 +103,28 @@ function keyProblem(name: KeyName, role: 'sign' | 'verify', env: Env, source: No
   } catch (err) {
     return err instanceof MissingInProduction ? err.message : `${name} key: ${(err as Error).message}`;
   }
+}
+
+/** localhost, 127.0.0.0/8 or [::1]: traffic that never leaves this host. */
+export function isLoopbackUrl(url: URL): boolean {
+  return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || url.hostname.startsWith('127.');
+}
+
+/**
+ * The production rule for a URL a process calls: https, or plain http on this host
+ * only (a sidecar, a tunnel's local end). Null if `url` obeys it; else the problem,
+ * saying what anyone on the path could do (`why`). Used for key URLs here and for the
+ * witnesses of LEDGER_WITNESSES (ledger/config.ts, which knows their list's syntax).
+ */
+export function plainHttpProblem(setting: string, url: string, why: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `${setting}: ${JSON.stringify(url)} is not a URL`;
+  }
+  if (parsed.protocol === 'https:' || isLoopbackUrl(parsed)) return null;
+  return `${setting}: must be an https URL in production (or on this host), since ${why} (it is ${url})`;
 }
 
 /**
@@ -134,8 +156,15 @@ export async function productionProblems(roles: ProcessRole[], source: NodeJS.Pr
   const redis = await redisAnswers(env.REDIS_URL);
   if (redis) problems.push(`REDIS_URL: Redis at ${redactUrl(env.REDIS_URL)} does not answer PING (${redis})`);
   if (has('gateway') || has('subgraph')) {
+    // Every web origin, not only the hub's own: a related origin over plain http would let
+    // anyone on the path run a ceremony as it. (No exception for localhost here: an unset
+    // ORIGIN defaults to http://localhost:4000, and a production hub must not start on it.)
+    for (const web of env.WEB_ORIGINS) {
+      if (!web.startsWith('https:')) problems.push(`ORIGIN: must be https in production (it is ${web})`);
+    }
+    // The hub's own origin is on the RP ID's site; the others are related origins, which
+    // browsers accept from /.well-known/webauthn on the RP ID (gateway/identity/well-known.ts).
     const origin = new URL(env.ORIGIN);
-    if (origin.protocol !== 'https:') problems.push(`ORIGIN: must be https in production (it is ${env.ORIGIN})`);
     if (has('gateway') && origin.hostname !== env.RP_ID && !origin.hostname.endsWith(`.${env.RP_ID}`)) {
       problems.push(`RP_ID: must be ORIGIN's host (${origin.hostname}) or a parent domain of it (it is ${env.RP_ID})`);
     }
@@ -151,7 +180,7 @@ export async function productionProblems(roles: ProcessRole[], source: NodeJS.Pr
     if (problem) problems.push(problem);
   }
   if (has('research')) {
-    if (!source.PSEUDONYM_KEY) problems.push('PSEUDONYM_KEY: required by the research subgraph in production (or PSEUDONYM_KEY_FILE); base64 of at least 32 random bytes');
+    if (!source.PSEUDONYM_KEY) problems.push('PSEUDONYM_KEY: required by the research, labs and devices subgraphs in production (or PSEUDONYM_KEY_FILE); base64 of at least 32 random bytes');
     else {
       try {
         decodeSecret('PSEUDONYM_KEY', source.PSEUDONYM_KEY);
@@ -192,7 +221,10 @@ export async function checkStartup(processName: string, roles: ProcessRole[], mo
   );
 }
 
-/** Which roles a subgraph process has: the research subgraph also keys pseudonyms. */
+/**
+ * Which roles a subgraph process has: research keys pseudonyms, and labs and devices
+ * recompute a research subject's pseudonym to check it (subgraphs/kit/research-series.ts).
+ */
 export function subgraphRoles(name: string): ProcessRole[] {
-  return name === 'research' ? ['subgraph', 'research'] : ['subgraph'];
+  return ['research', 'labs', 'devices'].includes(name) ? ['subgraph', 'research'] : ['subgraph'];
 }

@@ -16,14 +16,13 @@ import canonicalize from 'canonicalize';
 import { SignJWT, errors as joseErrors, type JWTPayload } from 'jose';
 import { signingKeyOf, UnknownKey, verifyWithKeySet, type SignWith, type VerifyWith } from './keysets';
 
-export const ROLES = ['patient', 'clinician', 'researcher', 'compliance', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+import { ROLES, SCOPES, type Role, type Scope } from './roles';
+
+export { ROLES, SCOPES, type Role, type Scope };
 
 export const PURPOSES = ['TREATMENT', 'RESEARCH', 'EMERGENCY', 'OPERATIONS'] as const;
 export type Purpose = (typeof PURPOSES)[number];
 
-export const SCOPES = ['read', 'write', 'ingest'] as const;
-export type Scope = (typeof SCOPES)[number];
 
 export interface Identity {
   /** User id. */

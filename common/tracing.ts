@@ -37,11 +37,11 @@ import {
   type TextMapGetter,
   type Tracer,
 } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+// The SDK (provider, exporter, resources, context manager) is required only by
+// startTracing, when tracing is on: loading it costs a few hundred ms that every process
+// importing the outbox — the CLI included — would otherwise pay for nothing.
+import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { Request, RequestHandler } from 'express';
 
 export { SpanKind, type Span };
@@ -63,6 +63,10 @@ export function startTracing(service: string, env: NodeJS.ProcessEnv = process.e
   if (provider) return true;
   if (env.OTEL_SDK_DISABLED === 'true') return false;
   if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return false;
+  const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks') as typeof import('@opentelemetry/context-async-hooks');
+  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
+  const { defaultResource, resourceFromAttributes } = require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
+  const { BatchSpanProcessor, NodeTracerProvider } = require('@opentelemetry/sdk-trace-node') as typeof import('@opentelemetry/sdk-trace-node');
   provider = new NodeTracerProvider({
     resource: defaultResource().merge(resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || service })),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],

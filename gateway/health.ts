@@ -6,12 +6,11 @@
  * ledger's progress) is for operators (common/metrics/operator.ts). One check serves
  * every caller for a second, so a flood of health checks is not a flood of probes.
  */
-import type { Queue } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import type { Logger } from '../common/logger';
 import type { Health } from '../common/metrics';
-import { databaseAnswers, depthTotal, probe, queueDepth, treeState } from '../ledger/pipeline/observe';
+import { databaseAnswers, depthTotal, probe, queueDepth, treeState, type QueueDepth } from '../ledger/pipeline/observe';
 import { createLedgerQueue } from '../ledger/pipeline/queue';
 
 export interface SubgraphHealth {
@@ -83,11 +82,16 @@ export function readHealthSettings(source: NodeJS.ProcessEnv = process.env): Hea
  * runs (the ledger process's own /healthz and its custodian_ledger_outbox_* gauges show
  * those).
  */
-export function ledgerFreshness(ledgerDb: DataSource, queue: Queue, maxAgeSeconds: number) {
+export function ledgerFreshness(ledgerDb: DataSource, maxAgeSeconds: number) {
   let waitingSince: { checkpointSize: number; at: number } | undefined;
-  return async (): Promise<{ fresh: boolean; detail: Record<string, unknown> }> => {
+  /**
+   * `depth`: the queue's, as the Redis probe of the same check read it — one reading for
+   * both, so a slow Redis cannot answer the probe and then, timed out, look like an empty
+   * queue here. Null (unreadable): whether events wait cannot be told, so not fresh.
+   */
+  return async (depth: QueueDepth | null): Promise<{ fresh: boolean; detail: Record<string, unknown> }> => {
     const now = Date.now();
-    const [tree, depth] = await Promise.all([treeState(ledgerDb), queueDepth(queue).catch(() => null)]);
+    const tree = await treeState(ledgerDb);
     const covered = tree.checkpoint?.size ?? 0;
     const queued = depth ? depthTotal(depth) : 0;
     const waiting = queued > 0 || tree.treeSize > covered;
@@ -95,18 +99,18 @@ export function ledgerFreshness(ledgerDb: DataSource, queue: Queue, maxAgeSecond
     else if (!waitingSince || waitingSince.checkpointSize !== covered) waitingSince = { checkpointSize: covered, at: now };
     const checkpointAgeSeconds = tree.checkpoint ? (now - tree.checkpoint.publishedAt.getTime()) / 1000 : null;
     const waitedSeconds = waitingSince ? (now - Math.max(waitingSince.at, tree.checkpoint?.publishedAt.getTime() ?? 0)) / 1000 : 0;
-    const fresh = maxAgeSeconds === 0 || waitedSeconds <= maxAgeSeconds;
+    const fresh = maxAgeSeconds === 0 || (depth !== null && waitedSeconds <= maxAgeSeconds);
     return {
       fresh,
       detail: {
-        status: fresh ? 'up' : 'stale',
+        status: depth === null && maxAgeSeconds !== 0 ? 'unknown' : fresh ? 'up' : 'stale',
         treeSize: tree.treeSize,
         checkpointSize: covered,
         checkpointAgeSeconds: checkpointAgeSeconds === null ? null : Math.round(checkpointAgeSeconds),
         queued: depth ? queued : null,
         waitedSeconds: Math.round(waitedSeconds),
         maxCheckpointAgeSeconds: maxAgeSeconds,
-        ...(fresh ? {} : { reason: `events have waited ${Math.round(waitedSeconds)} s without a new checkpoint (HEALTH_MAX_CHECKPOINT_AGE_SECONDS=${maxAgeSeconds})` }),
+        ...(fresh ? {} : depth === null ? { reason: 'the ledger queue could not be read: whether events wait is unknown' } : { reason: `events have waited ${Math.round(waitedSeconds)} s without a new checkpoint (HEALTH_MAX_CHECKPOINT_AGE_SECONDS=${maxAgeSeconds})` }),
       },
     };
   };
@@ -136,15 +140,16 @@ export function hubHealth({ urls, identityDb, ledgerDb, redisUrl, queueName, set
     if (!warned) log.warn({ err: err.message }, 'health: Redis unavailable');
     warned = true;
   });
-  const freshness = ledgerFreshness(ledgerDb, queue, settings.maxCheckpointAgeSeconds);
+  const freshness = ledgerFreshness(ledgerDb, settings.maxCheckpointAgeSeconds);
   const check = async (): Promise<Health> => {
+    let depth: QueueDepth | null = null;
     const [hub, redis, identity, ledger] = await Promise.all([
       checkSubgraphs(urls),
-      probe(() => queueDepth(queue)),
+      probe(async () => (depth = await queueDepth(queue))),
       probe(() => databaseAnswers(identityDb)),
       probe(() => databaseAnswers(ledgerDb)),
     ]);
-    const fresh = ledger === 'up' ? await freshness().catch((err: unknown) => ({ fresh: false, detail: { status: 'unknown', reason: String(err) } })) : { fresh: false, detail: { status: 'unknown' } };
+    const fresh = ledger === 'up' ? await freshness(depth).catch((err: unknown) => ({ fresh: false, detail: { status: 'unknown', reason: String(err) } })) : { fresh: false, detail: { status: 'unknown' } };
     const up = hub.status === 'ok' && redis === 'up' && identity === 'up' && ledger === 'up' && fresh.fresh;
     return { up, detail: { subgraphs: hub.subgraphs, redis, databases: { identity, ledger }, ledgerProgress: fresh.detail } };
   };

@@ -8,9 +8,12 @@
  *   GET /ledger/checkpoints?since=M[&limit=L]   stored checkpoints of size ≥ M, oldest first
  *   GET /ledger/key                             the note verifier key that signs now
  *   GET /ledger/keys                            every note key, with the tree sizes it signs
+ *   GET /ledger/witnesses                       the witnesses asked to cosign (LEDGER_WITNESSES)
  *   GET /ledger/proof/inclusion?index=I&treeSize=N
  *   GET /ledger/proof/consistency?from=M&to=N
  *   GET /ledger/entries/I                       compliance role only
+ *   GET /ledger/tile/<L>/<N>[.p/<W>]            C2SP tlog-tiles hash tiles (tile-routes.ts)
+ *   GET /ledger/tile/entries/<N>[.p/<W>]        entry bundles, compliance role only
  *
  * Proofs are computed from the stored perfect-subtree hashes: O(log n) node reads.
  * Malformed or out-of-range numbers are a 400 with a reason, never a 500.
@@ -20,11 +23,14 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../common/logger';
 import { metrics } from '../common/metrics/series';
-import { encodeBase64, TreeRangeError, type MerkleTree } from '../ledger/core';
+import { encodeBase64, hexKeyId, TreeRangeError, type MerkleTree } from '../ledger/core';
+import type { WitnessEndpoint } from '../ledger/witness/endpoints';
 import { ledgerKeys } from '../ledger/store/ledger-keys';
 import { checkpointsBefore, checkpointsSince, entry, latestCheckpoint, ledgerTree, type StoredCheckpoint } from '../ledger/store/read-model';
-import { authenticate } from './identity/authenticate';
+import { TileReader } from '../ledger/store/tile-reader';
 import { AuthError } from './identity/errors';
+import { requireCompliance } from './ledger-access';
+import { tileRouter } from './tile-routes';
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 
@@ -109,6 +115,37 @@ function noteVerifierKeys(ledgerDb: DataSource): Handler {
   };
 }
 
+/** One witness as GET /ledger/witnesses lists it. */
+export interface ListedWitness {
+  /** The cosigner key name (its cosignature lines are `— <name> …`). */
+  name: string;
+  /** 8 hex digits: the cosignature/v1 key ID (type 0x04). */
+  keyId: string;
+  /** `<name>+<id>+base64(0x04 ‖ key)`, as the witness printed it. */
+  verifierKey: string;
+  /** Host (and port) of the witness's URL: who runs it, not a credential. */
+  host: string;
+}
+
+/**
+ * GET /ledger/witnesses: the witnesses the publisher asks (LEDGER_WITNESSES), so a
+ * browser can check the cosignatures on each checkpoint itself and name the witnesses
+ * that did not cosign. A list to check against, like /ledger/keys, not a trust anchor:
+ * a verifier that distrusts the hub compares the keys with what each witness publishes.
+ * Only the host of each URL is shown: a base URL may carry a path or credentials.
+ */
+function witnessList(witnesses: readonly WitnessEndpoint[]): Handler {
+  const listed: ListedWitness[] = witnesses.map((w) => ({
+    name: w.verifier.name,
+    keyId: hexKeyId(w.verifier.keyId),
+    verifierKey: w.verifier.verifierKey,
+    host: new URL(w.baseUrl).host,
+  }));
+  return async (_req, res) => {
+    res.set('cache-control', 'no-cache').json({ witnesses: listed });
+  };
+}
+
 /** GET /ledger/proof/inclusion?index=I&treeSize=N */
 function inclusionProof(tree: MerkleTree): Handler {
   return async (req, res) => {
@@ -140,8 +177,7 @@ function consistencyProof(tree: MerkleTree): Handler {
 /** GET /ledger/entries/I, for the compliance role: the leaf's exact bytes and what they say. */
 function ledgerEntry(ledgerDb: DataSource, identityDb: DataSource, sessionKey: VerifyWith): Handler {
   return async (req, res) => {
-    const principal = await authenticate(identityDb, req.header('authorization'), sessionKey);
-    if (principal.user.role !== 'compliance') return refuse(res, 403, 'FORBIDDEN', 'Ledger entries are for the compliance role');
+    await requireCompliance(identityDb, req, sessionKey);
     const raw = String(req.params.index);
     if (!DECIMAL.test(raw)) return refuse(res, 400, 'BAD_REQUEST', 'the index must be a non-negative integer');
     const found = await entry(ledgerDb, Number(raw));
@@ -151,7 +187,21 @@ function ledgerEntry(ledgerDb: DataSource, identityDb: DataSource, sessionKey: V
   };
 }
 
-export function ledgerRoutes(ledgerDb: DataSource, verifierKey: () => Promise<string | null>, identityDb: DataSource, sessionKey: VerifyWith, log: Logger): Router {
+export interface LedgerRouteOptions {
+  /** Shares its cache of full tiles (or counts its reads); one is made otherwise. */
+  tiles?: TileReader;
+  /** The witnesses of LEDGER_WITNESSES, listed at GET /ledger/witnesses (none by default). */
+  witnesses?: readonly WitnessEndpoint[];
+}
+
+export function ledgerRoutes(
+  ledgerDb: DataSource,
+  verifierKey: () => Promise<string | null>,
+  identityDb: DataSource,
+  sessionKey: VerifyWith,
+  log: Logger,
+  { tiles = new TileReader(ledgerDb), witnesses = [] }: LedgerRouteOptions = {},
+): Router {
   const guard = (handler: Handler) => (req: Request, res: Response) =>
     handler(req, res).catch((err: unknown) => {
       if (err instanceof AuthError) return refuse(res, err.status, err.code, err.message);
@@ -167,7 +217,9 @@ export function ledgerRoutes(ledgerDb: DataSource, verifierKey: () => Promise<st
     .get('/checkpoints', guard(checkpointHistory(ledgerDb)))
     .get('/key', guard(noteVerifierKey(verifierKey)))
     .get('/keys', guard(noteVerifierKeys(ledgerDb)))
+    .get('/witnesses', guard(witnessList(witnesses)))
     .get('/proof/inclusion', guard(inclusionProof(tree)))
     .get('/proof/consistency', guard(consistencyProof(tree)))
-    .get('/entries/:index', guard(ledgerEntry(ledgerDb, identityDb, sessionKey)));
+    .get('/entries/:index', guard(ledgerEntry(ledgerDb, identityDb, sessionKey)))
+    .use('/tile', tileRouter(guard, tiles, identityDb, sessionKey));
 }

@@ -22,6 +22,7 @@ import { operatorEndpoints } from '../common/metrics';
 import { createLogger, type Logger } from '../common/logger';
 import { noStore, securityHeaders } from '../common/security-headers';
 import { ledgerQueueOf, readLedgerEnv } from '../ledger/config';
+import type { WitnessEndpoint } from '../ledger/witness/endpoints';
 import { openLedgerDatabase } from '../ledger/store/database';
 import { currentVerifierKey } from '../ledger/pipeline/checkpoint-publisher';
 import { webRoutes } from '../web/router';
@@ -30,7 +31,9 @@ import { readSupergraph } from './compose';
 import { hubHealth, readHealthSettings, type HealthSettings } from './health';
 import { openIdentityDatabase } from './identity/database';
 import { webauthnRoutes } from './identity/webauthn';
+import { wellKnownRoutes } from './identity/well-known';
 import { ledgerRoutes } from './ledger-routes';
+import { FHIR_BASE_PATH, fhirRoutes } from '../fhir/router';
 import { apolloGraphqlServer } from './runtime/apollo/graphql-server';
 import { startExecutor } from './runtime/executor';
 import { identifyCallers } from './runtime/http';
@@ -38,6 +41,8 @@ import { identifier } from './runtime/identify';
 import { singleService, supergraphOwnership } from './runtime/limits/ownership';
 import { limitByAddress, rateLimits, type RateLimits } from './runtime/limits/rate-limit';
 import { assignRequestIds } from './runtime/request-id';
+import { compressAnswers } from './runtime/compression';
+import { corsFor } from './runtime/cors';
 import { timeGraphqlRequests } from './runtime/request-metrics';
 
 export interface RunningGateway {
@@ -67,6 +72,8 @@ interface GatewayState {
   db: DataSource;
   ledgerDb: DataSource;
   ledgerKey: () => Promise<string | null>;
+  /** LEDGER_WITNESSES, listed at GET /ledger/witnesses (the gateway never calls them). */
+  witnesses: readonly WitnessEndpoint[];
   rate: RateLimits;
 }
 
@@ -86,7 +93,7 @@ async function openState(env: Env, log: Logger): Promise<GatewayState> {
   // serves that (or a pinned one) and never reads the signer key.
   const pinnedKey = ledgerEnv.LEDGER_VERIFIER_KEY;
   const ledgerKey = pinnedKey ? async () => pinnedKey : () => currentVerifierKey(ledgerDb);
-  return { sessionKeys, identityKeys, db, ledgerDb, ledgerKey, rate: rateLimits(env, log) };
+  return { sessionKeys, identityKeys, db, ledgerDb, ledgerKey, witnesses: ledgerEnv.LEDGER_WITNESSES, rate: rateLimits(env, log) };
 }
 
 /**
@@ -142,14 +149,21 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
 
   app.use(securityHeaders(env.ORIGIN));
   app.use(assignRequestIds());
+  app.use(compressAnswers());
+  // Before every route of these paths (and their refusals), so a listed origin can read
+  // even a 401 or 429, and preflights need no token; /fhir covers /fhir/R4.
+  app.use(['/graphql', '/fhir'], corsFor(env.CORS_ORIGINS));
   const health = hubHealth({ urls, identityDb: db, ledgerDb, redisUrl: env.REDIS_URL, queueName: ledgerQueueOf(env), settings: { ...readHealthSettings(), ...options.health }, log });
   const operator = await operatorEndpoints(app, env, log, health.check);
-  app.use('/ledger', limitByAddress(rate.ledger, 'plain'), ledgerRoutes(ledgerDb, state.ledgerKey, db, sessionKeys, log));
+  app.use('/ledger', limitByAddress(rate.ledger, 'plain'), ledgerRoutes(ledgerDb, state.ledgerKey, db, sessionKeys, log, { witnesses: state.witnesses }));
   app.use(publicKeyRoutes(sessionKeys, state.identityKeys));
+  app.use(wellKnownRoutes(env)); // assetlinks.json, apple-app-site-association, webauthn: apps and related origins
   app.use(webRoutes()); // the web portal: / and /app/…
-  app.use('/auth', noStore, limitByAddress(rate.auth, 'plain'), webauthnRoutes(db, sessionKeys, { rpId: env.RP_ID, rpName: 'Custodian', origin: env.ORIGIN }, log));
+  app.use('/auth', noStore, limitByAddress(rate.auth, 'auth'), webauthnRoutes(db, sessionKeys, { rpId: env.RP_ID, rpName: 'Custodian', origins: env.WEBAUTHN_ORIGINS }, log));
   app.use('/graphql', timeGraphqlRequests(), ...graphqlRoute(executor.handler));
   app.use('/accounts/graphql', ...graphqlRoute(accounts.handler));
+  // FHIR R4 (fhir/): a client of the supergraph, identified and executed as /graphql is.
+  app.use(FHIR_BASE_PATH, fhirRoutes({ identify: identifier({ env, db, sessionKeys, rate }), execute: executor.execute, log }));
   app.use(notFound('plain'));
   app.use(httpErrors('plain', log));
 

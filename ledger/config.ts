@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { readEnv, SUBGRAPH_NAMES, type Env } from '../common/config';
+import { plainHttpProblem } from '../common/production';
 import { isValidKeyName, parseVerifierKey } from './core/note';
+import { parseWitnessList, type WitnessEndpoint } from './witness/endpoints';
 
 const ms = z.coerce.number().int().positive();
 
@@ -57,11 +59,42 @@ const LedgerEnvSchema = z.object({
    * 9406). 0 picks a free port, logged at start.
    */
   LEDGER_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /**
+   * Witnesses that cosign each checkpoint (C2SP tlog-witness): `<cosigner verifier
+   * key>@<base URL>`, comma-separated; each answers at `<base URL>/add-checkpoint`.
+   */
+  LEDGER_WITNESSES: z
+    .string()
+    .default('')
+    .transform((value, ctx): WitnessEndpoint[] => {
+      try {
+        return parseWitnessList(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** How long a checkpoint waits for the witnesses; one that has not answered by then is asked again with the next checkpoint. */
+  LEDGER_WITNESS_TIMEOUT_MS: ms.default(2_000),
   /** The databases whose outboxes the relay drains: every subgraph's, the consent database's and the gateway's identity database's. */
   LEDGER_SOURCES: z
     .string()
     .default([...SUBGRAPH_NAMES, 'consent', 'identity'].join(','))
     .transform((list) => list.split(',').map((s) => s.trim()).filter(Boolean)),
+  /** Read only for the production rules below. */
+  NODE_ENV: z.string().optional(),
+}).superRefine((settings, ctx) => {
+  // In production a witness is reached over https, or plain http on this host only
+  // (common/production.ts): over plain http anyone on the path can drop or delay every
+  // cosignature (forging one needs the witness's key: the publisher checks each), so
+  // checkpoints would go out unwitnessed without anyone deciding so, and sees what the
+  // hub submits. Checked here, where the list is read,
+  // so the gateway and the ledger worker refuse the same settings (both read them).
+  if (settings.NODE_ENV !== 'production') return;
+  for (const w of settings.LEDGER_WITNESSES) {
+    const problem = plainHttpProblem(`witness ${w.verifier.name}`, w.baseUrl, 'anyone on the path can drop or delay its cosignatures');
+    if (problem) ctx.addIssue({ code: 'custom', path: ['LEDGER_WITNESSES'], message: problem });
+  }
 });
 
 export type LedgerEnv = z.infer<typeof LedgerEnvSchema> & { LEDGER_QUEUE: string };

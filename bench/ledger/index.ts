@@ -20,7 +20,7 @@ import { appendAloneRun, pipelineRun, type AppendAloneRun, type PipelineRun } fr
 import { rawQueueRun, type RawQueueRun } from './raw-queue';
 import { proofBench, type ProofBenchResult } from './proofs';
 
-const BURST_EVENTS = Number(process.env.BENCH_LEDGER_EVENTS ?? 12_000);
+const BURST_EVENTS = Number(process.env.BENCH_LEDGER_EVENTS ?? 8_000);
 const STEADY_SECONDS = Number(process.env.BENCH_LEDGER_STEADY_SECONDS ?? 4);
 const STEADY_RATE = Number(process.env.BENCH_LEDGER_STEADY_RATE ?? 500);
 

@@ -122,7 +122,8 @@ async function openCached(env: Env, verifier: ReturnType<typeof parseVerifierKey
   return null;
 }
 
-async function buildOrReuse(): Promise<Built> {
+/** The cached 1,000,000-leaf ledger (also the tiles benchmark's, tiles.ts). */
+export async function buildOrReuse(): Promise<Built> {
   const key = benchNoteKey();
   const verifier = parseVerifierKey(key.verifierKey);
   const name = `ledger-${cacheKey()}`;

@@ -100,7 +100,7 @@ export async function compareGateways(options: {
   }
 
   process.stdout.write(
-    `load: ${sides.map((s) => s.name).join(', ')}: warm-up ${warmupSeconds} s each, then ${ROUNDS * 2 * sides.length} interleaved slices of ${sliceSeconds} s (${connections} connections)... `,
+    `load: ${sides.map((s) => s.name).join(', ')}: warm-up ${warmupSeconds} s each, then ${ROUNDS * 2 * sides.length} interleaved slices of ${Number(sliceSeconds.toFixed(1))} s (${connections} connections)... `,
   );
   const statements = sides.map(() => 0);
   const run = await interleave(

@@ -53,6 +53,12 @@ export const proofDuration = new Histogram({
   buckets: PROOF_BUCKETS,
 });
 
+export const witnessCosignatures = new Counter({
+  name: 'custodian_ledger_cosignatures_total',
+  help: 'Cosignature requests to the witnesses of LEDGER_WITNESSES, by witness name and outcome (cosigned, conflict, refused, invalid, timeout, unreachable, ahead)',
+  labelNames: ['witness', 'outcome'] as const,
+});
+
 /** Codes of errors whose values we count, and the one whose `limit` we count as well. */
 const TOO_COMPLEX = 'QUERY_TOO_COMPLEX';
 /** A code is a word of capitals; anything else (a subgraph's own oddity) is counted as OTHER. */
@@ -81,6 +87,10 @@ export const metrics = {
       const limit = error.extensions?.limit;
       operationLimitRefusals.inc({ limit: typeof limit === 'string' && LIMITS.has(limit) ? limit : 'other' });
     }
+  },
+  /** One witness's answer to one checkpoint (witness names come from configuration: bounded). */
+  cosignature(witness: string, outcome: string): void {
+    witnessCosignatures.inc({ witness, outcome });
   },
   /** Starts timing a proof; call the result when it is served. */
   proofTimer(kind: 'inclusion' | 'consistency', where: 'http' | 'audit'): () => void {

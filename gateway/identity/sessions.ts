@@ -16,7 +16,9 @@ import { randomToken, safeEqual, sha256 } from '../../common/secrets';
 import { AuthError } from './errors';
 import { Session, User } from './entities';
 
-export const ACCESS_TTL_SECONDS = 15 * 60;
+import { ACCESS_TTL_SECONDS } from './lifetimes';
+
+export { ACCESS_TTL_SECONDS };
 export const SESSION_TTL_DAYS = 30;
 const ISSUER = 'custodian-gateway';
 const AUDIENCE = 'custodian';

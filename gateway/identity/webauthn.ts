@@ -33,7 +33,7 @@
  */
 import express, { type Router } from 'express';
 import type { DataSource } from 'typeorm';
-import { httpErrors, jsonBody } from '../../common/http-errors';
+import { httpErrors, jsonBody, notFound } from '../../common/http-errors';
 import type { OwnKeys } from '../../common/keysets';
 import type { Logger } from '../../common/logger';
 import { SignInChallenges } from './challenges';
@@ -58,7 +58,9 @@ export function webauthnRoutes(db: DataSource, sessionKey: OwnKeys, config: WebA
   router.post('/refresh', handle(refresh));
   router.post('/logout', handle(signOut));
   router.use(authErrorResponses);
-  // Bodies over the limit (413) and anything unexpected (500, logged): as on every listener.
-  router.use(httpErrors('plain', log));
+  // An unknown /auth route (404), bodies over the limit (413) and anything unexpected (500,
+  // logged): as on every listener, in /auth's error shape.
+  router.use(notFound('auth'));
+  router.use(httpErrors('auth', log));
   return router;
 }

@@ -13,6 +13,7 @@ import type { Logger } from '../../common/logger';
 import { apolloExecutor } from './apollo/executor';
 import { hiveExecutor } from './hive/executor';
 import type { Ownership } from './limits/ownership';
+import type { GatewayContext } from './context';
 
 export interface ExecutorDeps {
   env: Env;
@@ -26,9 +27,21 @@ export interface ExecutorDeps {
   identityKey: SignWith;
 }
 
+/** One GraphQL operation run in process, and the HTTP status /graphql would have answered. */
+export interface ExecutedOperation {
+  status: number;
+  result: { data?: Record<string, unknown> | null; errors?: readonly { message: string; path?: readonly (string | number)[]; extensions?: Record<string, unknown> }[] };
+}
+
 export interface Executor {
   /** Express handler for /graphql, after identifyCallers() (http.ts). */
   handler: RequestHandler;
+  /**
+   * The same execution as `handler` — parse, operation limits, cost, scopes, plan, signed
+   * subgraph fetches, budget — for a caller identified the same way, without an HTTP
+   * round trip: how the FHIR API (fhir/) runs its reads as a client of the supergraph.
+   */
+  execute(request: { query: string; variables?: Record<string, unknown> }, context: GatewayContext): Promise<ExecutedOperation>;
   stop(): Promise<void>;
 }
 

@@ -40,7 +40,7 @@ export function requestIds(clientHeader: string | null | undefined): { requestId
   return { requestId: randomUUID(), clientRequestId: clientHeader };
 }
 
-const shapeOf = (req: Request): ErrorShape => (req.path.endsWith('/graphql') ? 'graphql' : 'plain');
+const shapeOf = (req: Request): ErrorShape => (req.path.endsWith('/graphql') ? 'graphql' : /^\/auth(\/|$)/.test(req.path) ? 'auth' : 'plain');
 
 /** Express middleware for every route of the gateway. */
 export function assignRequestIds(): RequestHandler {

@@ -48,3 +48,24 @@ export {
   type OpenedNote,
 } from './note';
 export { NEXT_KEY_EXTENSION, announcedKeys, nextKeyLine, openAnnouncement } from './key-rotation';
+export {
+  COSIGNATURE_V1_TYPE,
+  CosignatureError,
+  addSignatureLines,
+  cosignatureKeyId,
+  cosignaturesOnNote,
+  cosignedMessage,
+  cosignerVerifierKey,
+  generateCosignerKey,
+  parseCosignatureLine,
+  parseCosignerSignerKey,
+  parseCosignerVerifierKey,
+  splitNote,
+  verifyCosignature,
+  type Cosignature,
+  type CosignatureErrorCode,
+  type CosignatureSigner,
+  type CosignatureVerifier,
+  type CosignerKeyPair,
+} from './cosignature';
+export { detectSplitView, type SplitViewEvidence } from './split-view';

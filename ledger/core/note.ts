@@ -143,12 +143,7 @@ export function parseVerifierKey(verifierKey: string): NoteVerifier {
   const publicKeyBytes = decodeTypedKey(name, idHex, keyBase64, 'verifier');
   const keyId = noteKeyId(name, publicKeyBytes);
   if (keyId !== parseInt(idHex, 16)) throw new NoteError('invalid-key', 'verifier key ID does not match its name and key');
-  let publicKey: KeyObject;
-  try {
-    publicKey = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKeyBytes]), format: 'der', type: 'spki' });
-  } catch {
-    throw new NoteError('invalid-key', 'verifier key is not a usable Ed25519 public key');
-  }
+  const publicKey = publicKeyFromRaw(publicKeyBytes);
   return {
     name,
     keyId,
@@ -232,7 +227,8 @@ export function hexKeyId(keyId: number): string {
   return (keyId >>> 0).toString(16).padStart(8, '0');
 }
 
-function parseSignatureLine(line: string): NoteSignature {
+/** One `— <name> base64(key ID ‖ signature)` line (without its newline). */
+export function parseSignatureLine(line: string): NoteSignature {
   if (!line.startsWith(SIGNATURE_PREFIX)) {
     throw new NoteError('malformed-note', 'signature line does not start with "— "');
   }
@@ -253,7 +249,7 @@ function parseSignatureLine(line: string): NoteSignature {
  * IDs cannot contain "+", but the base64 key at the end can, so a plain split would
  * reject about half of all keys.
  */
-function splitKeyString(key: string, count: number): string[] | undefined {
+export function splitKeyString(key: string, count: number): string[] | undefined {
   const fields: string[] = [];
   let rest = key;
   for (let i = 0; i < count - 1; i++) {
@@ -276,13 +272,22 @@ function decodeTypedKey(name: string, idHex: string, keyBase64: string, kind: st
   return key.subarray(1);
 }
 
-function privateKeyFromSeed(seed: Uint8Array): KeyObject {
+export function privateKeyFromSeed(seed: Uint8Array): KeyObject {
   return createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
 }
 
-function rawPublicKey(privateKey: KeyObject): Buffer {
+export function rawPublicKey(privateKey: KeyObject): Buffer {
   const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
   return spki.subarray(SPKI_ED25519_PREFIX.length);
+}
+
+/** A node:crypto public key from 32 raw Ed25519 bytes; throws NoteError if unusable. */
+export function publicKeyFromRaw(publicKeyBytes: Uint8Array): KeyObject {
+  try {
+    return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKeyBytes]), format: 'der', type: 'spki' });
+  } catch {
+    throw new NoteError('invalid-key', 'verifier key is not a usable Ed25519 public key');
+  }
 }
 
 function toNoteBytes(note: string | Uint8Array): Buffer {

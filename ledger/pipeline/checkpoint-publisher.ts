@@ -19,6 +19,7 @@
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import { signCheckpoint } from '../core/checkpoint';
+import { addSignatureLines } from '../core/cosignature';
 import { encodeBase64 } from '../core/encoding';
 import { nextKeyLine } from '../core/key-rotation';
 import { MerkleTree } from '../core/tree';
@@ -29,6 +30,7 @@ import { activeKey, currentLedgerKey, readLedgerKeys } from '../store/ledger-key
 import { readLatestCheckpoint, type StoredCheckpoint } from '../store/read-model';
 import type { LedgerNoteKey, LedgerNoteKeys, NoteKeySource } from '../core/note-key';
 import type { NoteSigner } from '../core/note';
+import type { CosignResult, WitnessPool } from './witnesses';
 
 export interface CheckpointLogger {
   error(obj: object, msg: string): void;
@@ -86,27 +88,73 @@ function signingPlan(recorded: readonly LedgerVerifierKey[], held: LedgerNoteKey
  *
  * Key rotation: the checkpoint, the key rows it changes and its signing plan are one
  * transaction, so the keys recorded in `ledger_key` are exactly the ones that signed.
+ *
+ * Witnesses: with a pool, the checkpoint is signed first (a short read), the witnesses
+ * are asked outside any transaction (never hold the database for the network), and the
+ * note stored is the log's signature plus every cosignature that came back in time. The
+ * store then re-checks what the draft assumed (no checkpoint of that size yet, the same
+ * signing plan), so a rotation or another publisher in between is never overwritten.
  */
-export function publishCheckpoint(db: DataSource, keys: PublisherKeys, origin: string, now: () => Date = () => new Date()): Promise<StoredCheckpoint | null> {
+export async function publishCheckpoint(
+  db: DataSource,
+  keys: PublisherKeys,
+  origin: string,
+  now: () => Date = () => new Date(),
+  witnesses?: WitnessPool,
+  onCosigned?: (results: readonly CosignResult[]) => void,
+): Promise<StoredCheckpoint | null> {
   // The keys are read outside the database turn: a key file read is not a reason to hold it.
   const held = keysNow(keys);
-  return exclusive(db, () => db.transaction((tx) => publishInTransaction(tx, held, origin, now)));
+  if (!witnesses || witnesses.size === 0) {
+    return exclusive(db, () =>
+      db.transaction(async (tx) => {
+        const draft = await draftCheckpoint(tx, held, origin);
+        return draft ? storeCheckpoint(tx, held, draft, draft.note, now) : null;
+      }),
+    );
+  }
+  const draft = await exclusive(db, () => db.transaction((tx) => draftCheckpoint(tx, held, origin)));
+  if (!draft) return null;
+  // A DbNodeStore over the DataSource takes its own turns (never wrap it in exclusive: not re-entrant).
+  const prove = (fromSize: number) => new MerkleTree(new DbNodeStore(db)).consistencyProof(fromSize, draft.size);
+  const results = await witnesses.cosign(db, draft.note, draft.size, prove);
+  onCosigned?.(results);
+  const lines = results.flatMap((r) => (r.cosignature ? [r.cosignature.line] : []));
+  const note = addSignatureLines(draft.note, lines);
+  return exclusive(db, () => db.transaction((tx) => storeCheckpoint(tx, held, draft, note, now)));
 }
 
-async function publishInTransaction(tx: EntityManager, held: LedgerNoteKeys, origin: string, now: () => Date): Promise<StoredCheckpoint | null> {
+interface DraftCheckpoint {
+  readonly size: number;
+  readonly root: string;
+  /** Signed by the log's key(s) only. */
+  readonly note: string;
+  readonly plan: SigningPlan;
+}
+
+async function draftCheckpoint(tx: EntityManager, held: LedgerNoteKeys, origin: string): Promise<DraftCheckpoint | null> {
   const size = await readSize(tx);
   const latest = await readLatestCheckpoint(tx);
   if (latest && latest.size >= size) return null;
   const plan = signingPlan(await readLedgerKeys(tx, true), held);
   const rootHash = await new MerkleTree(new DbNodeStore(tx)).rootHash(size);
-  const at = now();
   const extensions = plan.rotation ? [nextKeyLine(plan.rotation.to)] : [];
-  const row: StoredCheckpoint = {
-    size,
-    root: encodeBase64(rootHash),
-    note: signCheckpoint({ origin, size, rootHash, extensions }, plan.signers),
-    publishedAt: at,
-  };
+  return { size, root: encodeBase64(rootHash), note: signCheckpoint({ origin, size, rootHash, extensions }, plan.signers), plan };
+}
+
+/** What identifies a plan: who signs, and which key rows it writes. */
+function planKey(plan: SigningPlan): string {
+  return JSON.stringify([plan.signers.map((s) => `${s.name}+${s.keyId}`), plan.rotation ?? null, plan.first ?? null]);
+}
+
+async function storeCheckpoint(tx: EntityManager, held: LedgerNoteKeys, draft: DraftCheckpoint, note: string, now: () => Date): Promise<StoredCheckpoint | null> {
+  const { size, plan } = draft;
+  const latest = await readLatestCheckpoint(tx);
+  if (latest && latest.size >= size) return null;
+  // Only reachable apart from the draft's transaction when witnesses were asked in between.
+  if (planKey(signingPlan(await readLedgerKeys(tx, true), held)) !== planKey(plan)) return null;
+  const at = now();
+  const row: StoredCheckpoint = { size, root: draft.root, note, publishedAt: at };
   await tx.createQueryBuilder().insert().into(LedgerCheckpoint).values(row).orIgnore().execute();
   // Another worker's publisher may have stored this size first: then its plan, not ours, holds.
   const stored = await tx.findOne(LedgerCheckpoint, { where: { size } });
@@ -134,6 +182,8 @@ export interface CheckpointPublisherOptions {
   log?: CheckpointLogger;
   /** Called with each checkpoint published. */
   onPublished?: (checkpoint: StoredCheckpoint) => void;
+  /** Witnesses asked to cosign each checkpoint before it is stored (LEDGER_WITNESSES). */
+  witnesses?: WitnessPool;
 }
 
 export class CheckpointPublisher {
@@ -200,7 +250,11 @@ export class CheckpointPublisher {
   }
 
   async publishNow(): Promise<StoredCheckpoint | null> {
-    const published = await publishCheckpoint(this.db, this.keys, this.opts.origin);
+    const published = await publishCheckpoint(this.db, this.keys, this.opts.origin, undefined, this.opts.witnesses, (results) => {
+      for (const r of results) {
+        if (r.outcome !== 'cosigned') this.opts.log?.info?.({ witness: r.witness, outcome: r.outcome, detail: r.detail }, 'checkpoint published without this witness\'s cosignature');
+      }
+    });
     this.keyMismatch = null;
     if (published) this.opts.onPublished?.(published);
     return published;

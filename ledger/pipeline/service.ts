@@ -15,6 +15,7 @@ import { openLedgerDatabase } from '../store/database';
 import { OutboxRelay } from './relay';
 import { LedgerWorker } from './worker';
 import { CheckpointPublisher } from './checkpoint-publisher';
+import { WitnessPool } from './witnesses';
 import { noteKeySource } from '../core/note-key';
 import { createLedgerQueue, type LedgerJobData } from './queue';
 
@@ -68,6 +69,7 @@ export async function startWorker(env: Env, ledgerEnv: LedgerEnv, log: Logger): 
     origin: ledgerEnv.LEDGER_ORIGIN,
     minIntervalMs: ledgerEnv.LEDGER_CHECKPOINT_INTERVAL_MS,
     log,
+    witnesses: new WitnessPool(ledgerEnv.LEDGER_WITNESSES, ledgerEnv.LEDGER_WITNESS_TIMEOUT_MS),
   });
   publisher.start();
   const worker = new LedgerWorker(db, ledgerEnv.LEDGER_QUEUE, {

@@ -137,4 +137,23 @@ export class LedgerVerifierKey {
   retiredAtSize!: number | null;
 }
 
-export const ledgerEntities = [LedgerLeaf, LedgerNode, LedgerState, LedgerCheckpoint, LedgerLeafIndex, LedgerVerifierKey];
+/**
+ * Per witness of LEDGER_WITNESSES, the tree size it last cosigned (pipeline/witnesses.ts):
+ * the `old` size of the next add-checkpoint request, so the proof sent is from the
+ * checkpoint the witness holds. Only a hint — a witness answering 409 with another size
+ * is believed and this row corrected.
+ */
+@Entity({ name: 'ledger_witness' })
+export class LedgerWitness {
+  /** The cosigner verifier key `<name>+<id>+<base64(0x04 ‖ key)>`. */
+  @PrimaryColumn({ name: 'witness_key', type: 'varchar', length: 200 })
+  witnessKey!: string;
+
+  @Column({ type: 'integer' })
+  size!: number;
+
+  @Column({ name: 'cosigned_at', type: 'varchar', length: 24, transformer: isoInstant })
+  cosignedAt!: Date;
+}
+
+export const ledgerEntities = [LedgerLeaf, LedgerNode, LedgerState, LedgerCheckpoint, LedgerLeafIndex, LedgerVerifierKey, LedgerWitness];

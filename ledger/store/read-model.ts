@@ -54,6 +54,12 @@ export interface LeafFilter {
   subject?: string | null;
   /** Leave out this actor's events (a patient's own reads of their record). */
   notSubject?: string | null;
+  /**
+   * Events whose actor acted as this practitioner record. No search column holds it, so
+   * it is matched in the leaf's canonical JSON (RFC 8785 writes `"practitionerId":"<id>"`
+   * exactly so): a scan from the newest leaf down, which stops at the page's limit.
+   */
+  practitionerId?: string | null;
   category?: string | null;
   decision?: 'permit' | 'deny' | null;
   /** An event kind: one declared in ledger/core/events.ts, or any kind an older leaf holds. */
@@ -62,18 +68,19 @@ export interface LeafFilter {
   to?: Date | null;
 }
 
-/** Leaves matching `filter`, newest first, below `beforeIndex`; at most `limit`. */
-export async function findLeaves(db: DataSource, filter: LeafFilter, limit: number, beforeIndex?: number): Promise<StoredLeaf[]> {
-  const qb = db
-    .createQueryBuilder()
-    .select('i.leafIndex', 'leaf_index')
-    .addSelect('l.leafData', 'leaf_data')
-    .addSelect('l.leafHash', 'leaf_hash')
-    .from(LedgerLeafIndex, 'i')
-    .innerJoin(LedgerLeaf, 'l', 'l.leafIndex = i.leafIndex')
-    .where('1 = 1');
+/** `text` as a LIKE pattern that matches only itself (with ESCAPE '\\'). */
+const likeEscaped = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** The leaves matching `filter`, as a query to select from (i: the search columns, l: the leaf). */
+function matching(db: DataSource, filter: LeafFilter) {
+  const qb = db.createQueryBuilder().from(LedgerLeafIndex, 'i').innerJoin(LedgerLeaf, 'l', 'l.leafIndex = i.leafIndex').where('1 = 1');
   if (filter.patientId) qb.andWhere('i.patientId = :patientId', { patientId: filter.patientId });
   if (filter.subject) qb.andWhere('i.subject = :subject', { subject: filter.subject });
+  if (filter.practitionerId) {
+    // JSON.stringify writes a string as RFC 8785 does (the same escapes).
+    const needle = `"practitionerId":${JSON.stringify(filter.practitionerId)}`;
+    qb.andWhere("l.leafData LIKE :practitioner ESCAPE '\\'", { practitioner: `%${likeEscaped(needle)}%` });
+  }
   if (filter.notSubject) qb.andWhere('(i.subject IS NULL OR i.subject <> :notSubject)', { notSubject: filter.notSubject });
   if (filter.category) qb.andWhere('i.category = :category', { category: filter.category });
   if (filter.decision) qb.andWhere('i.decision = :decision', { decision: filter.decision });
@@ -81,9 +88,36 @@ export async function findLeaves(db: DataSource, filter: LeafFilter, limit: numb
   // Instants are fixed-width UTC text, so text order is time order.
   if (filter.from) qb.andWhere('i.at >= :from', { from: filter.from.toISOString() });
   if (filter.to) qb.andWhere('i.at < :to', { to: filter.to.toISOString() });
+  return qb;
+}
+
+/** Leaves matching `filter`, newest first, below `beforeIndex`; at most `limit`. */
+/**
+ * Leaves matching `filter`, newest first: `limit` of them below `beforeIndex` (when given).
+ * `more.aboveIndex` keeps only leaves above an index, and `more.oldestFirst` fetches from the
+ * other end (a backward page, common/pagination.ts).
+ */
+export async function findLeaves(
+  db: DataSource,
+  filter: LeafFilter,
+  limit: number,
+  beforeIndex?: number,
+  more: { aboveIndex?: number; oldestFirst?: boolean } = {},
+): Promise<StoredLeaf[]> {
+  const qb = matching(db, filter).select('i.leafIndex', 'leaf_index').addSelect('l.leafData', 'leaf_data').addSelect('l.leafHash', 'leaf_hash');
   if (beforeIndex !== undefined) qb.andWhere('i.leafIndex < :before', { before: beforeIndex });
-  const rows: { leaf_index: number | string; leaf_data: string; leaf_hash: string }[] = await qb.orderBy('i.leafIndex', 'DESC').limit(limit).getRawMany();
+  if (more.aboveIndex !== undefined) qb.andWhere('i.leafIndex > :above', { above: more.aboveIndex });
+  const rows: { leaf_index: number | string; leaf_data: string; leaf_hash: string }[] = await qb
+    .orderBy('i.leafIndex', more.oldestFirst ? 'ASC' : 'DESC')
+    .limit(limit)
+    .getRawMany();
   return rows.map((r) => storedLeaf(r.leaf_index, r.leaf_hash, Buffer.from(r.leaf_data, 'utf8')));
+}
+
+/** How many leaves match `filter` (a COUNT over the same search as findLeaves). */
+export async function countLeaves(db: DataSource, filter: LeafFilter): Promise<number> {
+  const row: { n: number | string } | undefined = await matching(db, filter).select('COUNT(*)', 'n').getRawOne();
+  return Number(row?.n ?? 0);
 }
 
 /** The Merkle tree over the ledger database, for roots and proofs. */

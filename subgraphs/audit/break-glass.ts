@@ -67,3 +67,14 @@ export async function accessesUnder(ctx: SubgraphContext, row: BreakGlass): Prom
   );
   return leaves.filter((l) => l.event.decidedBy === decidedBy);
 }
+
+/**
+ * The `breakglass.started` event of this access: it carries the opener's role,
+ * institution and practitioner record (the row keeps only the user id). Null until the
+ * relay has appended it.
+ */
+export async function startedEvent(ctx: SubgraphContext, row: BreakGlass): Promise<StoredLeaf | null> {
+  // A clinician opens few accesses per patient: the newest 50 of theirs always hold it.
+  const leaves = await findLeaves(ledgerOf(ctx), { patientId: row.patientId, subject: row.userId, kind: 'breakglass.started' satisfies EventKind }, 50);
+  return leaves.find((l) => l.event.breakGlassId === row.id) ?? null;
+}

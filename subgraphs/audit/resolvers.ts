@@ -1,14 +1,14 @@
 import type { ResolverMap } from '../../common/resolver-map';
 import { badInput, userError } from '../../common/errors';
-import { parsePage, toConnection, type PageArgs } from '../../common/pagination';
+import { parsePage, toConnection, type CursorValue, type PageArgs } from '../../common/pagination';
 import { DateTime } from '../../common/scalars';
 import { CATEGORIES, PURPOSES } from '../../consent/vocabulary';
 import type { SubgraphContext } from '../kit/context';
 import type { BreakGlass } from '../../consent/entities';
-import { accessesUnder, byId, review, reviewQueue } from './break-glass';
+import { accessesUnder, byId, review, reviewQueue, startedEvent } from './break-glass';
 import { disclosures, disclosuresCsv, type Recipient } from './disclosures';
 import type { EventKind } from '../../ledger/core/events';
-import { findLeaves, type LeafFilter, type StoredLeaf } from '../../ledger/store/read-model';
+import { countLeaves, findLeaves, type LeafFilter, type StoredLeaf } from '../../ledger/store/read-model';
 import { checkpointFor, inclusionOf, ledgerOf } from './ledger-reader';
 
 type Ctx = SubgraphContext;
@@ -22,13 +22,25 @@ function checkPeriod({ from, to }: Period): void {
   if (from && to && to <= from) throw badInput('`to` must be after `from`', 'to');
 }
 
-/** The page's cursor is the last leaf index shown; the next page starts below it. */
+/** A leaf index from a cursor, or undefined. */
+function leafIndexOf(cursor: CursorValue[] | null, argument: 'after' | 'before'): number | undefined {
+  if (!cursor) return undefined;
+  const index = Number(cursor[0]);
+  if (!Number.isSafeInteger(index) || index < 0) throw badInput('Malformed cursor', argument);
+  return index;
+}
+
+/**
+ * Newest first, a cursor being a leaf index: the page after a cursor lies below its index,
+ * the page before it above; a `last` page is fetched oldest first and flipped.
+ */
 async function page(ctx: Ctx, filter: LeafFilter, args: PageArgs) {
-  const { limit, after } = parsePage(args, 1);
-  const before = after ? Number(after[0]) : undefined;
-  if (before !== undefined && (!Number.isSafeInteger(before) || before < 0)) throw badInput('Malformed cursor', 'after');
-  const leaves = await findLeaves(ledgerOf(ctx), filter, limit + 1, before);
-  return toConnection(leaves, limit, (leaf) => [leaf.index]);
+  const p = parsePage(args, 1);
+  const below = leafIndexOf(p.after, 'after');
+  const above = leafIndexOf(p.before, 'before');
+  const leaves = await findLeaves(ledgerOf(ctx), filter, p.limit + 1, below, { aboveIndex: above, oldestFirst: p.backward });
+  // Counted only when asked for (graphql-js calls a function-valued field): a COUNT over the same search.
+  return { ...toConnection(leaves, p, (leaf) => [leaf.index]), totalCount: (): Promise<number | null> => countLeaves(ledgerOf(ctx), filter) };
 }
 
 const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
@@ -52,7 +64,7 @@ export const resolvers: ResolverMap<Ctx> = {
   Query: {
     async auditTrail(
       _: unknown,
-      args: PageArgs & Period & { patientId?: string | null; actor?: string | null; category?: string | null; decision?: 'PERMIT' | 'DENY' | null; kind?: string | null },
+      args: PageArgs & Period & { patientId?: string | null; actor?: string | null; practitionerId?: string | null; category?: string | null; decision?: 'PERMIT' | 'DENY' | null; kind?: string | null },
       ctx: Ctx,
     ) {
       requireCompliance(ctx, 'The audit trail');
@@ -63,6 +75,7 @@ export const resolvers: ResolverMap<Ctx> = {
         {
           patientId: args.patientId,
           subject: args.actor,
+          practitionerId: args.practitionerId,
           category: args.category,
           decision: args.decision ? DECISIONS[args.decision] : null,
           kind: args.kind,
@@ -79,7 +92,13 @@ export const resolvers: ResolverMap<Ctx> = {
         const p = text(leaf.event.patientId);
         return p === null || allowed.has(p);
       };
-      return { ...connection, edges: connection.edges.filter((e) => visible(e.node)), nodes: connection.nodes.filter(visible) };
+      // The total counts no withheld event: exact for one patient (0 if AUDIT of them is
+      // denied); for the whole trail null, since any patient's events might be withheld.
+      const patientId = args.patientId;
+      const totalCount = patientId
+        ? async () => ((await ctx.access.allowed([patientId], 'AUDIT')).length ? connection.totalCount() : 0)
+        : () => null;
+      return { ...connection, edges: connection.edges.filter((e) => visible(e.node)), nodes: connection.nodes.filter(visible), totalCount };
     },
 
     async disclosures(_: unknown, args: { patientId: string; from: Date; to?: Date | null }, ctx: Ctx) {
@@ -90,6 +109,9 @@ export const resolvers: ResolverMap<Ctx> = {
     },
 
     ledgerCheckpoint: (_: unknown, __: unknown, ctx: Ctx) => checkpointFor(ctx),
+
+    // Compliance, or the clinician who opened it (break-glass.ts byId); NOT_FOUND to anyone else.
+    breakGlassAccess: (_: unknown, args: { id: string }, ctx: Ctx) => byId(ctx, args.id),
 
     breakGlassReviews(_: unknown, args: { pendingOnly?: boolean | null }, ctx: Ctx) {
       requireCompliance(ctx, 'The break-the-glass review queue');
@@ -106,6 +128,10 @@ export const resolvers: ResolverMap<Ctx> = {
 
   BreakGlassAccess: {
     __resolveReference: (ref: { id: string }, ctx: Ctx) => byId(ctx, ref.id),
+    async openedBy(row: BreakGlass, _: unknown, ctx: Ctx) {
+      const started = await startedEvent(ctx, row);
+      return (started && actorOf(started.event)) ?? { userId: row.userId, role: null, institutionId: null, practitionerId: null };
+    },
     accesses(row: BreakGlass, _: unknown, ctx: Ctx) {
       requireCompliance(ctx, 'The accesses under a break-the-glass');
       return accessesUnder(ctx, row);

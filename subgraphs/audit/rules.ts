@@ -11,17 +11,17 @@ const byArgument = { category: 'AUDIT', patient: (_: unknown, args: { patientId:
 
 export const access: AccessRules = {
   // The resolvers admit the compliance role (OPERATIONS) only.
-  Query: { fields: { auditTrail: 'PUBLIC', disclosures: byArgument, ledgerCheckpoint: 'PUBLIC', breakGlassReviews: 'PUBLIC' } },
+  Query: { fields: { auditTrail: 'PUBLIC', disclosures: byArgument, ledgerCheckpoint: 'PUBLIC', breakGlassReviews: 'PUBLIC', breakGlassAccess: 'PUBLIC' } },
   Mutation: { fields: { reviewBreakGlass: 'PUBLIC' } },
   // By reference: compliance, or the clinician who opened it (checked in break-glass.ts).
   BreakGlassAccess: {
     reference: 'PUBLIC',
     fields: Object.fromEntries(
-      ['id', 'patientId', 'userId', 'justification', 'startedAt', 'expiresAt', 'reviewedAt', 'reviewedBy', 'reviewNote', 'accesses'].map((f) => [f, 'VIA_PARENT']),
+      ['id', 'patientId', 'userId', 'justification', 'startedAt', 'expiresAt', 'reviewedAt', 'reviewedBy', 'reviewNote', 'openedBy', 'accesses'].map((f) => [f, 'VIA_PARENT']),
     ),
   },
   Patient: { patientOf: (p: { id: string }) => p.id, reference: 'PUBLIC', fields: { id: 'PUBLIC', accessLog: 'AUDIT' } },
-  AuditEventConnection: { fields: { edges: 'VIA_PARENT', nodes: 'VIA_PARENT', pageInfo: 'VIA_PARENT' } },
+  AuditEventConnection: { fields: { edges: 'VIA_PARENT', nodes: 'VIA_PARENT', pageInfo: 'VIA_PARENT', totalCount: 'VIA_PARENT' } },
   AuditEventEdge: { fields: { cursor: 'VIA_PARENT', node: 'VIA_PARENT' } },
   AuditEvent: {
     fields: {
@@ -53,5 +53,5 @@ export const access: AccessRules = {
   Disclosure: {
     fields: { recipient: 'VIA_PARENT', category: 'VIA_PARENT', purpose: 'VIA_PARENT', service: 'VIA_PARENT', accesses: 'VIA_PARENT', firstAt: 'VIA_PARENT', lastAt: 'VIA_PARENT' },
   },
-  PageInfo: { fields: { hasNextPage: 'VIA_PARENT', endCursor: 'VIA_PARENT' } },
+  PageInfo: { fields: { hasNextPage: 'VIA_PARENT', hasPreviousPage: 'VIA_PARENT', startCursor: 'VIA_PARENT', endCursor: 'VIA_PARENT' } },
 };

@@ -53,4 +53,32 @@ export class DeviceReading {
   recordedAt!: Date;
 }
 
-export const entities = [Device, DeviceReading];
+/**
+ * A reading as a research series sees it: the view research_reading (migration
+ * 1766000000000), never written. No device id, serial or model: only the kind of device.
+ */
+@Entity({ name: 'research_reading', synchronize: false })
+export class ResearchReadingRow {
+  @PrimaryColumn({ type: 'varchar', length: 40 })
+  id!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  metric!: Metric;
+
+  @Column({ type: 'double precision' })
+  value!: number;
+
+  @Column({ type: 'varchar', length: 16 })
+  unit!: string;
+
+  @Column({ name: 'recorded_at', type: 'varchar', length: 24, transformer: isoInstant })
+  recordedAt!: Date;
+
+  @Column({ name: 'device_kind', type: 'varchar', length: 32 })
+  deviceKind!: DeviceKind;
+
+  @Column({ name: 'owner_patient_id', type: 'varchar', length: 40 })
+  ownerPatientId!: string;
+}
+
+export const entities = [Device, DeviceReading, ResearchReadingRow];

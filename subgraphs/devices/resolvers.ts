@@ -11,6 +11,8 @@ import { Device, DeviceReading } from './entities';
 import { ingestReadings, type IngestInput } from './ingest';
 import { registerDevice, type NewDevice } from './register';
 import { METRICS_BY_KIND, type Metric } from './metrics';
+import { subjectReadings } from './research-series';
+import type { SeriesArgs, SubjectRef } from '../kit/research-series';
 
 type Ctx = SubgraphContext;
 
@@ -19,12 +21,15 @@ const NEWEST_FIRST: SortColumn[] = [
   { column: 'id', direction: 'DESC' },
 ];
 
+const OLDEST_FIRST: SortColumn[] = NEWEST_FIRST.map((c) => ({ ...c, direction: 'ASC' }));
+
 const loadDevice = (ctx: Ctx, id: string) => byId(ctx, Device, 'device').load(id);
 
 interface ReadingsArgs extends PageArgs {
   metric?: Metric | null;
   since?: Date | null;
   until?: Date | null;
+  oldestFirst?: boolean | null;
 }
 
 export const resolvers: ResolverMap<Ctx> = {
@@ -32,6 +37,13 @@ export const resolvers: ResolverMap<Ctx> = {
 
   Query: {
     device: async (_: unknown, { id }: { id: string }, ctx: Ctx) => visibleById(ctx, DEVICE_ROWS, await loadDevice(ctx, id), id),
+    // Looked up with its device (whose owner the reading belongs to), then served only if
+    // visible (READING_ROWS): unknown and hidden alike NOT_FOUND.
+    async deviceReading(_: unknown, { id }: { id: string }, ctx: Ctx) {
+      const reading = await byId(ctx, DeviceReading, 'reading').load(id);
+      const device = reading && (await loadDevice(ctx, reading.deviceId));
+      return visibleById(ctx, READING_ROWS, reading && device ? Object.assign(reading, { ownerPatientId: device.ownerPatientId, device }) : null, id);
+    },
   },
 
   Mutation: {
@@ -47,6 +59,10 @@ export const resolvers: ResolverMap<Ctx> = {
     __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
     devices: (patient: { id: string }, _: unknown, ctx: Ctx) =>
       groupedBy(ctx, Device, 'ownerPatientId', 'device', { id: 'ASC' }).load(patient.id),
+  },
+
+  ResearchSubject: {
+    readings: (s: SubjectRef, args: SeriesArgs & { kind?: string | null }, ctx: Ctx) => subjectReadings(s, args, ctx),
   },
 
   Device: {
@@ -66,11 +82,12 @@ export const resolvers: ResolverMap<Ctx> = {
       return childPage(
         ctx,
         {
-          name: 'Device.readings',
+          // The order is part of the name: the page loader is shared by equal names and filters.
+          name: args.oldestFirst ? 'Device.readings:oldest' : 'Device.readings',
           entity: DeviceReading,
           table: 'device_reading',
           parentColumn: 'device_id',
-          sort: NEWEST_FIRST,
+          sort: args.oldestFirst ? OLDEST_FIRST : NEWEST_FIRST,
           sortKey: (r) => [r.recordedAt.toISOString(), r.id],
           parentOf: (r) => r.deviceId,
           filters,
@@ -79,5 +96,10 @@ export const resolvers: ResolverMap<Ctx> = {
         device.id,
       );
     },
+  },
+
+  DeviceReading: {
+    // deviceReading(id) loaded the device already; a reading of a list loads it (batched).
+    device: (r: DeviceReading & { device?: Device }, _: unknown, ctx: Ctx) => r.device ?? loadDevice(ctx, r.deviceId),
   },
 };

@@ -21,7 +21,7 @@ const ownerOfDevice = async (_: unknown, args: { input: { deviceId: string } }, 
 /** What each devices field is, for the consent gate (subgraphs/kit/gate.ts). */
 export const access: AccessRules = {
   // Looked up, then served only if visible (DEVICE_ROWS): unknown and hidden alike NOT_FOUND.
-  Query: { fields: { device: 'PUBLIC' } },
+  Query: { fields: { device: 'PUBLIC', deviceReading: 'PUBLIC' } },
   Mutation: {
     fields: {
       // An unknown device and one the caller may not write to answer the same NOT_FOUND.
@@ -46,14 +46,31 @@ export const access: AccessRules = {
       readings: 'DEVICES',
     },
   },
-  DeviceReading: { fields: { id: 'VIA_PARENT', metric: 'VIA_PARENT', value: 'VIA_PARENT', unit: 'VIA_PARENT', recordedAt: 'VIA_PARENT' } },
+  DeviceReading: { fields: { id: 'VIA_PARENT', metric: 'VIA_PARENT', value: 'VIA_PARENT', unit: 'VIA_PARENT', recordedAt: 'VIA_PARENT', device: 'VIA_PARENT' } },
   // The ingestion result is the caller's own; the device is a read like any other (the
   // Device row rule, with the read scope), so an ingest-only token learns nothing more.
   IngestReadingsPayload: {
     patientOf: (p: { device: { ownerPatientId: string } }) => p.device.ownerPatientId,
     fields: { deviceId: 'VIA_PARENT', sequence: 'VIA_PARENT', accepted: 'VIA_PARENT', duplicates: 'VIA_PARENT', device: 'DEVICES' },
   },
+  // A subject arrives from the research subgraph's plan step; the series decides DEVICES
+  // again, here, for that patient in THAT project (defence in depth), and the resolver
+  // checks that the pseudonym is the patient's (research-series.ts).
+  ResearchSubject: {
+    patientOf: (s: { patientId: string }) => s.patientId,
+    reference: 'PUBLIC',
+    fields: {
+      projectId: 'PUBLIC',
+      pseudonym: 'PUBLIC',
+      patientId: 'VIA_PARENT',
+      readings: { category: 'DEVICES', scope: (s: { projectId: string }) => ({ project: s.projectId }) },
+    },
+  },
+  // Rows of a series the gate and READING_ROWS (as SQL) already admitted.
+  ResearchReading: { fields: { metric: 'VIA_PARENT', value: 'VIA_PARENT', unit: 'VIA_PARENT', recordedAt: 'VIA_PARENT', deviceKind: 'VIA_PARENT' } },
+  ResearchReadingConnection: { fields: { edges: 'VIA_PARENT', nodes: 'VIA_PARENT', pageInfo: 'VIA_PARENT', totalCount: 'VIA_PARENT' } },
+  ResearchReadingEdge: { fields: { cursor: 'VIA_PARENT', node: 'VIA_PARENT' } },
   DeviceReadingConnection: { fields: { edges: 'VIA_PARENT', nodes: 'VIA_PARENT', pageInfo: 'VIA_PARENT', totalCount: 'VIA_PARENT' } },
   DeviceReadingEdge: { fields: { cursor: 'VIA_PARENT', node: 'VIA_PARENT' } },
-  PageInfo: { fields: { hasNextPage: 'VIA_PARENT', endCursor: 'VIA_PARENT' } },
+  PageInfo: { fields: { hasNextPage: 'VIA_PARENT', hasPreviousPage: 'VIA_PARENT', startCursor: 'VIA_PARENT', endCursor: 'VIA_PARENT' } },
 };

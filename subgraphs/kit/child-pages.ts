@@ -5,22 +5,28 @@
  * When the gateway asks for `labResults(first: 5)` of 50 patients, the resolver runs 50
  * times in one tick. This loader answers all of them with ONE statement: a window
  * function numbers each parent's rows in sort order and keeps the first `limit + 1`,
- * so the page size still holds per parent and no parent can starve another.
+ * so the page size still holds per parent and no parent can starve another. A `last`
+ * page numbers rows in the reverse order and is flipped back by toConnection: the same
+ * one statement, whichever end the client pages from.
  */
 import DataLoader from 'dataloader';
 import type { EntityTarget, ObjectLiteral } from 'typeorm';
 import { num } from '../../common/database';
 import {
-  keysetPredicate,
+  fetchOrder,
   orderBy,
+  parsePage,
+  seekPredicates,
   toConnection,
   type Connection,
   type CursorValue,
   type Page,
+  type PageArgs,
   type SortColumn,
 } from '../../common/pagination';
 import type { SubgraphContext } from './context';
 import { chunk } from './loaders';
+import { openCursors, sealConnection, type CursorSeal } from './sealed-cursors';
 
 export interface Filter {
   /** SQL over unqualified column names, with :named parameters. */
@@ -60,16 +66,13 @@ export function childPage<T extends ObjectLiteral>(
   const signature = JSON.stringify([spec.name, spec.filters.map((f) => f.params), page]);
   const pages = ctx.loader(`page:${signature}`, () =>
     new DataLoader<string, T[]>(async (parentIds) => {
-      const filters = [...spec.filters];
-      if (page.after) {
-        const seek = keysetPredicate(spec.sort, page.after);
-        filters.push(seek);
-      }
+      const filters = [...spec.filters, ...seekPredicates(spec.sort, page)];
+      const order = fetchOrder(spec.sort, page);
       const byParent = new Map<string, T[]>(parentIds.map((id) => [id, []]));
       for (const ids of chunk(parentIds)) {
         const where = whereClause([{ sql: `${spec.parentColumn} IN (:...parentIds)`, params: { parentIds: ids } }, ...filters]);
         const ranked =
-          `SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY ${spec.parentColumn} ORDER BY ${orderBy(spec.sort)}) AS rn ` +
+          `SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY ${spec.parentColumn} ORDER BY ${orderBy(order)}) AS rn ` +
           `FROM ${spec.table} WHERE ${where.sql}) ranked WHERE rn <= :rowsPerParent`;
         const rows = await ctx.db
           .getRepository(spec.entity)
@@ -78,7 +81,7 @@ export function childPage<T extends ObjectLiteral>(
           .getMany();
         for (const row of rows) byParent.get(spec.parentOf(row))?.push(row);
       }
-      return parentIds.map((id) => sortRows(byParent.get(id) ?? [], spec));
+      return parentIds.map((id) => sortRows(byParent.get(id) ?? [], order, spec.sortKey));
     }),
   );
   const counts = ctx.loader(`count:${JSON.stringify([spec.name, spec.filters.map((f) => f.params)])}`, () =>
@@ -100,20 +103,40 @@ export function childPage<T extends ObjectLiteral>(
     }),
   );
   return pages.load(parentId).then((rows) => ({
-    ...toConnection(rows, page.limit, spec.sortKey),
+    ...toConnection(rows, page, spec.sortKey),
     totalCount: () => counts.load(parentId),
   }));
 }
 
-function sortRows<T>(rows: T[], spec: ChildListSpec<T>): T[] {
+/** Rows of one parent in fetch order (the window kept the right ones; IN (...) lost their order). */
+function sortRows<T>(rows: T[], order: SortColumn[], sortKey: (row: T) => CursorValue[]): T[] {
   return rows.sort((a, b) => {
-    const ka = spec.sortKey(a);
-    const kb = spec.sortKey(b);
-    for (let i = 0; i < spec.sort.length; i++) {
+    const ka = sortKey(a);
+    const kb = sortKey(b);
+    for (let i = 0; i < order.length; i++) {
       if (ka[i] === kb[i]) continue;
       const less = ka[i]! < kb[i]!;
-      return (less ? -1 : 1) * (spec.sort[i]!.direction === 'ASC' ? 1 : -1);
+      return (less ? -1 : 1) * (order[i]!.direction === 'ASC' ? 1 : -1);
     }
     return 0;
   });
+}
+
+/**
+ * childPage behind sealed cursors (sealed-cursors.ts), for lists whose plain cursors would
+ * show a row id that leads back to a patient (the research series, a project's subjects):
+ * the client's cursors opened, the page read, every cursor of the answer sealed.
+ * `defaultFirst` replaces the default page size when neither `first` nor `last` is given.
+ */
+export async function sealedChildPage<T extends ObjectLiteral>(
+  ctx: SubgraphContext,
+  spec: ChildListSpec<T>,
+  args: PageArgs,
+  seal: CursorSeal,
+  parentId: string,
+  defaultFirst?: number,
+): Promise<ChildConnection<T>> {
+  const opened = openCursors(args, seal);
+  const page = parsePage(defaultFirst !== undefined && opened.last == null ? { ...opened, first: opened.first ?? defaultFirst } : opened, spec.sort.length);
+  return sealConnection(await childPage(ctx, spec, page, parentId), seal);
 }

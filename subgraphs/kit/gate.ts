@@ -23,6 +23,7 @@
  */
 import { defaultFieldResolver, GraphQLError, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import { argumentLimits } from '../../common/input-limits';
+import type { PrincipalScope } from '../../consent/principals';
 import type { Action, Category } from '../../consent/vocabulary';
 import type { SubgraphContext } from './context';
 import { hiddenRow, knownVisible, visible, type RowRule } from './rows';
@@ -39,6 +40,12 @@ export interface FieldRule {
    * that is unknown OR denied — one answer for both, so the field reveals nothing.
    */
   hidden?: (args: any) => GraphQLError;
+  /**
+   * The context the decision is made in, when not the requester's every principal: a
+   * research project's (`{ project }`), so that a series read through a project is
+   * decided as that project's (ConsentEngine.decideInProject) and recorded with it.
+   */
+  scope?: (parent: any) => PrincipalScope;
 }
 
 export interface TypeRules {
@@ -85,7 +92,7 @@ function guard<TSource>(
   if (rule === 'PUBLIC' || rule === 'VIA_PARENT') return resolve;
   const action = rule.action ?? 'read';
   // This field is part of a row of patient data: it is served only if the row is visible.
-  const rowRule = row && row.category === rule.category && action === 'read' && !rule.patient ? row : undefined;
+  const rowRule = row && row.category === rule.category && action === 'read' && !rule.patient && !rule.scope ? row : undefined;
   return (source, args, ctx, info) => {
     const patient = rule.patient ? rule.patient(source, args, ctx) : patientOf?.(source);
     if (patient instanceof Promise) {
@@ -114,13 +121,14 @@ function guard<TSource>(
             purpose: ctx.identity.purpose,
           });
     const rowHidden = () => forbidden(`This ${typeName} is outside what the patient's consent shows you`, { category: rule_.category, purpose: ctx.identity.purpose });
-    const known = ctx.access.known(patientId, rule_.category, action);
+    const scope = rule_.scope?.(source) ?? 'all';
+    const known = ctx.access.known(patientId, rule_.category, action, scope);
     if (known) {
       if (!known.allowed) throw deny();
       if (rowRule && !knownVisible(ctx, rowRule, source)) throw rowHidden();
       return resolve(source, args, ctx, info);
     }
-    return ctx.access.check(patientId, rule_.category, action).then((d) => {
+    return ctx.access.check(patientId, rule_.category, action, scope).then((d) => {
       if (!d.allowed) throw deny();
       if (rowRule && !knownVisible(ctx, rowRule, source)) throw rowHidden();
       return resolve(source, args, ctx, info);

@@ -11,6 +11,7 @@
 import { GraphQLError } from 'graphql';
 import { notFound } from '../../common/errors';
 import { excluded, exclusionPredicates, type FactColumns, type RowFacts } from '../../consent/exceptions';
+import type { PrincipalScope } from '../../consent/principals';
 import type { Category } from '../../consent/vocabulary';
 import type { Filter } from './child-pages';
 import type { SubgraphContext } from './context';
@@ -50,10 +51,11 @@ export async function visibleById<T>(ctx: SubgraphContext, rule: RowRule<T>, row
 
 /**
  * The rule as SQL for a list of `patientId`'s rows, once the gate has decided the
- * category for this request. A patient whose category is denied gets `1 = 0`.
+ * category for this request. A patient whose category is denied gets `1 = 0`. `scope`
+ * is the context the gate decided in (a research project's, for a research series).
  */
-export async function rowFilters<T>(ctx: SubgraphContext, rule: RowRule<T>, patientId: string): Promise<Filter[]> {
-  const decision = await ctx.access.check(patientId, rule.category);
+export async function rowFilters<T>(ctx: SubgraphContext, rule: RowRule<T>, patientId: string, scope: PrincipalScope = 'all'): Promise<Filter[]> {
+  const decision = await ctx.access.check(patientId, rule.category, 'read', scope);
   if (!decision.allowed) return [{ sql: '1 = 0', params: {} }];
   if (!decision.exclusions.length) return [];
   if (!rule.columns) throw new Error(`${rule.kind} has exclusions but no fact columns`);

@@ -4,7 +4,7 @@
  * not 10,000 rows. Chunks (bind-parameter limits) are merged exactly: counts and sums
  * add, minima and maxima compare.
  */
-import type { DataSource } from 'typeorm';
+import type { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { num } from '../../common/database';
 import { chunk } from '../kit/loaders';
 
@@ -38,6 +38,24 @@ export function suppressSmallCells(stats: Omit<CohortStats, 'suppressed' | 'supp
   };
 }
 
+/**
+ * Each patient's results of `loinc` that count (FINAL or AMENDED), newest first, ranked
+ * (`rn` 1 is the latest): the rows a cohort's statistics and its distribution
+ * (cohort-distribution.ts) are both taken over, so the two can never disagree on whose
+ * value counts. Select from it with `latest.rn = 1`.
+ */
+export const latestValues =
+  (loinc: string, ids: readonly string[]) =>
+  (sub: SelectQueryBuilder<ObjectLiteral>): SelectQueryBuilder<ObjectLiteral> =>
+    sub
+      .select('r.value', 'value')
+      .addSelect('r.unit', 'unit')
+      .addSelect('ROW_NUMBER() OVER (PARTITION BY r.patient_id ORDER BY r.effective_at DESC, r.id DESC)', 'rn')
+      .from('lab_result', 'r')
+      .where('r.loinc_code = :loinc', { loinc })
+      .andWhere("r.status IN ('FINAL', 'AMENDED')")
+      .andWhere('r.patient_id IN (:...ids)', { ids });
+
 export async function cohortStats(db: DataSource, loinc: string, patientIds: readonly string[]): Promise<Omit<CohortStats, 'suppressed' | 'suppressedReason'>> {
   let count = 0;
   let sum = 0;
@@ -52,18 +70,7 @@ export async function cohortStats(db: DataSource, loinc: string, patientIds: rea
       .addSelect('MIN(latest.value)', 'lo')
       .addSelect('MAX(latest.value)', 'hi')
       .addSelect('MIN(latest.unit)', 'unit')
-      .from(
-        (sub) =>
-          sub
-            .select('r.value', 'value')
-            .addSelect('r.unit', 'unit')
-            .addSelect('ROW_NUMBER() OVER (PARTITION BY r.patient_id ORDER BY r.effective_at DESC, r.id DESC)', 'rn')
-            .from('lab_result', 'r')
-            .where('r.loinc_code = :loinc', { loinc })
-            .andWhere("r.status IN ('FINAL', 'AMENDED')")
-            .andWhere('r.patient_id IN (:...ids)', { ids }),
-        'latest',
-      )
+      .from(latestValues(loinc, ids), 'latest')
       .where('latest.rn = 1')
       .getRawOne();
     const n = num(row?.n) ?? 0;

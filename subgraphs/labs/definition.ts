@@ -1,3 +1,4 @@
+import { researchSecrets, type ResearchSecrets } from '../kit/research-series';
 import type { SubgraphDefinition } from '../kit/server';
 import { access } from './rules';
 import { entities } from './entities';
@@ -8,6 +9,8 @@ import { resolvers } from './resolvers';
 export interface LabsResources {
   /** Aggregates over fewer patients than this are withheld (COHORT_MIN_SIZE). */
   cohortMinSize: number;
+  /** Pairing check and sealed cursors of research series (kit/research-series.ts). */
+  research: ResearchSecrets;
 }
 
 export const labsSubgraph: SubgraphDefinition = {
@@ -15,5 +18,5 @@ export const labsSubgraph: SubgraphDefinition = {
   resolvers,
   access,
   database: { entities, migrations: [CreateLabResults1764057600000] },
-  resources: async (env) => ({ values: { cohortMinSize: env.COHORT_MIN_SIZE } satisfies LabsResources, close: async () => {} }),
+  resources: async (env) => ({ values: { cohortMinSize: env.COHORT_MIN_SIZE, research: researchSecrets(env) } satisfies LabsResources, close: async () => {} }),
 };

@@ -7,10 +7,13 @@ import type { SubgraphContext } from '../kit/context';
 import { byId } from '../kit/loaders';
 import { rowFilters, visibleById } from '../kit/rows';
 import { LAB_RESULT_ROWS } from './rules';
-import { cohortStats, suppressSmallCells } from './cohort-stats';
+import { cohortStats, suppressSmallCells, type CohortStats } from './cohort-stats';
+import { cohortDistribution } from './cohort-distribution';
 import { LabResult } from './entities';
 import { isValidLoinc, LOINC_BY_CODE, LOINC_SYSTEM } from '../../common/loinc';
 import type { LabsResources } from './definition';
+import type { SeriesArgs, SubjectRef } from '../kit/research-series';
+import { researchLabResult, subjectLabResults } from './research-series';
 
 type Ctx = SubgraphContext;
 
@@ -18,6 +21,8 @@ const NEWEST_FIRST: SortColumn[] = [
   { column: 'effective_at', direction: 'DESC' },
   { column: 'id', direction: 'DESC' },
 ];
+
+const OLDEST_FIRST: SortColumn[] = NEWEST_FIRST.map((c) => ({ ...c, direction: 'ASC' }));
 
 function requireLoinc(code: string, field: string): string {
   if (!isValidLoinc(code)) throw badInput(`${JSON.stringify(code)} is not a valid LOINC code (e.g. 4548-4)`, field);
@@ -27,7 +32,14 @@ function requireLoinc(code: string, field: string): string {
 interface LabResultsArgs extends PageArgs {
   code?: string | null;
   since?: Date | null;
+  until?: Date | null;
+  oldestFirst?: boolean | null;
 }
+
+/** A resolved summary, with the members it was computed over (not a schema field). */
+type ResolvedCohort = CohortStats & { projectId: string; loinc: string; members: string[] };
+
+const minSize = (ctx: Ctx) => (ctx.resources as unknown as LabsResources).cohortMinSize;
 
 interface CohortRef {
   projectId: string;
@@ -50,16 +62,19 @@ export const resolvers: ResolverMap<Ctx> = {
       const filters: Filter[] = [];
       if (args.code != null) filters.push({ sql: 'loinc_code = :code', params: { code: requireLoinc(args.code, 'code') } });
       if (args.since) filters.push({ sql: 'effective_at >= :since', params: { since: args.since.toISOString() } });
+      if (args.until) filters.push({ sql: 'effective_at < :until', params: { until: args.until.toISOString() } });
+      if (args.since && args.until && args.since >= args.until) throw badInput('`since` must be before `until`', 'until');
       // The row rule as SQL: what the patient's consent excludes is left out of the query.
       filters.push(...(await rowFilters(ctx, LAB_RESULT_ROWS, patient.id)));
       return childPage(
         ctx,
         {
-          name: 'Patient.labResults',
+          // The order is part of the name: the page loader is shared by equal names and filters.
+          name: args.oldestFirst ? 'Patient.labResults:oldest' : 'Patient.labResults',
           entity: LabResult,
           table: 'lab_result',
           parentColumn: 'patient_id',
-          sort: NEWEST_FIRST,
+          sort: args.oldestFirst ? OLDEST_FIRST : NEWEST_FIRST,
           sortKey: (r) => [r.effectiveAt.toISOString(), r.id],
           parentOf: (r) => r.patientId,
           filters,
@@ -80,6 +95,12 @@ export const resolvers: ResolverMap<Ctx> = {
     issuer: (r: LabResult) => ({ __typename: 'Institution', id: r.issuerId }),
   },
 
+  ResearchSubject: {
+    labResults: (s: SubjectRef, args: SeriesArgs & { code?: string | null }, ctx: Ctx) => subjectLabResults(s, args, ctx),
+  },
+
+  ResearchLabResult: researchLabResult,
+
   CohortSummary: {
     async __resolveReference(ref: CohortRef, ctx: Ctx) {
       requireLoinc(ref.loinc, 'loinc');
@@ -96,7 +117,14 @@ export const resolvers: ResolverMap<Ctx> = {
         (id) => !ctx.access.known(id, 'LABS', 'read', project)!.exclusions.some((e) => !e.loincClass || e.loincClass === loincClass),
       );
       const stats = await cohortStats(ctx.db, ref.loinc, members);
-      return { projectId: ref.projectId, loinc: ref.loinc, ...suppressSmallCells(stats, (ctx.resources as unknown as LabsResources).cohortMinSize) };
+      const summary: ResolvedCohort = { projectId: ref.projectId, loinc: ref.loinc, ...suppressSmallCells(stats, minSize(ctx)), members };
+      return summary;
     },
+    // Counted only when asked for, over exactly the members the statistics counted; none
+    // when the summary itself is withheld.
+    distribution: (s: ResolvedCohort, _: unknown, ctx: Ctx) =>
+      s.suppressed || s.count == null || s.min == null || s.max == null
+        ? null
+        : cohortDistribution(ctx.db, s.loinc, s.members, { count: s.count, min: s.min, max: s.max }, minSize(ctx)),
   },
 };

@@ -47,10 +47,31 @@ export const access: AccessRules = {
   CohortSummary: {
     reference: 'PUBLIC',
     fields: Object.fromEntries(
-      ['projectId', 'loinc', 'memberIds', 'count', 'mean', 'min', 'max', 'unit', 'suppressed', 'suppressedReason'].map((f) => [f, 'PUBLIC']),
+      ['projectId', 'loinc', 'memberIds', 'count', 'mean', 'min', 'max', 'unit', 'suppressed', 'suppressedReason', 'distribution'].map((f) => [f, 'PUBLIC']),
     ),
   },
+  // Buckets of an answered summary, small ones withheld (cohort-distribution.ts).
+  CohortBucket: { fields: { low: 'VIA_PARENT', high: 'VIA_PARENT', count: 'VIA_PARENT', suppressed: 'VIA_PARENT' } },
+  // A subject arrives from the research subgraph's plan step; every series field decides
+  // again, here, for that patient in THAT project (defence in depth), and the resolver
+  // checks that the pseudonym is the patient's (research-series.ts).
+  ResearchSubject: {
+    patientOf: (s: { patientId: string }) => s.patientId,
+    reference: 'PUBLIC',
+    fields: {
+      projectId: 'PUBLIC',
+      pseudonym: 'PUBLIC',
+      patientId: 'VIA_PARENT',
+      labResults: { category: 'LABS', scope: (s: { projectId: string }) => ({ project: s.projectId }) },
+    },
+  },
+  // Rows of a series the gate and LAB_RESULT_ROWS (as SQL) already admitted.
+  ResearchLabResult: {
+    fields: Object.fromEntries(['code', 'value', 'unit', 'referenceRange', 'interpretation', 'status', 'effectiveAt', 'issuer'].map((f) => [f, 'VIA_PARENT'])),
+  },
+  ResearchLabResultConnection: { fields: { edges: 'VIA_PARENT', nodes: 'VIA_PARENT', pageInfo: 'VIA_PARENT', totalCount: 'VIA_PARENT' } },
+  ResearchLabResultEdge: { fields: { cursor: 'VIA_PARENT', node: 'VIA_PARENT' } },
   LabResultConnection: { fields: { edges: 'VIA_PARENT', nodes: 'VIA_PARENT', pageInfo: 'VIA_PARENT', totalCount: 'VIA_PARENT' } },
   LabResultEdge: { fields: { cursor: 'VIA_PARENT', node: 'VIA_PARENT' } },
-  PageInfo: { fields: { hasNextPage: 'VIA_PARENT', endCursor: 'VIA_PARENT' } },
+  PageInfo: { fields: { hasNextPage: 'VIA_PARENT', hasPreviousPage: 'VIA_PARENT', startCursor: 'VIA_PARENT', endCursor: 'VIA_PARENT' } },
 };

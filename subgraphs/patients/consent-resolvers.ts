@@ -65,7 +65,7 @@ async function view(ctx: Ctx, consent: Consent) {
 }
 
 function consentView(c: Consent, exceptions: Consent[]) {
-  return {
+  const view = {
     ...c,
     grantee: { kind: c.granteeKind.toUpperCase(), id: c.granteeId },
     categories: c.categories.split('|'),
@@ -74,8 +74,9 @@ function consentView(c: Consent, exceptions: Consent[]) {
     effect: c.effect.toUpperCase(),
     status: c.status.toUpperCase(),
     exceptions: exceptions.map((e) => ({ categories: e.categories.split('|'), loincClass: e.dataLoincClass, dataFrom: e.dataFrom, dataUntil: e.dataUntil })),
-    fhir: JSON.stringify(toFhirConsent(c, exceptions)),
   };
+  // The same mapping as the FHIR API's Consent resource (consent/fhir.ts), from the same view.
+  return { ...view, fhir: JSON.stringify(toFhirConsent(view)) };
 }
 
 function explainReason(allowed: boolean, decidedBy: string, category: string, purpose: string): string {

@@ -1,6 +1,7 @@
+import { Brackets } from 'typeorm';
 import type { ResolverMap } from '../../common/resolver-map';
 import { notFound, badInput } from '../../common/errors';
-import { keysetPredicate, parsePage, toConnection, type SortColumn } from '../../common/pagination';
+import { pageQuery, parsePage, toConnection, type PageArgs, type SortColumn } from '../../common/pagination';
 import { CalendarDate, DateTime } from '../../common/scalars';
 import type { SubgraphContext } from '../kit/context';
 import { byId, groupedBy } from '../kit/loaders';
@@ -42,7 +43,7 @@ export const resolvers: ResolverMap<Ctx> = {
       throw unreachablePatient(ctx);
     },
 
-    async patients(_: unknown, args: { institutionId?: string | null; first?: number; after?: string | null }, ctx: Ctx) {
+    async patients(_: unknown, args: PageArgs & { institutionId?: string | null }, ctx: Ctx) {
       const page = parsePage(args, PATIENT_ORDER.length);
       if (args.institutionId === '') throw badInput('institutionId must not be empty', 'institutionId');
       const visible = await patientFilter(
@@ -60,15 +61,10 @@ export const resolvers: ResolverMap<Ctx> = {
         if (args.institutionId) qb.andWhere('p.institution_id = :inst', { inst: args.institutionId });
         return qb;
       };
-      const qb = base().orderBy('p.id', 'ASC').limit(page.limit + 1);
-      if (page.after) {
-        const seek = keysetPredicate(PATIENT_ORDER, page.after);
-        qb.andWhere(seek.sql, seek.params);
-      }
-      const rows = await qb.getMany();
+      const rows = await pageQuery(base(), PATIENT_ORDER, page).getMany();
       for (const row of rows) patientLoader(ctx).prime(row.id, row);
       return {
-        ...toConnection(rows, page.limit, (p) => [p.id]),
+        ...toConnection(rows, page, (p) => [p.id]),
         // Only counted when asked for: graphql-js calls function-valued properties.
         totalCount: () => base().getCount(),
       };
@@ -77,6 +73,7 @@ export const resolvers: ResolverMap<Ctx> = {
     institution: (_: unknown, { id }: Ref, ctx: Ctx) => required(institutionLoader(ctx).load(id), 'Institution', id),
     institutions: (_: unknown, __: unknown, ctx: Ctx) => ctx.db.getRepository(Institution).find({ order: { id: 'ASC' } }),
     practitioner: (_: unknown, { id }: Ref, ctx: Ctx) => required(practitionerLoader(ctx).load(id), 'Practitioner', id),
+    practitioners: (_: unknown, args: { nameStartsWith: string; first?: number | null }, ctx: Ctx) => practitionersNamed(ctx, args),
   },
 
   Patient: {
@@ -101,3 +98,29 @@ export const resolvers: ResolverMap<Ctx> = {
       required(institutionLoader(ctx).load(p.institutionId), 'Institution', p.institutionId),
   },
 };
+
+/** The name-prefix search behind the portal's person suggestions: in SQL, indexed by nothing but bounded by `first`. */
+function practitionersNamed(ctx: Ctx, args: { nameStartsWith: string; first?: number | null }): Promise<Practitioner[]> {
+  const prefix = args.nameStartsWith.trim().toLowerCase();
+  const first = args.first ?? 10;
+  if (!prefix || prefix.length > 100) throw badInput('nameStartsWith is 1 to 100 characters', 'nameStartsWith');
+  if (!Number.isInteger(first) || first < 1 || first > 20) throw badInput('first is 1 to 20', 'first');
+  // The prefix is a LIKE pattern of itself only: %, _ and the escape are escaped.
+  const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return ctx.db
+    .getRepository(Practitioner)
+    .createQueryBuilder('p')
+    .where(
+      new Brackets((q) =>
+        q
+          .where("LOWER(p.givenName) LIKE :pattern ESCAPE '\\'", { pattern })
+          .orWhere("LOWER(p.familyName) LIKE :pattern ESCAPE '\\'")
+          .orWhere("LOWER(p.givenName || ' ' || p.familyName) LIKE :pattern ESCAPE '\\'"),
+      ),
+    )
+    .orderBy('p.familyName', 'ASC')
+    .addOrderBy('p.givenName', 'ASC')
+    .addOrderBy('p.id', 'ASC')
+    .limit(first)
+    .getMany();
+}

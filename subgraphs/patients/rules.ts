@@ -19,6 +19,7 @@ export const access: AccessRules = {
       institution: 'PUBLIC',
       institutions: 'PUBLIC',
       practitioner: 'PUBLIC',
+      practitioners: 'PUBLIC',
       // Explains only the caller's own access.
       explainAccess: 'PUBLIC',
     },
@@ -58,7 +59,7 @@ export const access: AccessRules = {
   Practitioner: { reference: 'PUBLIC', fields: { id: 'PUBLIC', name: 'PUBLIC', role: 'PUBLIC', institution: 'PUBLIC' } },
   PatientConnection: { fields: { edges: VIA, nodes: VIA, pageInfo: VIA, totalCount: VIA } },
   PatientEdge: { fields: { cursor: VIA, node: VIA } },
-  PageInfo: { fields: { hasNextPage: VIA, endCursor: VIA } },
+  PageInfo: { fields: { hasNextPage: VIA, hasPreviousPage: VIA, startCursor: VIA, endCursor: VIA } },
   // What a consent says is the patient's to read (a mutation's payload included); its id
   // is what the caller named or was just given.
   Consent: {

@@ -1,5 +1,6 @@
 import { decodeSecret, loadPseudonymKey } from '../../common/keys';
 import type { SubgraphDefinition } from '../kit/server';
+import { cursorSeal, type CursorSeal } from '../kit/sealed-cursors';
 import { pseudonymizer, type Pseudonymizer } from './pseudonyms';
 import { access } from './rules';
 import { entities } from './entities';
@@ -11,6 +12,8 @@ export interface ResearchResources {
   pseudonym: Pseudonymizer;
   /** The pseudonym under PSEUDONYM_KEY_PREVIOUS, while a rotation is under way. */
   previousPseudonym: Pseudonymizer | null;
+  /** Seals the cursors of research series (kit/sealed-cursors.ts). */
+  cursors: CursorSeal;
 }
 
 export const researchSubgraph: SubgraphDefinition = {
@@ -18,11 +21,15 @@ export const researchSubgraph: SubgraphDefinition = {
   resolvers,
   access,
   database: { entities, migrations: [CreateResearch1764057600000] },
-  resources: async (env) => ({
-    values: {
-      pseudonym: pseudonymizer(loadPseudonymKey(env.DATA_DIR, env.PSEUDONYM_KEY ? { PSEUDONYM_KEY: env.PSEUDONYM_KEY } : {})),
-      previousPseudonym: env.PSEUDONYM_KEY_PREVIOUS ? pseudonymizer(decodeSecret('PSEUDONYM_KEY_PREVIOUS', env.PSEUDONYM_KEY_PREVIOUS)) : null,
-    } satisfies ResearchResources,
-    close: async () => {},
-  }),
+  resources: async (env) => {
+    const secret = loadPseudonymKey(env.DATA_DIR, env.PSEUDONYM_KEY ? { PSEUDONYM_KEY: env.PSEUDONYM_KEY } : {});
+    return {
+      values: {
+        pseudonym: pseudonymizer(secret),
+        cursors: cursorSeal(secret),
+        previousPseudonym: env.PSEUDONYM_KEY_PREVIOUS ? pseudonymizer(decodeSecret('PSEUDONYM_KEY_PREVIOUS', env.PSEUDONYM_KEY_PREVIOUS)) : null,
+      } satisfies ResearchResources,
+      close: async () => {},
+    };
+  },
 };

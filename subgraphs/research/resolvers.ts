@@ -1,7 +1,7 @@
 import type { ResolverMap } from '../../common/resolver-map';
 import { badInput, notFound, userError } from '../../common/errors';
 import { isValidLoinc } from '../../common/loinc';
-import { keysetPredicate, parsePage, toConnection, type PageArgs, type SortColumn } from '../../common/pagination';
+import { pageQuery, parsePage, toConnection, type PageArgs, type SortColumn } from '../../common/pagination';
 import { DateTime } from '../../common/scalars';
 import { ProjectMember } from '../../consent/entities';
 import { childPage } from '../kit/child-pages';
@@ -10,6 +10,7 @@ import { byId, groupedBy } from '../kit/loaders';
 import type { ResearchResources } from './definition';
 import { enrolmentView, visibleEnrolments, type EnrolmentView } from './enrolment-rule';
 import { Enrolment, ResearchProject, type ProjectStatus } from './entities';
+import { subjectByPseudonym, subjectPseudonym, subjectsOf, type Subject } from './subjects';
 
 type Ctx = SubgraphContext;
 type VisibleEnrolment = Enrolment & { view?: EnrolmentView };
@@ -71,20 +72,17 @@ export const resolvers: ResolverMap<Ctx> = {
         if (args.status) qb.where('p.status = :status', { status: args.status });
         return qb;
       };
-      const qb = base().orderBy('p.id', 'ASC').limit(page.limit + 1);
-      if (page.after) {
-        const seek = keysetPredicate(BY_ID, page.after);
-        qb.andWhere(seek.sql, seek.params);
-      }
-      const rows = await qb.getMany();
-      return { ...toConnection(rows, page.limit, (p) => [p.id]), totalCount: () => base().getCount() };
+      const rows = await pageQuery(base(), BY_ID, page).getMany();
+      return { ...toConnection(rows, page, (p) => [p.id]), totalCount: () => base().getCount() };
     },
 
     cohortSummary: (_: unknown, args: { projectId: string; loinc: string }, ctx: Ctx) => cohort(ctx, args.projectId, args.loinc),
+    researchSubject: (_: unknown, args: { projectId: string; pseudonym: string }, ctx: Ctx) => subjectByPseudonym(ctx, args.projectId, args.pseudonym),
   },
 
   ResearchProject: {
     __resolveReference: (ref: { id: string }, ctx: Ctx) => loadProject(ctx, ref.id),
+    subjects: (p: ResearchProject, args: PageArgs, ctx: Ctx) => subjectsOf(ctx, p.id, args),
     institution: (p: ResearchProject) => ({ __typename: 'Institution', id: p.institutionId }),
     principalInvestigator: (p: ResearchProject) => ({ __typename: 'Practitioner', id: p.principalInvestigatorId }),
     viewerIsMember: (p: ResearchProject, _: unknown, ctx: Ctx) => ctx.access.memberOf(p.id),
@@ -114,6 +112,13 @@ export const resolvers: ResolverMap<Ctx> = {
         p.id,
       );
     },
+  },
+
+  ResearchSubject: {
+    // By reference the subject is looked up again by pseudonym, under the same rule.
+    __resolveReference: (ref: { projectId: string; pseudonym: string }, ctx: Ctx) => subjectByPseudonym(ctx, ref.projectId, ref.pseudonym),
+    pseudonym: (s: Subject, _: unknown, ctx: Ctx) => subjectPseudonym(ctx, s),
+    project: (s: Subject, _: unknown, ctx: Ctx) => loadProject(ctx, s.projectId),
   },
 
   Enrolment: {

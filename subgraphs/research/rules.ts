@@ -4,7 +4,9 @@ import type { AccessRules } from '../kit/gate';
 export const access: AccessRules = {
   Query: {
     // Projects are public facts; who is in them is filtered by consent inside the resolvers.
-    fields: { researchProject: 'PUBLIC', researchProjects: 'PUBLIC', cohortSummary: 'PUBLIC' },
+    // researchSubject: members only, and only a subject whose consent opens the project
+    // (resolver, subjects.ts); everything else is the same NOT_FOUND.
+    fields: { researchProject: 'PUBLIC', researchProjects: 'PUBLIC', cohortSummary: 'PUBLIC', researchSubject: 'PUBLIC' },
   },
   ResearchProject: {
     reference: 'PUBLIC',
@@ -20,8 +22,18 @@ export const access: AccessRules = {
       // The caller's own membership; the member list is for members only (resolver).
       viewerIsMember: 'PUBLIC',
       members: 'PUBLIC',
+      // Members only; filtered in the query by each patient's consent to THIS project (subjects.ts).
+      subjects: 'PUBLIC',
     },
   },
+  // A subject exists only once the subject rule admitted it (subjects.ts): by the list, by
+  // researchSubject, or by reference (which looks it up again by pseudonym).
+  ResearchSubject: {
+    reference: 'PUBLIC',
+    fields: { projectId: 'VIA_PARENT', pseudonym: 'VIA_PARENT', project: 'VIA_PARENT', enrolledAt: 'VIA_PARENT', status: 'VIA_PARENT', patientId: 'VIA_PARENT' },
+  },
+  ResearchSubjectConnection: { fields: { edges: 'VIA_PARENT', nodes: 'VIA_PARENT', pageInfo: 'VIA_PARENT', totalCount: 'VIA_PARENT' } },
+  ResearchSubjectEdge: { fields: { cursor: 'VIA_PARENT', node: 'VIA_PARENT' } },
   // Enrolments are reached only through the two lists that apply the enrolment rule
   // (ResearchProject.enrolments, Patient.researchProjects); pseudonym and patient apply
   // its views again in their resolvers.
@@ -36,5 +48,5 @@ export const access: AccessRules = {
   ResearchProjectEdge: { fields: { cursor: 'VIA_PARENT', node: 'VIA_PARENT' } },
   EnrolmentConnection: { fields: { edges: 'VIA_PARENT', nodes: 'VIA_PARENT', pageInfo: 'VIA_PARENT', totalCount: 'VIA_PARENT' } },
   EnrolmentEdge: { fields: { cursor: 'VIA_PARENT', node: 'VIA_PARENT' } },
-  PageInfo: { fields: { hasNextPage: 'VIA_PARENT', endCursor: 'VIA_PARENT' } },
+  PageInfo: { fields: { hasNextPage: 'VIA_PARENT', hasPreviousPage: 'VIA_PARENT', startCursor: 'VIA_PARENT', endCursor: 'VIA_PARENT' } },
 };

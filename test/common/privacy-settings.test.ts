@@ -8,7 +8,7 @@ import { buildSchema } from 'graphql';
 import { readEnv } from '../../common/config';
 import { argumentLimits, MAX_ID_LENGTH, MAX_TEXT_LENGTH } from '../../common/input-limits';
 import { decodeSecret } from '../../common/keys';
-import { productionProblems, type ProcessRole } from '../../common/production';
+import { productionProblems, subgraphRoles, type ProcessRole } from '../../common/production';
 import { checkGrant } from '../../consent/consents';
 import { pseudonymizer } from '../../subgraphs/research/pseudonyms';
 import { suppressSmallCells } from '../../subgraphs/labs/cohort-stats';
@@ -16,10 +16,13 @@ import { suppressSmallCells } from '../../subgraphs/labs/cohort-stats';
 const KEY = Buffer.alloc(32, 7).toString('base64');
 
 describe('configuration', () => {
-  test('production: the research subgraph needs PSEUDONYM_KEY (others do not); a minimum cell size of at least 5', async () => {
+  test('production: research, labs and devices need PSEUDONYM_KEY (the gateway does not); a minimum cell size of at least 5', async () => {
     // Which process needs the secret is common/production.ts's business: the gateway does not.
     const problems = (roles: ProcessRole[], extra = {}) => productionProblems(roles, { NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:1', ...extra });
-    expect((await problems(['subgraph', 'research'])).join('\n')).toMatch(/PSEUDONYM_KEY: required by the research subgraph/);
+    for (const subgraph of ['research', 'labs', 'devices'] as const) {
+      expect((await problems(subgraphRoles(subgraph))).join('\n')).toMatch(/PSEUDONYM_KEY: required by the research, labs and devices subgraphs/);
+    }
+    expect((await problems(subgraphRoles('patients'))).join('\n')).not.toMatch(/PSEUDONYM_KEY/);
     expect((await problems(['subgraph', 'research'], { PSEUDONYM_KEY: 'c2hvcnQ=' })).join('\n')).toMatch(/PSEUDONYM_KEY: PSEUDONYM_KEY must be base64 of at least 32/);
     expect((await problems(['subgraph', 'research'], { PSEUDONYM_KEY: KEY })).join('\n')).not.toMatch(/PSEUDONYM_KEY/);
     expect((await problems(['gateway'])).join('\n')).not.toMatch(/PSEUDONYM_KEY/);

@@ -27,6 +27,7 @@ import { seed } from '../../seed/write';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import { codes, gql, ok, type GraphQLResponse } from '../support/graphql';
 import { gatewayKeys, identityHeader } from '../support/identity';
+import { r4Errors } from '../fhir/support';
 
 let database: TestDatabase;
 let key: KeyObject;
@@ -203,7 +204,10 @@ describe('exceptions, denials, explanations', () => {
     expect(conn.nodes.map((n: any) => n.code.code)).not.toContain('718-7');
 
     const fhir = JSON.parse(granted.fhir);
-    expect(fhir).toMatchObject({ resourceType: 'Consent', status: 'active', patient: { reference: `Patient/${patientId}` }, provision: { type: 'permit' } });
+    // Valid R4 (the same mapping as the FHIR API's Consent, consent/fhir.ts), with FHIR ids.
+    expect(r4Errors(fhir)).toEqual([]);
+    expect(fhir).toMatchObject({ resourceType: 'Consent', id: granted.id.replace('_', '-'), status: 'active', patient: { reference: `Patient/${patientId.replace('_', '-')}` }, provision: { type: 'permit' } });
+    expect(fhir.policyRule.coding[0].code).toBe('OPTIN');
     expect(fhir.provision.provision[0]).toMatchObject({ type: 'deny', code: [{ coding: [{ code: 'HEM/BC' }] }] });
     ok(await call(patients, patientUser, REVOKE, { id: granted.id }));
   });

@@ -301,9 +301,9 @@ test('every path that takes an id answers an unknown id exactly as a hidden one'
     // Query roots whose argument names a patient row.
     for (const [field, paths] of byRoot(model.paths.filter((p) => p.operation === 'query'))) {
       const root = paths[0]!.steps[0]!;
-      const idArg = root.args.find((a) => a.required && (a.name === 'patientId' || (a.name === 'id' && ['Patient', 'LabResult', 'Device'].includes(root.type))));
+      const idArg = root.args.find((a) => a.required && (a.name === 'patientId' || (a.name === 'id' && ['Patient', 'LabResult', 'Device', 'DeviceReading', 'BreakGlassAccess'].includes(root.type))));
       if (!idArg) continue;
-      const kind = idArg.name === 'patientId' ? 'Patient' : (root.type as 'Patient' | 'LabResult' | 'Device');
+      const kind = idArg.name === 'patientId' ? 'Patient' : (root.type as IdKind);
       const vars = root.args.filter((a) => a.required).map((a) => `$${a.name}: ${a.type}`).join(', ');
       const query = `query Probe(${vars}) { x: ${field}(${root.args.filter((a) => a.required).map((a) => `${a.name}: $${a.name}`).join(', ')}) { __typename } }`;
       for (const v of viewers) {
@@ -313,6 +313,18 @@ test('every path that takes an id answers an unknown id exactly as a hidden one'
         const unknownId = s[kind].at(-1)!;
         const base = argumentSets(root, s)[0]!;
         await compare(v, field, query, { ...base, [idArg.name]: hidden }, { ...base, [idArg.name]: unknownId }, hidden, unknownId);
+      }
+    }
+    // A research subject by pseudonym: an enrolled patient hidden from this member (no
+    // consent to the project, or withdrawn) answers as a pseudonym that names no one.
+    for (const v of viewers.filter((x) => x.projects.has(world.cohortProjectId))) {
+      const projectId = world.cohortProjectId;
+      const hidden = oracle.enrolments.filter((e) => e.projectId === projectId && !oracle.subjectVisible(v, e));
+      for (const e of hidden.slice(0, 2)) {
+        const pseudonym = oracle.pseudonym(projectId, e.patientId);
+        const unknownId = `psn_${rng.hex(22)}`;
+        const query = 'query Probe($projectId: ID!, $pseudonym: String!) { x: researchSubject(projectId: $projectId, pseudonym: $pseudonym) { pseudonym } }';
+        await compare(v, `researchSubject(${e.status})`, query, { projectId, pseudonym }, { projectId, pseudonym: unknownId }, pseudonym, unknownId);
       }
     }
     // Mutations that take an id (in an argument or in their input).
@@ -344,13 +356,18 @@ test('every path that takes an id answers an unknown id exactly as a hidden one'
   expect(summarise(leaks)).toEqual({});
 }, 120_000);
 
-function existing(kind: 'Patient' | 'LabResult' | 'Device', id: string): boolean {
-  return kind === 'Patient' ? oracle.patients.has(id) : kind === 'LabResult' ? oracle.labs.has(id) : oracle.devices.has(id);
+type IdKind = 'Patient' | 'LabResult' | 'Device' | 'DeviceReading' | 'BreakGlassAccess';
+
+function existing(kind: IdKind, id: string): boolean {
+  const rows = { Patient: oracle.patients, LabResult: oracle.labs, Device: oracle.devices, DeviceReading: oracle.readings, BreakGlassAccess: oracle.breakGlass }[kind];
+  return rows.has(id);
 }
 
-function isVisible(v: Viewer, kind: 'Patient' | 'LabResult' | 'Device', id: string): boolean {
+function isVisible(v: Viewer, kind: IdKind, id: string): boolean {
   if (kind === 'Patient') return oracle.patientVisible(v, id);
   if (kind === 'LabResult') return oracle.labVisible(v, oracle.labs.get(id)!);
+  if (kind === 'DeviceReading') return oracle.readingVisible(v, oracle.readings.get(id)!);
+  if (kind === 'BreakGlassAccess') return oracle.breakGlassVisible(v, oracle.breakGlass.get(id)!);
   return oracle.deviceVisible(v, oracle.devices.get(id)!);
 }
 

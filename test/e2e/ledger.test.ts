@@ -1,8 +1,9 @@
 /**
  * The audit trail, end to end: requests through the real hub produce access decisions;
  * the relay and worker (real Redis, BullMQ) append them to the Merkle tree; signed
- * checkpoints appear at the public endpoints; `custodian verify` checks it all — and
- * catches an edited leaf, a deleted one, and two reordered.
+ * checkpoints appear at the public endpoints; `custodian verify` checks it all from the
+ * C2SP tiles — and catches an edited leaf and two reordered, and says it could not
+ * verify (not "tampered") when a leaf is gone.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -202,16 +203,17 @@ describe('the published ledger', () => {
       const report = await verifyLedger({ url: hub.gateway, token: compliance });
       await repo().update({ leafIndex: leaf.leafIndex }, { leafData: leaf.leafData, leafHash: leaf.leafHash });
       expect(report.ok).toBe(false);
-      expect(report.problems.join('\n')).toMatch(/root recomputed .* differs from the signed root/);
+      expect(report.problems.join('\n')).toMatch(new RegExp(`entry ${leaf.leafIndex} was altered: .*the root recomputed from the entries differs from the signed root`));
     });
 
-    test('a deleted leaf', async () => {
+    test('a deleted leaf: the hub cannot serve its bundle, which is "could not verify", not evidence', async () => {
       const leaf = await repo().findOneByOrFail({ leafIndex: 1 });
       await repo().delete({ leafIndex: 1 });
       const report = await verifyLedger({ url: hub.gateway, token: compliance });
       await repo().insert(leaf);
       expect(report.ok).toBe(false);
-      expect(report.problems.join('\n')).toMatch(/entry 1: missing/);
+      expect(report.problems).toEqual([]);
+      expect(report.unreadable).toMatch(/^GET \/ledger\/tile\/entries\/000(\.p\/\d+)?: HTTP 500/);
     });
 
     test('two leaves reordered', async () => {
@@ -223,7 +225,7 @@ describe('the published ledger', () => {
       await repo().update({ leafIndex: 1 }, { leafData: b.leafData, leafHash: b.leafHash, eventId: b.eventId });
       await repo().update({ leafIndex: 0 }, { eventId: a.eventId });
       expect(report.ok).toBe(false);
-      expect(report.problems.join('\n')).toMatch(/differs from the signed root/);
+      expect(report.problems.join('\n')).toMatch(/entry 0 was altered: .* differs from the signed root/);
       // Restored, it verifies again.
       expect((await verifyLedger({ url: hub.gateway, token: compliance })).problems).toEqual([]);
     });

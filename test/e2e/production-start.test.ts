@@ -63,8 +63,8 @@ describe('a production start missing everything', () => {
   const origin = /ORIGIN: must be https in production \(it is http:\/\/hub\.example\.test\)/;
   const cases: [keyof typeof SCRIPTS, RegExp[], RegExp[]][] = [
     ['gateway', [...common, origin, /no session signing key: set SESSION_PRIVATE_KEY or SESSION_PRIVATE_KEY_FILE/, /no identity signing key: set IDENTITY_PRIVATE_KEY or IDENTITY_PRIVATE_KEY_FILE/], [/PSEUDONYM_KEY/, /IDENTITY_JWKS/, /LEDGER_NOTE_KEY/]],
-    ['labs', [...common, origin, /no identity verification key: set IDENTITY_JWKS or IDENTITY_PUBLIC_KEY/], [/PRIVATE_KEY/, /PSEUDONYM_KEY/, /LEDGER_NOTE_KEY/]],
-    ['research', [...common, origin, /no identity verification key/, /PSEUDONYM_KEY: required by the research subgraph/], [/PRIVATE_KEY/, /LEDGER_NOTE_KEY/]],
+    ['labs', [...common, origin, /no identity verification key: set IDENTITY_JWKS or IDENTITY_PUBLIC_KEY/, /PSEUDONYM_KEY: required by the research, labs and devices subgraphs/], [/PRIVATE_KEY/, /LEDGER_NOTE_KEY/]],
+    ['research', [...common, origin, /no identity verification key/, /PSEUDONYM_KEY: required by the research, labs and devices subgraphs/], [/PRIVATE_KEY/, /LEDGER_NOTE_KEY/]],
     ['ledger', [...common, /LEDGER_NOTE_KEY: required by the ledger worker/], [/ORIGIN/, /PRIVATE_KEY/, /PSEUDONYM_KEY/]],
     ['start', [...common, origin, /SESSION_PRIVATE_KEY/, /IDENTITY_PRIVATE_KEY/, /IDENTITY_JWKS/, /PSEUDONYM_KEY/, /LEDGER_NOTE_KEY/], []],
   ];
@@ -149,7 +149,7 @@ describe('a production start given everything', () => {
     };
 
     const gateway = run(SCRIPTS.gateway, { ...base, PORT: String(gatewayPort), SESSION_PRIVATE_KEY: session, IDENTITY_PRIVATE_KEY_FILE: identityFile });
-    const labs = run(SCRIPTS.labs, { ...base, PORT: String(labsPort), IDENTITY_JWKS: `${gatewayUrl}/.well-known/identity-jwks.json` });
+    const labs = run(SCRIPTS.labs, { ...base, PORT: String(labsPort), IDENTITY_JWKS: `${gatewayUrl}/.well-known/identity-jwks.json`, PSEUDONYM_KEY: randomBytes(32).toString('base64') });
     const ledger = run([...SCRIPTS.ledger, 'worker'], { ...base, LEDGER_NOTE_KEY_FILE: path.join(secrets, 'ledger-note.key') });
     children.push(gateway, labs, ledger);
 

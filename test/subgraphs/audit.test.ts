@@ -172,6 +172,28 @@ describe('audit subgraph', () => {
     expect(seen).toEqual(events.map((e) => e.id).reverse());
   });
 
+  test('totalCount: exact for one patient, on every page; null for the whole trail (withheld events must not be counted)', async () => {
+    const COUNTED = `query($patientId: ID, $first: Int) { auditTrail(patientId: $patientId, first: $first) { totalCount nodes { id } } }`;
+    const one = ok(await t.gql(COUNTED, { patientId: PATIENT_A, first: 1 }, COMPLIANCE)).auditTrail;
+    expect(one.nodes).toHaveLength(1);
+    expect(one.totalCount).toBe(events.filter((e) => e.patientId === PATIENT_A).length);
+    expect(ok(await t.gql(COUNTED, { first: 1 }, COMPLIANCE)).auditTrail.totalCount).toBeNull();
+    const log = ok(await t.gql(`query($r: [_Any!]!) { _entities(representations: $r) { ... on Patient { accessLog(first: 1) { totalCount nodes { id } } } } }`, { r: [{ __typename: 'Patient', id: PATIENT_A }] }, PATIENT))._entities[0].accessLog;
+    // The patient's own read is left out of the count as of the page.
+    expect(log.totalCount).toBe(events.filter((e) => e.patientId === PATIENT_A && e.kind === 'access.decision' && (e as any).subject !== PATIENT.subject).length);
+  });
+
+  test('filters by the practitioner record an actor acted as, exactly: a LIKE wildcard in the id matches only itself', async () => {
+    const BY_PRACTITIONER = 'query($p: ID) { auditTrail(practitionerId: $p, first: 50) { nodes { id actor { practitionerId } } } }';
+    const doc = ok(await t.gql(BY_PRACTITIONER, { p: 'prac_doc' }, COMPLIANCE)).auditTrail.nodes;
+    expect(doc.map((e: any) => e.id)).toEqual([events[5]!.id, events[3]!.id, events[1]!.id, events[0]!.id]);
+    expect(ok(await t.gql(BY_PRACTITIONER, { p: 'prac_stranger' }, COMPLIANCE)).auditTrail.nodes.map((e: any) => e.id)).toEqual([events[2]!.id]);
+    // `_` and `%` are LIKE wildcards: escaped, "prac%" and "prac_do_" match no id.
+    expect(ok(await t.gql(BY_PRACTITIONER, { p: 'prac%' }, COMPLIANCE)).auditTrail.nodes).toEqual([]);
+    expect(ok(await t.gql(BY_PRACTITIONER, { p: 'prac_do_' }, COMPLIANCE)).auditTrail.nodes).toEqual([]);
+    expect(codes(await t.gql(BY_PRACTITIONER, { p: 'prac_doc' }, CLINICIAN))).toEqual(['FORBIDDEN']);
+  });
+
   test('only compliance, and only for OPERATIONS, reads the trail', async () => {
     expect(codes(await t.gql(TRAIL, {}, CLINICIAN))).toEqual(['FORBIDDEN']);
     expect(codes(await t.gql(TRAIL, {}, PATIENT))).toEqual(['FORBIDDEN']);

@@ -51,6 +51,17 @@ export interface Person {
 }
 
 /**
+ * Loads `url` as a new document: one load, one rendering. A goto to another hash of the
+ * page already open only changes the hash (the portal may render it with what it read at
+ * its load), and a reload after it renders twice — the second rendering then sees what the
+ * first one stored (a key pinned on first use), which is how the pinning tests flaked.
+ */
+export async function loadPage(page: Page, url: string): Promise<void> {
+  await page.goto('about:blank');
+  await page.goto(url);
+}
+
+/**
  * A person at their own browser: a fresh context (own storage) and a page with a
  * virtual platform authenticator that holds resident keys and verifies its user.
  */
@@ -85,4 +96,14 @@ export async function person(chrome: Chromium, label: string, viewport = { width
       return file;
     },
   };
+}
+
+/** axe-core in the page: its serious and critical accessibility violations (none is the goal). */
+export async function accessibilityProblems(who: Person): Promise<string[]> {
+  await who.page.evaluate(fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
+  return (await who.page.evaluate(
+    `axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] })
+      .then(r => r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+      .map(v => v.id + ': ' + v.help + ' — ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))`,
+  )) as string[];
 }

@@ -1,5 +1,5 @@
 /**
- * The portal's ledger view (web/public/js/views/compliance.js, ledger.js) across a note
+ * The portal's ledger view (web/public/js/views/ledger-view.js, ledger.js) across a note
  * key rotation, in real headless Chromium against the real gateway and a real ledger
  * with the real checkpoint publisher: the browser pins the key on first use, follows a
  * rotation the pinned key announced (and pins the new key), and shows an unannounced key
@@ -7,30 +7,25 @@
  * introduced is slipped into the ledger.
  */
 import type { DataSource } from 'typeorm';
-import { startGateway, type RunningGateway } from '../../gateway/server';
-import { createApiToken } from '../../gateway/identity/api-tokens';
-import { openIdentityDatabase } from '../../gateway/identity/database';
-import { createUser } from '../../gateway/identity/users';
+import type { RunningGateway } from '../../gateway/server';
 import { signCheckpoint } from '../../ledger/core/checkpoint';
 import { encodeBase64 } from '../../ledger/core/encoding';
 import { generateNoteKey, parseSignerKey } from '../../ledger/core/note';
 import { noteKeySource, rotateNoteKeyFiles } from '../../ledger/core/note-key';
 import { CheckpointPublisher } from '../../ledger/pipeline/checkpoint-publisher';
 import { appendEvents } from '../../ledger/store/append';
-import { openLedgerDatabase } from '../../ledger/store/database';
 import { LedgerCheckpoint, LedgerVerifierKey } from '../../ledger/store/entities';
 import { latestCheckpoint, ledgerTree } from '../../ledger/store/read-model';
-import { freshDatabase, type TestDatabase } from '../support/database';
+import { startLedgerGateway, type LedgerGateway } from '../support/ledger-gateway';
 import { testEvent, waitFor } from '../support/ledger-pipeline';
-import { launchChromium, person, type Chromium, type Person } from './browser';
+import { launchChromium, loadPage, person, type Chromium, type Person } from './browser';
 
 jest.setTimeout(120_000);
 const ORIGIN = 'custodian.test/portal-rotation';
 const PIN = 'custodian.ledgerKey';
-let database: TestDatabase;
+let hub: LedgerGateway;
 let gateway: RunningGateway;
 let ledger: DataSource;
-let identity: DataSource;
 let publisher: CheckpointPublisher;
 let chrome: Chromium;
 let officer: Person;
@@ -43,15 +38,9 @@ async function appendAndWait(): Promise<void> {
   await waitFor(`checkpoint ${size}`, async () => ((await latestCheckpoint(ledger))?.size ?? -1) >= size);
 }
 
-/** Opens the ledger view and waits until it has checked the latest checkpoint. */
-/**
- * The ledger view, rendered once. With `reload` (the default) the page is loaded again, so
- * it reads the pin it stored before; without it, the first rendering is the one read — a
- * reload after a first use would show the already-pinned key, not the first-use notice.
- */
-async function openLedgerView(reload = true): Promise<string> {
-  await officer.page.goto(`${gateway.url}/#/compliance/ledger`);
-  if (reload) await officer.page.reload();
+/** Loads the ledger view (one rendering) and waits until it has checked the latest checkpoint. */
+async function openLedgerView(): Promise<string> {
+  await loadPage(officer.page, `${gateway.url}/#/compliance/ledger`);
   await officer.page.locator('#latest-title').waitFor();
   await officer.page.getByRole('heading', { name: 'Checkpoint history' }).waitFor();
   await officer.page.locator('table tbody tr').first().waitFor();
@@ -62,13 +51,10 @@ const pinned = () => officer.page.evaluate((key) => localStorage.getItem(key), P
 const keyLabel = (verifierKey: string) => verifierKey.split('+').slice(0, 2).join('+');
 
 beforeAll(async () => {
-  database = await freshDatabase();
-  [gateway, chrome] = await Promise.all([startGateway({ env: database.env, port: 0 }), launchChromium()]);
-  ledger = await openLedgerDatabase(database.env);
-  identity = await openIdentityDatabase(database.env);
-  const user = await createUser(identity, { username: 'rotation.portal', role: 'compliance' });
-  const { token } = await createApiToken(identity, user.id, { name: 'portal', scopes: ['read'], expiresInDays: 1 });
-  publisher = new CheckpointPublisher(ledger, noteKeySource({ dataDir: database.env.DATA_DIR, name: ORIGIN }), { origin: ORIGIN, minIntervalMs: 20, pollMs: 50 });
+  [hub, chrome] = await Promise.all([startLedgerGateway(), launchChromium()]);
+  ({ gateway, ledger } = hub);
+  const token = await hub.tokenFor('rotation.portal', 'compliance');
+  publisher = new CheckpointPublisher(ledger, noteKeySource({ dataDir: hub.database.env.DATA_DIR, name: ORIGIN }), { origin: ORIGIN, minIntervalMs: 20, pollMs: 50 });
   publisher.start();
   await appendAndWait();
   officer = await person(chrome, 'ledger-rotation');
@@ -80,19 +66,16 @@ beforeAll(async () => {
 afterAll(async () => {
   await publisher?.stop();
   await chrome?.close();
-  await identity?.destroy();
-  await ledger?.destroy();
-  await gateway?.close();
-  await database?.drop();
+  await hub?.stop();
 });
 
 test('first use pins the served key; after a rotation the pinned key announced, the page follows it and pins the new key', async () => {
   const firstKey = (await (await fetch(`${gateway.url}/ledger/key`)).text()).trim();
-  const first = await openLedgerView(false);
+  const first = await openLedgerView();
   expect(first).toMatch(/First use: this browser now pins the key/);
   expect(await pinned()).toBe(firstKey);
 
-  const { current } = rotateNoteKeyFiles(database.env.DATA_DIR, ORIGIN);
+  const { current } = rotateNoteKeyFiles(hub.database.env.DATA_DIR, ORIGIN);
   await appendAndWait(); // the announcement, signed by both
   const announcedAt = nextEvent - 1;
   await appendAndWait(); // the new key alone

@@ -7,6 +7,7 @@ import { freePort } from '../../common/ports';
 import { spawnHub } from '../../cli/hub-process';
 import { freshDatabase } from '../support/database';
 import type { Hub } from '../support/hub';
+import type { Person } from './browser';
 
 export type PortalHub = Hub & { origin: string };
 
@@ -33,4 +34,14 @@ export async function startPortalHub(attempt = 1): Promise<PortalHub> {
     if (attempt < 3 && /EADDRINUSE/.test(String(err))) return startPortalHub(attempt + 1);
     throw err;
   }
+}
+
+/** Enrols through the page: the code from `custodian invite <invite…>`, a username, a passkey. */
+export async function enrol(hub: PortalHub, who: Person, username: string, ...invite: string[]): Promise<void> {
+  const code = hub.cli('invite', ...invite);
+  await who.page.goto(`${hub.origin}/`);
+  await who.page.getByLabel('Enrolment code').fill(code);
+  await who.page.getByLabel('Choose a username').fill(username);
+  await who.page.getByRole('button', { name: 'Create my passkey' }).click();
+  await who.page.getByRole('button', { name: 'Sign out' }).waitFor();
 }

@@ -11,8 +11,8 @@ import { gql, ok } from '../support/graphql';
 import { encodeLeaf, readLeaf } from '../../ledger/core/leaf';
 import { loadConsistencyVectors, loadInclusionVectors, loadReferenceTree } from '../support/ledger';
 import { FORMAT_1_LEAVES } from '../support/ledger-leaves';
-import { launchChromium, person, type Chromium, type Person } from './browser';
-import { startPortalHub, type PortalHub } from './portal-hub';
+import { accessibilityProblems, launchChromium, loadPage, person, type Chromium, type Person } from './browser';
+import { enrol, startPortalHub, type PortalHub } from './portal-hub';
 
 jest.setTimeout(120_000);
 
@@ -71,26 +71,7 @@ afterAll(async () => {
   if (hub && hub.process.exitCode === null) await hub.stop();
 });
 
-/** Enrols through the page: the code from `custodian invite`, a username, a passkey. */
-async function enrol(who: Person, username: string, ...invite: string[]): Promise<void> {
-  const code = hub.cli('invite', ...invite);
-  await who.page.goto(`${hub.origin}/`);
-  await who.page.getByLabel('Enrolment code').fill(code);
-  await who.page.getByLabel('Choose a username').fill(username);
-  await who.page.getByRole('button', { name: 'Create my passkey' }).click();
-  await who.page.getByRole('button', { name: 'Sign out' }).waitFor();
-}
 
-/** axe-core in the page: no serious or critical accessibility violations. */
-async function accessibilityProblems(who: Person): Promise<string[]> {
-  await who.page.evaluate(fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
-  const result = (await who.page.evaluate(
-    `axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] })
-      .then(r => r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
-      .map(v => v.id + ': ' + v.help + ' — ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))`,
-  )) as string[];
-  return result;
-}
 
 const visibleText = (who: Person) => who.page.locator('main').innerText();
 
@@ -169,7 +150,7 @@ describe('the web portal, in Chromium', () => {
     expect(await refusal.innerText()).not.toMatch(/\bat \w+ \(|node_modules|stack/i);
     expect(await pat.credentials()).toHaveLength(0);
 
-    await enrol(pat, patientUser, '--role', 'patient', '--patient', patient.ref);
+    await enrol(hub, pat, patientUser, '--role', 'patient', '--patient', patient.ref);
     expect(await pat.credentials()).toHaveLength(1);
     expect(pat.page.url()).toMatch(/#\/me$/);
     const demographics = pat.page.locator('section[data-category="DEMOGRAPHICS"]');
@@ -177,7 +158,12 @@ describe('the web portal, in Chromium', () => {
     // Every category has its section, with data or an explicit state.
     for (const category of ['LABS', 'DEVICES', 'RESEARCH']) await pat.page.locator(`section[data-category="${category}"]`).waitFor();
     const labs = ok(await api(patientUser, 'query($p: ID!) { patient(id: $p) { labResults(first: 20) { totalCount } } }', { p: patient.ref })).patient.labResults.totalCount;
-    expect(await pat.page.locator('section[data-category="LABS"] tbody tr').count()).toBe(Math.min(20, labs));
+    expect(await pat.page.locator('section[data-category="LABS"] tbody tr').count()).toBe(Math.min(100, labs));
+    // One trend chart per LOINC code, each a focusable figure with its table.
+    const charts = pat.page.locator('section[data-category="LABS"] figure.chart-series');
+    expect(await charts.count()).toBeGreaterThan(0);
+    expect(await charts.first().getAttribute('tabindex')).toBe('0');
+    expect(await charts.first().locator('svg').getAttribute('aria-label')).toMatch(/LOINC .*\d+ values? from/);
     await pat.page.getByRole('heading', { name: 'My consents' }).waitFor();
     await pat.shot('my-record');
 
@@ -205,7 +191,7 @@ describe('the web portal, in Chromium', () => {
 
   test('a consent granted in two steps lets a clinician of another hospital see exactly that; revoking in two clicks ends it at once', async () => {
     doc = await person(chrome, 'clinician');
-    await enrol(doc, clinicianUser, '--role', 'clinician', '--institution', outsider.institution, '--practitioner', outsider.ref);
+    await enrol(hub, doc, clinicianUser, '--role', 'clinician', '--institution', outsider.institution, '--practitioner', outsider.ref);
     const record = `${hub.origin}/#/patient/${patient.ref}`;
     await doc.page.goto(record);
     await doc.page.locator('.record-hidden[data-state="forbidden"]').waitFor();
@@ -232,8 +218,7 @@ describe('the web portal, in Chromium', () => {
     await pat.shot('consent-granted');
 
     // The clinician now sees the name and the labs; devices were not granted: marked hidden.
-    await doc.page.goto('about:blank');
-    await doc.page.goto(record);
+    await loadPage(doc.page, record);
     await doc.page.locator('section[data-category="DEMOGRAPHICS"]').getByText(patientName).waitFor();
     expect(await doc.page.locator('section[data-category="LABS"] tbody tr').count()).toBeGreaterThan(0);
     const devices = doc.page.locator('section[data-category="DEVICES"] .hidden-data');
@@ -248,8 +233,7 @@ describe('the web portal, in Chromium', () => {
     expect(await pat.page.locator('li.consent.active').count()).toBe(0);
     await pat.shot('consent-revoked');
 
-    await doc.page.goto('about:blank');
-    await doc.page.goto(record);
+    await loadPage(doc.page, record);
     await doc.page.locator('.record-hidden[data-state="forbidden"]').waitFor();
     expect(await visibleText(doc)).not.toContain(patientName);
     await doc.shot('after-revocation');
@@ -261,8 +245,7 @@ describe('the web portal, in Chromium', () => {
     const deadline = Date.now() + 30_000;
     // The audit trail comes from the ledger, which the worker fills within seconds.
     for (;;) {
-      await pat.page.goto('about:blank');
-      await pat.page.goto(`${hub.origin}/#/me`);
+      await loadPage(pat.page, `${hub.origin}/#/me`);
       await section.locator('tbody tr').first().waitFor();
       const text = await section.innerText();
       if ((/allowed/.test(text) && /refused/i.test(text) && text.includes(outsiderName)) || Date.now() > deadline) break;
@@ -288,11 +271,11 @@ describe('the web portal, in Chromium', () => {
 
   test('researchers see their cohorts with hidden identities marked, and a cohort summary chart for a lab code', async () => {
     const res = await person(chrome, 'researcher');
-    await enrol(res, researcherUser, '--role', 'researcher', '--institution', researcher.institution, '--practitioner', researcher.ref);
+    await enrol(hub, res, researcherUser, '--role', 'researcher', '--institution', researcher.institution, '--practitioner', researcher.ref);
     expect(res.page.url()).toMatch(/#\/research$/);
     await res.page.getByLabel('Lab test').selectOption('2160-0');
     await res.page.getByRole('button', { name: 'Show chart' }).click();
-    const chart = res.page.locator('svg.chart');
+    const chart = res.page.locator('svg.chart-cohorts');
     await chart.waitFor();
     expect(await chart.getAttribute('aria-label')).toMatch(/Creatinine .* by cohort\./);
     // The numbers on the page are the API's, for this researcher: cohorts of the projects
@@ -322,7 +305,7 @@ describe('the web portal, in Chromium', () => {
 
   test('compliance: audit trail search, disclosures as CSV, the break-glass queue, and a ledger proof verified in the browser — a forged one refused', async () => {
     const officer = await person(chrome, 'compliance');
-    await enrol(officer, complianceUser, '--role', 'compliance', '--institution', complianceOfficer.institution, '--practitioner', complianceOfficer.ref);
+    await enrol(hub, officer, complianceUser, '--role', 'compliance', '--institution', complianceOfficer.institution, '--practitioner', complianceOfficer.ref);
     const page = officer.page;
 
     // Audit trail: the patient's consent grant, found with filters.
@@ -393,7 +376,9 @@ describe('the web portal, in Chromium', () => {
     const doctorId = ok(await api(clinicianUser, '{ me { id } }')).me.id;
     expect(csv.split('\n')[0]).toMatch(/,/);
     expect(csv).toContain(doctorId);
-    expect(await page.locator('main table tbody').innerText()).toContain(doctorId);
+    // The recipient by name; the user id behind it (hover, and views/people.js's <details>).
+    expect(await page.locator('main table tbody').innerText()).toContain(outsiderName);
+    expect(await page.locator(`main table tbody [data-user-id="${doctorId}"]`).count()).toBeGreaterThan(0);
     await download.saveAs(path.join(path.dirname(await officer.shot('disclosures')), 'disclosures.csv'));
 
     // The break-glass review queue: the clinician's emergency access, reviewed here.

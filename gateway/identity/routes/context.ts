@@ -12,7 +12,12 @@ import type { SignInChallenges } from '../challenges';
 export interface WebAuthnConfig {
   rpId: string;
   rpName: string;
-  origin: string;
+  /**
+   * Every origin a ceremony's clientDataJSON may name: the web origins of ORIGIN and the
+   * Android apps' `android:apk-key-hash:…` (common/origins.ts). SimpleWebAuthn accepts
+   * any one of them; anything else is refused.
+   */
+  origins: string[];
 }
 
 export interface RouteContext {

@@ -105,7 +105,7 @@ export const registrationVerify: RouteHandler = async (ctx, req, res) => {
   const verification = await verifyRegistrationResponse({
     response,
     expectedChallenge: challenge.challenge,
-    expectedOrigin: config.origin,
+    expectedOrigin: config.origins,
     expectedRPID: config.rpId,
     requireUserVerification: false,
   }).catch((err: unknown) => {

@@ -113,7 +113,7 @@ export const signInVerify: RouteHandler = async (ctx, req, res) => {
   const verification = await verifyAuthenticationResponse({
     response,
     expectedChallenge: challenge,
-    expectedOrigin: config.origin,
+    expectedOrigin: config.origins,
     expectedRPID: config.rpId,
     credential: {
       id: passkey.id,

@@ -19,10 +19,12 @@ import { contextOf } from '../http';
 import { limitRefusal } from '../limits/errors';
 import { operationLimits } from '../limits/operation-limits';
 import type { Ownership } from '../limits/ownership';
+import type { Executor } from '../executor';
 import { limitsPlugin, scopePlugin } from './plugins';
 
 export interface ServedGraph {
   handler: RequestHandler;
+  execute: Executor['execute'];
   stop(): Promise<void>;
 }
 
@@ -55,6 +57,12 @@ export async function apolloGraphqlServer(
   await server.start();
   return {
     handler: expressMiddleware(server, { context: async ({ req }) => contextOf(req) }),
+    // Apollo Server's own request pipeline (plugins, validation rules, formatError) without HTTP.
+    async execute(request, contextValue) {
+      const response = await server.executeOperation(request, { contextValue });
+      const result = response.body.kind === 'single' ? response.body.singleResult : { errors: [{ message: 'Incremental delivery is not used here', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
+      return { status: response.http.status ?? 200, result: result as Awaited<ReturnType<Executor['execute']>>['result'] };
+    },
     stop: () => server.stop(),
   };
 }

@@ -82,6 +82,13 @@ export async function hiveExecutor({ env, log, supergraphSdl, ownership, account
       if (!accept || /^\s*\*\/\*\s*$/.test(accept)) req.headers.accept = 'application/json';
       return runtime(req, res);
     },
+    // Hive's whole pipeline (our plugin included) through its fetch entry point, in
+    // process: the server context carries the caller as an identified request would.
+    async execute(request, gatewayContext) {
+      const init = { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(request) };
+      const response = await runtime.fetch('http://in-process.invalid/graphql', init, { req: { gatewayContext } } as never);
+      return { status: response.status, result: (await response.json()) as Awaited<ReturnType<Executor['execute']>>['result'] };
+    },
     stop: async () => runtime.dispose(),
   };
 }

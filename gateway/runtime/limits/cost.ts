@@ -3,8 +3,8 @@
  *
  *  - each root field is one fetch: 1;
  *  - a list of objects is as many rows as it may hold, times the objects it hangs from:
- *    a connection's `nodes`/`edges` hold its `first` argument (a literal, a variable, or
- *    the schema default, at most the page maximum of 100, common/pagination.ts); a list
+ *    a connection's `nodes`/`edges` hold its `first` or `last` argument (a literal, a
+ *    variable, or the default page size, at most the page maximum of 100, common/pagination.ts); a list
  *    without paging holds the page maximum too, or the cap its resolver documents;
  *  - crossing into another subgraph (an entity hop) fetches every object reached so far
  *    again: one representation each.
@@ -46,7 +46,7 @@ import {
   type SelectionSetNode,
   valueFromAST,
 } from 'graphql';
-import { MAX_PAGE_SIZE } from '../../../common/pagination';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../../common/pagination';
 import type { Ownership } from './ownership';
 
 /** Unpaged lists whose resolvers cap them below or above the page maximum (their SDL says so). */
@@ -81,13 +81,21 @@ export function estimateCost({ schema, document, operation, variables, ownership
   for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
   const memo = new Map<string, Estimate>();
 
-  /** How many a paginated field's connection holds: its `first`, within 0..MAX_PAGE_SIZE. */
+  /**
+   * How many a paginated field's connection holds: its `first` or `last`, within
+   * 0..MAX_PAGE_SIZE; neither given, the schema default or DEFAULT_PAGE_SIZE, as the
+   * resolver will (common/pagination.ts).
+   */
   const pageSize = (field: GraphQLField<unknown, unknown>, node: FieldNode): number | undefined => {
-    const arg = field.args.find((a) => a.name === 'first');
-    if (!arg) return undefined;
-    const given = node.arguments?.find((a) => a.name.value === 'first');
-    let value = given ? valueFromAST(given.value, arg.type, variables ?? undefined) : undefined;
-    if (value === undefined || value === null) value = arg.defaultValue; // as the resolver will
+    const sizeArgs = field.args.filter((a) => a.name === 'first' || a.name === 'last');
+    if (!sizeArgs.length) return undefined;
+    let value: unknown;
+    for (const arg of sizeArgs) {
+      const given = node.arguments?.find((a) => a.name.value === arg.name);
+      const v = given ? valueFromAST(given.value, arg.type, variables ?? undefined) : undefined;
+      if (v !== undefined && v !== null) value = Math.max(Number(value ?? 0), Number(v));
+    }
+    if (value === undefined) value = sizeArgs.find((a) => a.defaultValue != null)?.defaultValue ?? DEFAULT_PAGE_SIZE;
     const n = typeof value === 'number' && Number.isFinite(value) ? value : MAX_PAGE_SIZE;
     return Math.min(Math.max(n, 0), MAX_PAGE_SIZE);
   };

@@ -208,6 +208,55 @@ export class Checker {
     }
   }
 
+  /** The project a ResearchSubject row belongs to: what it shows, its parent project's, or the root argument. */
+  private subjectProject(subject: Record<string, any>, o: Observation): string {
+    const project = [...o.ancestors].reverse().find((a) => a.type === 'ResearchProject');
+    const id = subject.project?.id ?? project?.obj.id ?? o.args.projectId;
+    if (typeof id !== 'string') throw new Error(`a research subject without its project at ${o.pathKey}`);
+    return id;
+  }
+
+  checkResearchSubject(v: Viewer, o: Observation): void {
+    const projectId = this.subjectProject(o.obj, o);
+    const label = `${projectId}/${o.obj.pseudonym}`;
+    this.count(v, o, label);
+    const e = this.oracle.subject(projectId, String(o.obj.pseudonym));
+    if (!e) return this.leak('ResearchSubject', v, o, label, 'a pseudonym that names no enrolment of the project');
+    if (!this.oracle.subjectVisible(v, e)) {
+      this.leak('ResearchSubject', v, o, label, e.status === 'WITHDRAWN' ? 'a withdrawn patient served as a subject' : v.projects.has(projectId) ? 'RESEARCH not allowed in project context' : 'served to a non-member');
+    }
+  }
+
+  /** The enrolment behind the ResearchSubject a series row was reached through. */
+  private seriesSubject(o: Observation): [string, ReturnType<Oracle['subject']>] {
+    const parent = [...o.ancestors].reverse().find((a) => a.type === 'ResearchSubject');
+    if (!parent) throw new Error(`a research series row without its subject at ${o.pathKey}`);
+    const projectId = this.subjectProject(parent.obj, o);
+    return [`${projectId}/${parent.obj.pseudonym}`, this.oracle.subject(projectId, String(parent.obj.pseudonym))];
+  }
+
+  checkResearchLabResult(v: Viewer, o: Observation): void {
+    const [subject, e] = this.seriesSubject(o);
+    const label = `${subject}/${o.obj.code?.code}@${o.obj.effectiveAt}`;
+    this.count(v, o, label);
+    if (!e) return this.leak('ResearchLabResult', v, o, label, 'a series of a subject the project does not have');
+    const at = new Date(o.obj.effectiveAt).getTime();
+    const rows = (this.oracle.labsByPatient.get(e.patientId) ?? []).filter((l) => l.loincCode === o.obj.code?.code && l.effectiveAt.getTime() === at && l.value === o.obj.value);
+    if (rows.length === 0) return this.leak('ResearchLabResult', v, o, label, "not one of the subject's lab results");
+    if (!rows.some((l) => this.oracle.seriesLabVisible(v, e, l))) this.leak('ResearchLabResult', v, o, label, 'LABS not allowed in project context, or excluded by an exception');
+  }
+
+  checkResearchReading(v: Viewer, o: Observation): void {
+    const [subject, e] = this.seriesSubject(o);
+    const label = `${subject}/${o.obj.metric}@${o.obj.recordedAt}`;
+    this.count(v, o, label);
+    if (!e) return this.leak('ResearchReading', v, o, label, 'a series of a subject the project does not have');
+    const at = new Date(o.obj.recordedAt).getTime();
+    const rows = this.oracle.readingsOfPatient(e.patientId).filter((r) => r.metric === o.obj.metric && r.recordedAt.getTime() === at && r.value === o.obj.value);
+    if (rows.length === 0) return this.leak('ResearchReading', v, o, label, "not one of the subject's readings");
+    if (!rows.some((r) => this.oracle.seriesReadingVisible(v, e, r))) this.leak('ResearchReading', v, o, label, 'DEVICES not allowed in project context, or inside an exception');
+  }
+
   /** Which patient an enrolment row is: shown, the parent's, by pseudonym, or by date and status. */
   private candidates(o: Observation, projectId: string, parent: Observation['ancestors'][number] | undefined): string[] {
     if (o.obj.patient?.id) return [o.obj.patient.id];
@@ -233,6 +282,12 @@ export class Checker {
       return this.leak('CohortSummary.small-cell', v, o, label, `count ${count} served over ${expected.count} < ${COHORT_MIN_SIZE} patients (min ${o.obj.min}, max ${o.obj.max})`);
     }
     if (count > expected.count) return this.leak('CohortSummary', v, o, label, `counts ${count} patients, ${expected.count} may be counted`);
+    // Histogram buckets: no small cell shown, none derivable as the count minus the shown ones.
+    const buckets = (o.obj.distribution ?? []) as { count: number | null }[];
+    const shown = buckets.reduce((sum, b) => sum + (b.count ?? 0), 0);
+    if (buckets.some((b) => b.count !== null && b.count > 0 && b.count < COHORT_MIN_SIZE) || (buckets.length && count - shown > 0 && count - shown < COHORT_MIN_SIZE)) {
+      return this.leak('CohortSummary.distribution', v, o, label, `a bucket under ${COHORT_MIN_SIZE} patients is shown or derivable (${buckets.map((b) => b.count).join(', ')})`);
+    }
     if (count < expected.count) return void this.tally.underReported.push(`${v.name} ${label}: ${count} < ${expected.count}`);
     this.tally.unsuppressedCohorts++;
     const off = (a: unknown, b: number | null) => typeof a === 'number' && b !== null && Math.abs(a - b) > 1e-6 * Math.max(1, Math.abs(b));
@@ -251,6 +306,14 @@ export class Checker {
     else if (t.via === 'ResearchProject.enrolments' && parentId) visible = o.enrolments.filter((e) => e.projectId === parentId && o.enrolmentVisible(v, e)).length;
     else if (t.via === 'Query.patients') visible = [...o.patients.keys()].filter((p) => o.patientVisible(v, p)).length;
     else if (t.via === 'Query.researchProjects') return;
+    else if (t.via === 'ResearchProject.subjects' && parentId) visible = o.enrolments.filter((e) => e.projectId === parentId && o.subjectVisible(v, e)).length;
+    else if ((t.via === 'ResearchSubject.labResults' || t.via === 'ResearchSubject.readings') && t.parent) {
+      const project = [...t.ancestors].reverse().find((a) => a.type === 'ResearchProject');
+      const e = o.subject(t.parent.obj.project?.id ?? project?.obj.id ?? t.args.projectId, t.parent.obj.pseudonym);
+      visible = !e ? 0 : t.via === 'ResearchSubject.labResults'
+        ? (o.labsByPatient.get(e.patientId) ?? []).filter((l) => o.seriesLabVisible(v, e, l)).length
+        : o.readingsOfPatient(e.patientId).filter((r) => o.seriesReadingVisible(v, e, r)).length;
+    }
     if (visible === null) return void this.tally.uncheckedTotals.add(t.via);
     if (t.totalCount > visible) this.leak(`${t.via}.totalCount`, v, t, parentId ?? '-', `totalCount ${t.totalCount}, ${visible} visible`);
   }

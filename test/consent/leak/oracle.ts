@@ -19,6 +19,12 @@
  *   CohortSummary  members only; over members visible in project context whose LABS are
  *                  allowed there with no exclusion of the code's class or of a period;
  *                  withheld under COHORT_MIN_SIZE
+ *   ResearchSubject  a member of its project; the enrolment not WITHDRAWN; RESEARCH in
+ *                  project context. Named by the project pseudonym (recomputed here with
+ *                  the hub's PSEUDONYM_KEY), never by patient id
+ *   ResearchLabResult / ResearchReading  the subject is visible, LABS / DEVICES are
+ *                  allowed in project context, and no exclusion of either decision matches
+ *                  the row (as LabResult and DeviceReading, with the project's decisions)
  *
  * Project context of project P: the caller is a member of P, `project:P` alone is
  * allowed, and the caller's non-project principals plus `project:P` are allowed (a
@@ -46,6 +52,8 @@ import { databaseSpec } from '../../../subgraphs/kit/server';
 import { LabResult } from '../../../subgraphs/labs/entities';
 import { Patient } from '../../../subgraphs/patients/entities';
 import { Enrolment, ResearchProject } from '../../../subgraphs/research/entities';
+import { researchSecrets } from '../../../subgraphs/kit/research-series';
+import type { Pseudonymizer } from '../../../subgraphs/research/pseudonyms';
 
 export const COHORT_MIN_SIZE = 10;
 
@@ -102,6 +110,8 @@ export class Oracle {
   readings = new Map<string, DeviceReading>();
   readingsByDevice = new Map<string, DeviceReading[]>();
   enrolments: Enrolment[] = [];
+  /** `<project> <pseudonym>` → the enrolment it names (pseudonyms as the hub computes them). */
+  subjects = new Map<string, Enrolment>();
   projects = new Map<string, ResearchProject>();
   members: ProjectMember[] = [];
   consents = new Map<string, Consent>();
@@ -112,11 +122,15 @@ export class Oracle {
   private policies = new Map<string, PatientPolicy>();
   private decisions = new Map<string, Decision>();
 
-  private constructor(private readonly stores: Stores) {
+  private constructor(
+    private readonly stores: Stores,
+    /** The hub's own pseudonym function: the key it loads (PSEUDONYM_KEY, else DATA_DIR/keys/pseudonym.key). */
+    readonly pseudonym: Pseudonymizer,
+  ) {
     this.engine = new ConsentEngine(stores.consent);
   }
 
-  static async open(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): Promise<Oracle> {
+  static async open(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR' | 'PSEUDONYM_KEY'>): Promise<Oracle> {
     // The hub's schemas are migrated already. On PostgreSQL the oracle holds one
     // connection per database, opened now and kept (never closed when idle): the server's
     // connections are shared with the hub under test and with other suites, and one the
@@ -135,7 +149,7 @@ export class Oracle {
       small(databaseSpec(SUBGRAPHS.research)),
       small(LEDGER_DATABASE),
     ]);
-    const oracle = new Oracle({ consent, identity, patients, labs, devices, research, ledger });
+    const oracle = new Oracle({ consent, identity, patients, labs, devices, research, ledger }, researchSecrets(env).pseudonym);
     await oracle.refresh();
     return oracle;
   }
@@ -173,6 +187,7 @@ export class Oracle {
       this.labs = new Map(labs.map((l) => [l.id, l]));
       this.labsByPatient = group(labs, (l) => l.patientId);
       this.enrolments = enrolments;
+      this.subjects = new Map(enrolments.map((e) => [`${e.projectId} ${this.pseudonym(e.projectId, e.patientId)}`, e]));
       this.projects = new Map(projects.map((p) => [p.id, p]));
       this.members = members;
       this.users = users;
@@ -295,6 +310,39 @@ export class Oracle {
   enrolmentPatientAllowed(v: Viewer, e: Pick<Enrolment, 'patientId' | 'projectId'>): boolean {
     if (this.allowed(v, e.patientId, 'DEMOGRAPHICS')) return true;
     return this.decide(v, e.patientId, 'RESEARCH', `project:${e.projectId}`).identified && this.enrolmentVisible(v, e);
+  }
+
+  /** The enrolment a project pseudonym names (whatever its status), if any. */
+  subject(projectId: string, pseudonym: string): Enrolment | undefined {
+    return this.subjects.get(`${projectId} ${pseudonym}`);
+  }
+
+  subjectVisible(v: Viewer, e: Enrolment): boolean {
+    return v.scopes.includes('read') && e.status !== 'WITHDRAWN' && this.inProjectContext(v, e.patientId, e.projectId, 'RESEARCH');
+  }
+
+  /** The exclusions of both project-context decisions for `category`, or null when either refuses. */
+  private seriesExclusions(v: Viewer, e: Enrolment, category: 'LABS' | 'DEVICES'): Exclusion[] | null {
+    if (!this.subjectVisible(v, e)) return null;
+    const d = this.projectDecisions(v, e.patientId, e.projectId, category);
+    if (!d || !d[0].allowed || !d[1].allowed) return null;
+    return [...d[0].exclusions, ...d[1].exclusions];
+  }
+
+  seriesLabVisible(v: Viewer, e: Enrolment, lab: LabResult): boolean {
+    const exclusions = this.seriesExclusions(v, e, 'LABS');
+    return lab.patientId === e.patientId && exclusions !== null && !exclusions.some((x) => excludesLab(x, lab));
+  }
+
+  seriesReadingVisible(v: Viewer, e: Enrolment, reading: DeviceReading): boolean {
+    if (this.devices.get(reading.deviceId)?.ownerPatientId !== e.patientId) return false;
+    const exclusions = this.seriesExclusions(v, e, 'DEVICES');
+    return exclusions !== null && !exclusions.some((x) => excludesReading(x, reading));
+  }
+
+  /** A patient's readings, over all their devices. */
+  readingsOfPatient(patientId: string): DeviceReading[] {
+    return [...this.devices.values()].filter((d) => d.ownerPatientId === patientId).flatMap((d) => this.readingsByDevice.get(d.id) ?? []);
   }
 
   /** What cohortSummary(projectId, loinc) may count for this viewer (null: not a member). */

@@ -112,6 +112,12 @@ export interface Samples {
   LabResult: string[];
   Device: string[];
   ResearchProject: string[];
+  /** Readings: visible, inside an exception's period on a visible device, hidden, and one unknown. */
+  DeviceReading: string[];
+  /** Break-the-glass accesses: ones the viewer opened or may review, others', and one unknown. */
+  BreakGlassAccess: string[];
+  /** Research pseudonyms: of subjects the viewer may see in a project, of hidden ones, and one unknown. */
+  Pseudonym: string[];
 }
 
 /** Ids to ask for, per viewer: visible ones, hidden ones (near misses first), and one unknown. */
@@ -131,6 +137,8 @@ export function samplesFor(v: Viewer, oracle: Oracle, rng: Prng, cohortProject: 
   const narrowed = devices.filter((d) => oracle.deviceVisible(v, d) && oracle.decide(v, d.ownerPatientId, 'DEVICES').exclusions.length > 0);
   const visibleDevices = devices.filter((d) => oracle.deviceVisible(v, d) && !narrowed.includes(d));
   const hiddenDevices = devices.filter((d) => !oracle.deviceVisible(v, d));
+  const readingsOf = (ds: typeof devices) => ds.flatMap((d) => oracle.readingsByDevice.get(d.id) ?? []);
+  const glass = [...oracle.breakGlass.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
   // Projects: the viewer's own, the one with the large cohort, one more, and an unknown one.
   const projects = [...oracle.projects.keys()].sort();
   const mine = projects.filter((p) => v.projects.has(p));
@@ -140,7 +148,33 @@ export function samplesFor(v: Viewer, oracle: Oracle, rng: Prng, cohortProject: 
     LabResult: [...rng.sample(visibleLabs, 2), ...rng.sample(excluded, 2), ...rng.sample(hiddenLabs, 1)].map((l) => l.id).concat(unknown('lab')),
     Device: [...rng.sample(narrowed, 2), ...rng.sample(visibleDevices, 1), ...rng.sample(hiddenDevices, 2)].map((d) => d.id).concat(unknown('dev')),
     ResearchProject: [...chosen.slice(0, 3), unknown('proj')],
+    DeviceReading: [
+      ...rng.sample(readingsOf(visibleDevices.concat(narrowed)).filter((r) => oracle.readingVisible(v, r)), 1),
+      ...rng.sample(readingsOf(narrowed).filter((r) => !oracle.readingVisible(v, r)), 1),
+      ...rng.sample(readingsOf(hiddenDevices), 1),
+    ].map((r) => r.id).concat(unknown('rdg')),
+    BreakGlassAccess: [
+      ...rng.sample(glass.filter((g) => oracle.breakGlassVisible(v, g)), 1),
+      ...rng.sample(glass.filter((g) => !oracle.breakGlassVisible(v, g)), 2),
+    ].map((g) => g.id).concat(unknown('btg')),
+    Pseudonym: pseudonymSamples(v, oracle, rng, [...mine, cohortProject]).concat(`psn_${rng.hex(22)}`),
   };
+}
+
+/**
+ * Pseudonyms worth asking about: per project (the viewer's own and the large cohort), one
+ * subject the viewer may see there, one enrolled patient they may not, and one withdrawn.
+ */
+function pseudonymSamples(v: Viewer, oracle: Oracle, rng: Prng, projects: string[]): string[] {
+  const picks: string[] = [];
+  for (const projectId of [...new Set(projects)].slice(0, 2)) {
+    const enrolled = oracle.enrolments.filter((e) => e.projectId === projectId).sort((a, b) => (a.id < b.id ? -1 : 1));
+    const visible = enrolled.filter((e) => oracle.subjectVisible(v, e));
+    const hidden = enrolled.filter((e) => !oracle.subjectVisible(v, e) && e.status !== 'WITHDRAWN');
+    const withdrawn = enrolled.filter((e) => e.status === 'WITHDRAWN');
+    for (const e of [...rng.sample(visible, 1), ...rng.sample(hidden, 1), ...rng.sample(withdrawn, 1)]) picks.push(oracle.pseudonym(e.projectId, e.patientId));
+  }
+  return picks;
 }
 
 /** Values for a root field's required arguments (a new required argument fails the test until it has one). */
@@ -151,6 +185,7 @@ export function argumentSets(root: PathStep, s: Samples): Record<string, unknown
     if (a.name === 'id' && root.type in s) values = s[root.type as keyof Samples];
     else if (a.name === 'patientId') values = s.Patient;
     else if (a.name === 'projectId') values = s.ResearchProject;
+    else if (a.name === 'pseudonym') values = s.Pseudonym;
     // Hemoglobin: its class (HEM/BC) is one the world's exceptions exclude.
     else if (a.name === 'loinc') values = ['718-7'];
     // Every category: an explanation is about one, and names the consent that decides it.

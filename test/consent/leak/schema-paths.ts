@@ -45,6 +45,10 @@ export const PATIENT_DATA_TYPES = [
   'CohortSummary',
   // The accounting of one patient's disclosures is that patient's AUDIT data.
   'DisclosureReport',
+  // A project's view of one enrolled patient (by pseudonym), and their series over time.
+  'ResearchSubject',
+  'ResearchLabResult',
+  'ResearchReading',
 ] as const;
 export type PatientDataType = (typeof PATIENT_DATA_TYPES)[number];
 
@@ -73,6 +77,8 @@ export const NON_PATIENT_TYPES = new Set([
   'LedgerCheckpoint',
   'Disclosure',
   'IngestReadingsPayload',
+  // A bucket of CohortSummary.distribution: an aggregate, checked with its summary (check.ts).
+  'CohortBucket',
 ]);
 
 /** Types without an `id`: what identifies a row of them in the middle of a path. */
@@ -81,6 +87,7 @@ const IDENTIFY: Record<string, string> = {
   Enrolment: 'enrolledAt status project { id } patient { id }',
   CohortSummary: 'projectId loinc',
   DisclosureReport: 'patientId',
+  ResearchSubject: 'pseudonym project { id }',
 };
 
 /**

@@ -28,6 +28,9 @@ export interface ConnectionTotal {
   totalCount: number;
   rows: number;
   parent: Ancestor | null;
+  /** Every object it was reached through, and the root field's arguments (a parent alone may not name its project). */
+  ancestors: Ancestor[];
+  args: Record<string, unknown>;
   pathKey: string;
 }
 
@@ -47,7 +50,7 @@ export function walkAnswer(
       const conn = value as { totalCount?: number; nodes?: unknown[]; edges?: { node: unknown }[] };
       rows = step.connection === 'nodes' ? (conn.nodes ?? []) : (conn.edges ?? []).map((e) => e?.node);
       if (typeof conn.totalCount === 'number') {
-        total({ via, totalCount: conn.totalCount, rows: rows.length, parent: ancestors[ancestors.length - 1] ?? null, pathKey: path.key });
+        total({ via, totalCount: conn.totalCount, rows: rows.length, parent: ancestors[ancestors.length - 1] ?? null, ancestors, args, pathKey: path.key });
       }
     } else {
       rows = step.list ? (value as unknown[]) : [value];

@@ -134,15 +134,19 @@ async function randomise(dbs: Dbs, rng: Prng, options: { patients: number; seed:
   }
 
   // The joining members consent to the project's research use of their labs: most of
-  // them, a few identified, a few with exceptions (a LOINC class, or a period).
-  for (const p of joining.slice(0, 12)) {
+  // them, a few identified, a few with exceptions (a LOINC class, or a period). Half give
+  // their devices' readings too, every other one of those without the last two days
+  // (chosen by position, not drawn: the rest of the world stays as the seed makes it).
+  for (const [i, p] of joining.slice(0, 12).entries()) {
     const exceptions: ExceptionInput[] = [];
     if (rng.chance(0.2)) exceptions.push({ categories: ['LABS'], loincClass: 'HEM/BC' });
     if (rng.chance(0.1)) exceptions.push({ categories: ['LABS'], dataFrom: new Date(ANCHOR.getTime() - 200 * DAY) });
+    const devices = i % 2 === 0;
+    if (i % 4 === 0) exceptions.push({ categories: ['DEVICES'], dataFrom: new Date(ANCHOR.getTime() - 2 * DAY) });
     await grant({
       patientId: p.id,
       grantee: { kind: 'project', id: cohortProjectId },
-      categories: ['LABS', 'RESEARCH'],
+      categories: devices ? ['LABS', 'RESEARCH', 'DEVICES'] : ['LABS', 'RESEARCH'],
       actions: ['read'],
       purposes: ['RESEARCH'],
       effect: 'permit',

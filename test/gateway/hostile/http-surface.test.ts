@@ -53,7 +53,7 @@ describe('every listener answers bad requests with JSON and a code', () => {
       expectCleanJson(await postRaw(url, '{"query": "{ me { id } }"'), 400, 'MALFORMED_JSON');
       expectCleanJson(await postRaw(url, '{"query": ', auth), 400, 'MALFORMED_JSON');
     }
-    expectCleanJson(await postRaw(`${hub.gateway.url}/auth/webauthn/login/options`, '{"username":'), 400, 'INVALID_REQUEST');
+    expectCleanJson(await postRaw(`${hub.gateway.url}/auth/webauthn/login/options`, '{"username":'), 400, 'BAD_USER_INPUT'); // extensions.reason INVALID_REQUEST
   });
 
   test('a body over the limit: 413 PAYLOAD_TOO_LARGE, not a stack trace or a 500', async () => {

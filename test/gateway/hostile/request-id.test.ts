@@ -38,7 +38,7 @@ test('an X-Request-Id that is not a plain token is refused with a 400 that says 
     expect(res.body.errors[0].extensions.code).toBe('INVALID_REQUEST_ID');
     expect(res.body.errors[0].message).toMatch(/1 to 64 characters/);
     const auth = await post('/auth/webauthn/login/options', {}, { 'x-request-id': bad });
-    expect([auth.status, auth.body.error.code]).toEqual([400, 'INVALID_REQUEST_ID']);
+    expect([auth.status, auth.body.errors[0].extensions.code]).toEqual([400, 'INVALID_REQUEST_ID']);
   }
 });
 

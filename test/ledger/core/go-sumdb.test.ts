@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { signCheckpoint, formatCheckpoint } from '../../../ledger/core/checkpoint';
 import { nextKeyLine } from '../../../ledger/core/key-rotation';
+import { addSignatureLines, generateCosignerKey, parseCosignerSignerKey, splitNote } from '../../../ledger/core/cosignature';
 import { generateNoteKey, hexKeyId, NoteError, openNote, parseSignerKey, parseVerifierKey, signNote } from '../../../ledger/core/note';
 
 const GOPATH = '/usr/share/gocode';
@@ -86,5 +87,15 @@ const checkpoint = { origin: ORIGIN, size: 42, rootHash: Buffer.alloc(32, 5), ex
     const rogue = generateNoteKey(ORIGIN);
     const note = signCheckpoint({ ...checkpoint, extensions: [] }, parseSignerKey(rogue.signerKey));
     expect(go({ op: 'open', note, verifiers: [oldKey.verifierKey, newKey.verifierKey] })).toEqual({ error: expect.stringMatching(/no verifiable signatures/i) });
+  });
+
+  test('a checkpoint cosigned by two witnesses (tlog-cosignature lines) opens with the log key; the cosignatures are unverified there', () => {
+    const note = signCheckpoint({ ...checkpoint, extensions: [] }, parseSignerKey(oldKey.signerKey));
+    const { body } = splitNote(note);
+    const lines = ['w1.example/w', 'w2.example/w'].map((name) => parseCosignerSignerKey(generateCosignerKey(name).signerKey).cosign(body, 1_700_000_000).line);
+    const cosigned = addSignatureLines(note, lines);
+    const opened = go({ op: 'open', note: cosigned, verifiers: [oldKey.verifierKey] });
+    expect(opened).toMatchObject({ text: body, sigs: [{ name: ORIGIN, hash: idOf(oldKey) }] });
+    expect((opened as { unverified: GoSig[] }).unverified.map((s) => s.name)).toEqual(['w1.example/w', 'w2.example/w']);
   });
 });

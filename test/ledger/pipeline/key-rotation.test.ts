@@ -18,29 +18,26 @@ import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { rotateLedgerKey } from '../../../cli/keys-ledger';
 import { verifyCommand } from '../../../cli/verify';
-import { startGateway, type RunningGateway } from '../../../gateway/server';
-import { createApiToken } from '../../../gateway/identity/api-tokens';
-import { openIdentityDatabase } from '../../../gateway/identity/database';
-import { createUser } from '../../../gateway/identity/users';
+import type { RunningGateway } from '../../../gateway/server';
 import { announcedKeys, openAnnouncement } from '../../../ledger/core/key-rotation';
 import { openCheckpoint, signCheckpoint } from '../../../ledger/core/checkpoint';
 import { generateNoteKey, hexKeyId, NoteError, parseSignerKey, parseVerifierKey } from '../../../ledger/core/note';
 import { loadLedgerNoteKey, noteKeySource, previousNoteKeyPath, type LedgerNoteKey } from '../../../ledger/core/note-key';
 import { CheckpointPublisher, NoteKeyMismatchError, publishCheckpoint } from '../../../ledger/pipeline/checkpoint-publisher';
 import { appendEvents } from '../../../ledger/store/append';
-import { openLedgerDatabase } from '../../../ledger/store/database';
 import { LedgerCheckpoint, LedgerVerifierKey } from '../../../ledger/store/entities';
 import { latestCheckpoint } from '../../../ledger/store/read-model';
 import { encodeBase64 } from '../../../ledger/core/encoding';
 import { ledgerTree } from '../../../ledger/store/read-model';
-import { freshDatabase, type TestDatabase } from '../../support/database';
+import type { TestDatabase } from '../../support/database';
+import { startLedgerGateway, type LedgerGateway } from '../../support/ledger-gateway';
 import { testEvent, waitFor } from '../../support/ledger-pipeline';
 
 const ORIGIN = 'custodian.test/rotation';
+let hub: LedgerGateway;
 let database: TestDatabase;
 let gateway: RunningGateway;
 let ledger: DataSource;
-let identity: DataSource;
 let publisher: CheckpointPublisher;
 let token: string;
 let savedCheckpoint: string;
@@ -84,12 +81,9 @@ async function appendAndWaitForCheckpoint(): Promise<string> {
 }
 
 beforeAll(async () => {
-  database = await freshDatabase();
-  gateway = await startGateway({ env: database.env, port: 0 });
-  ledger = await openLedgerDatabase(database.env);
-  identity = await openIdentityDatabase(database.env);
-  const officer = await createUser(identity, { username: 'rotation.officer', role: 'compliance' });
-  token = (await createApiToken(identity, officer.id, { name: 'verify', scopes: ['read'], expiresInDays: 1 })).token;
+  hub = await startLedgerGateway();
+  ({ database, gateway, ledger } = hub);
+  token = await hub.tokenFor('rotation.officer', 'compliance');
   // What the ledger worker runs (ledger/pipeline/service.ts): its keys read again before every checkpoint.
   publisher = new CheckpointPublisher(ledger, noteKeySource({ dataDir: database.env.DATA_DIR, name: ORIGIN }), { origin: ORIGIN, minIntervalMs: 20, pollMs: 50 });
   publisher.start();
@@ -98,10 +92,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await publisher?.stop();
-  await identity?.destroy();
-  await ledger?.destroy();
-  await gateway?.close();
-  await database?.drop();
+  await hub?.stop();
 });
 
 test('before rotation: one key, from size 0; verify passes and saves the key it trusts', async () => {

@@ -92,7 +92,7 @@ async function send(url, init) {
 }
 
 /**
- * POST JSON to a sign-in endpoint; its errors are {error: {code, message}}.
+ * POST JSON to a sign-in endpoint; its errors are GraphQL's {errors: [{message, extensions: {code}}]}.
  * @param {string} path
  * @param {unknown} body
  * @param {Record<string, string>} [headers]
@@ -102,8 +102,8 @@ export async function authPost(path, body, headers = {}) {
   if (res.status === 204) return null;
   const json = await res.json().catch(() => null);
   if (!res.ok) {
-    const error = json?.error;
-    throw new ApiError(error?.code ?? `HTTP_${res.status}`, typeof error?.message === 'string' ? error.message : READABLE.INTERNAL);
+    const error = json?.errors?.[0];
+    throw new ApiError(error?.extensions?.code ?? `HTTP_${res.status}`, typeof error?.message === 'string' ? error.message : READABLE.INTERNAL);
   }
   return json;
 }

@@ -133,3 +133,42 @@ export async function busy(button, work) {
     button.removeAttribute('aria-busy');
   }
 }
+
+/**
+ * Gives every body cell of `root`'s tables the name of its column (data-label), which
+ * app.css shows beside the value when a narrow screen stacks a table's rows. Cells spanning
+ * several columns (a message) get none.
+ * @param {ParentNode} root
+ */
+export function labelCells(root) {
+  for (const table of root.querySelectorAll('table')) {
+    const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent?.trim() ?? '');
+    if (!heads.length) continue;
+    for (const row of table.querySelectorAll('tbody tr')) {
+      let column = 0;
+      for (const cell of row.children) {
+        const span = Number(cell.getAttribute('colspan') ?? 1);
+        if (span === 1 && heads[column] && !cell.hasAttribute('data-label')) cell.setAttribute('data-label', heads[column]);
+        column += span;
+      }
+    }
+  }
+}
+
+/**
+ * Keeps labelCells applied to everything the views put into `root`, now and later (pages
+ * of rows appended as they load), so no view has to remember it.
+ * @param {HTMLElement} root
+ */
+export function labelCellsAlways(root) {
+  labelCells(root);
+  let queued = false;
+  new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    queueMicrotask(() => {
+      queued = false;
+      labelCells(root);
+    });
+  }).observe(root, { childList: true, subtree: true });
+}

@@ -212,26 +212,63 @@ export async function verifyConsistency(m, n, rootM, rootN, proof) {
  */
 
 /**
+ * Parses a C2SP verifier key, <name>+<hex key id>+base64(type ‖ 32-byte Ed25519 key),
+ * checking its type byte and that the key id is SHA-256(name ‖ "\n" ‖ type ‖ key)[:4].
+ * Note keys (0x01) and witness cosigner keys (0x04) differ only in the type byte.
+ * @param {string} text
+ * @param {number} type the signature type byte the key must have
+ * @param {string} what how messages name the key ("the key", "the witness key")
+ * @param {string} kind what a key of that type is ("an Ed25519 note key")
+ */
+async function parseTypedKey(text, type, what, kind) {
+  const trimmed = text.trim();
+  const first = trimmed.indexOf('+');
+  const second = trimmed.indexOf('+', first + 1);
+  if (first <= 0 || second < 0) throw new VerifyError(`${what} is not <name>+<id>+<key>`);
+  const name = trimmed.slice(0, first);
+  const idHex = trimmed.slice(first + 1, second);
+  if (!/^[0-9a-f]{8}$/i.test(idHex)) throw new VerifyError(`${what} id is not 8 hex digits`);
+  const typed = fromBase64(trimmed.slice(second + 1));
+  if (typed.length !== 33 || typed[0] !== type) throw new VerifyError(`${what} is not ${kind}`);
+  const publicKey = typed.slice(1);
+  const keyId = (await sha256(concat(enc.encode(name), new Uint8Array([0x0a, type]), publicKey))).slice(0, 4);
+  if (toHex(keyId) !== idHex.toLowerCase()) throw new VerifyError(`${what} id does not match its name and key`);
+  const key = await crypto.subtle.importKey('raw', /** @type {BufferSource} */ (publicKey), { name: 'Ed25519' }, false, ['verify']);
+  return { text: trimmed, name, keyId, publicKey, key };
+}
+
+/** The signature type byte of Ed25519 note keys. */
+const ED25519_NOTE = 0x01;
+
+/**
  * Parses a note verifier key, <name>+<hex key id>+base64(0x01 ‖ 32-byte Ed25519 key),
  * and checks that the key id is the one its name and key derive.
  * @param {string} text
  * @returns {Promise<Verifier>}
  */
-export async function parseVerifierKey(text) {
-  const trimmed = text.trim();
-  const first = trimmed.indexOf('+');
-  const second = trimmed.indexOf('+', first + 1);
-  if (first <= 0 || second < 0) throw new VerifyError('the key is not <name>+<id>+<key>');
-  const name = trimmed.slice(0, first);
-  const idHex = trimmed.slice(first + 1, second);
-  if (!/^[0-9a-f]{8}$/i.test(idHex)) throw new VerifyError('the key id is not 8 hex digits');
-  const typed = fromBase64(trimmed.slice(second + 1));
-  if (typed.length !== 33 || typed[0] !== 0x01) throw new VerifyError('the key is not an Ed25519 note key');
-  const publicKey = typed.slice(1);
-  const keyId = (await sha256(concat(enc.encode(name), new Uint8Array([0x0a, 0x01]), publicKey))).slice(0, 4);
-  if (toHex(keyId) !== idHex.toLowerCase()) throw new VerifyError('the key id does not match the key name and key');
-  const key = await crypto.subtle.importKey('raw', /** @type {BufferSource} */ (publicKey), { name: 'Ed25519' }, false, ['verify']);
-  return { text: trimmed, name, keyId, publicKey, key };
+export const parseVerifierKey = (text) => parseTypedKey(text, ED25519_NOTE, 'the key', 'an Ed25519 note key');
+
+/**
+ * A signed note split into its text (through the final newline before the blank line)
+ * and its signature lines, `— <name> base64(key id ‖ signature)`, each read strictly.
+ * @param {string} note
+ * @returns {{ text: string, signatures: { name: string, sig: Uint8Array }[] }}
+ */
+function splitNote(note) {
+  const split = note.lastIndexOf('\n\n');
+  if (split < 0) throw new VerifyError('the note has no blank line before its signatures');
+  const block = note.slice(split + 2);
+  if (!block.endsWith('\n')) throw new VerifyError('the note does not end with a signature line');
+  const signatures = block.slice(0, -1).split('\n').map((line) => {
+    if (!line.startsWith('\u2014 ')) throw new VerifyError('a signature line does not start with "— "');
+    const rest = line.slice(2);
+    const space = rest.indexOf(' ');
+    if (space <= 0) throw new VerifyError('a signature line has no signature');
+    const sig = fromBase64(rest.slice(space + 1));
+    if (sig.length < 5) throw new VerifyError('a signature is too short');
+    return { name: rest.slice(0, space), sig };
+  });
+  return { text: note.slice(0, split + 1), signatures };
 }
 
 /**
@@ -241,20 +278,9 @@ export async function parseVerifierKey(text) {
  * @param {Verifier} verifier
  */
 export async function openNote(note, verifier) {
-  const split = note.lastIndexOf('\n\n');
-  if (split < 0) throw new VerifyError('the note has no blank line before its signatures');
-  const text = note.slice(0, split + 1);
-  const block = note.slice(split + 2);
-  if (!block.endsWith('\n')) throw new VerifyError('the note does not end with a signature line');
+  const { text, signatures } = splitNote(note);
   let verified = 0;
-  for (const line of block.slice(0, -1).split('\n')) {
-    if (!line.startsWith('\u2014 ')) throw new VerifyError('a signature line does not start with "— "');
-    const rest = line.slice(2);
-    const space = rest.indexOf(' ');
-    if (space <= 0) throw new VerifyError('a signature line has no signature');
-    const name = rest.slice(0, space);
-    const sig = fromBase64(rest.slice(space + 1));
-    if (sig.length < 5) throw new VerifyError('a signature is too short');
+  for (const { name, sig } of signatures) {
     if (name !== verifier.name || !equalBytes(sig.slice(0, 4), verifier.keyId)) continue; // another key's: ignored
     const ok = sig.length === 68 && (await crypto.subtle.verify({ name: 'Ed25519' }, verifier.key, /** @type {BufferSource} */ (sig.slice(4)), /** @type {BufferSource} */ (enc.encode(text))));
     if (!ok) throw new VerifyError(`the signature by ${name} does not verify: the checkpoint was altered or not signed by this key`);
@@ -411,4 +437,90 @@ export function readLeaf(data) {
     if (typeof event[key] !== 'string') throw new VerifyError(`the entry has no string ${key}`);
   }
   return { format, event, fields };
+}
+
+// ——— Witness cosignatures (C2SP tlog-cosignature, cosignature/v1) ———————————————————
+
+/** The signature type byte of Ed25519 cosignature/v1 keys (ledger/core/cosignature.ts). */
+const COSIGNATURE_V1 = 0x04;
+
+/**
+ * @typedef {{ text: string, name: string, keyId: Uint8Array, publicKey: Uint8Array, key: CryptoKey, host: string }} Cosigner
+ */
+
+/**
+ * Parses a witness's cosigner verifier key, <name>+<hex key id>+base64(0x04 ‖ 32-byte
+ * Ed25519 key), checking that the key id is SHA-256(name ‖ "\n" ‖ 0x04 ‖ key)[:4].
+ * @param {string} text
+ * @param {string} [host] where the witness answers (for the page to say who it is)
+ * @returns {Promise<Cosigner>}
+ */
+export async function parseCosignerKey(text, host = '') {
+  return { ...(await parseTypedKey(text, COSIGNATURE_V1, 'the witness key', 'an Ed25519 cosignature/v1 key')), host };
+}
+
+/**
+ * Whether two cosigner keys are the same key for the same name (the key id is derived
+ * from both, so equal name and key bytes mean equal ids).
+ * @param {Cosigner} a
+ * @param {Cosigner} b
+ */
+export const sameCosignerKey = (a, b) => a.name === b.name && equalBytes(a.publicKey, b.publicKey);
+
+/**
+ * @typedef {{ witness: Cosigner, status: 'valid' | 'invalid' | 'missing', timestamp?: number, reason?: string }} CosignatureCheck
+ * @typedef {{ witnesses: CosignatureCheck[], unknown: string[] }} CosignatureReport
+ */
+
+/**
+ * Checks every witness's cosignature on a signed checkpoint, here: for each witness, the
+ * line with its name and key id (`— <name> base64(key id ‖ u64 time ‖ Ed25519 sig)`) must
+ * be an Ed25519 signature by its key over "cosignature/v1\ntime <t>\n" followed by the
+ * checkpoint body — else "invalid" (a forged or altered cosignature is evidence, not
+ * noise); no line is "missing" (the witness did not cosign). Lines by keys not in the
+ * list, other than the log's own, are returned as `unknown` (name+key id), unchecked.
+ * The log's signature is not checked here: openCheckpoint does that; a malformed
+ * signature line is refused here as there (VerifyError).
+ * @param {string} note
+ * @param {Cosigner[]} witnesses
+ * @param {(name: string, keyId: Uint8Array) => boolean} [isLogKey] the log's own signature lines, skipped
+ * @returns {Promise<CosignatureReport>}
+ */
+export async function checkCosignatures(note, witnesses, isLogKey = () => false) {
+  const { text: body, signatures } = splitNote(note);
+  /** @type {Map<Cosigner, CosignatureCheck>} */
+  const checks = new Map();
+  /** @type {string[]} */
+  const unknown = [];
+  for (const { name, sig } of signatures) {
+    const id = sig.slice(0, 4);
+    if (isLogKey(name, id)) continue;
+    const witness = witnesses.find((w) => w.name === name && equalBytes(w.keyId, id));
+    if (!witness) {
+      unknown.push(`${name}+${toHex(id)}`);
+      continue;
+    }
+    if (checks.has(witness)) continue; // one cosignature per key; the first counts
+    checks.set(witness, await checkOne(witness, body, sig));
+  }
+  return {
+    witnesses: witnesses.map((w) => checks.get(w) ?? { witness: w, status: 'missing' }),
+    unknown,
+  };
+}
+
+/**
+ * @param {Cosigner} witness
+ * @param {string} body
+ * @param {Uint8Array} sig key id (4) ‖ timestamp (8, big-endian) ‖ Ed25519 signature (64)
+ * @returns {Promise<CosignatureCheck>}
+ */
+async function checkOne(witness, body, sig) {
+  if (sig.length !== 76) return { witness, status: 'invalid', reason: `a cosignature/v1 signature is 76 bytes, not ${sig.length}` };
+  const time = new DataView(sig.buffer, sig.byteOffset + 4, 8).getBigUint64(0);
+  if (time > BigInt(Number.MAX_SAFE_INTEGER)) return { witness, status: 'invalid', reason: 'its timestamp is out of range' };
+  const timestamp = Number(time);
+  const message = enc.encode(`cosignature/v1\ntime ${timestamp}\n${body}`);
+  const ok = await crypto.subtle.verify({ name: 'Ed25519' }, witness.key, /** @type {BufferSource} */ (sig.slice(12)), /** @type {BufferSource} */ (message));
+  return ok ? { witness, status: 'valid', timestamp } : { witness, status: 'invalid', timestamp, reason: 'the signature does not verify over this checkpoint and time' };
 }

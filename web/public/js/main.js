@@ -10,7 +10,7 @@
  *   #/compliance/<tab>[/…]       audit trail, disclosures, break-glass queue, ledger
  */
 import { graphqlStrict, readable, session, signOut, whenSignedOut } from './api.js';
-import { byId, h, notice, replace } from './dom.js';
+import { byId, h, labelCellsAlways, notice, replace } from './dom.js';
 import { renderPatientList, renderPatientPage } from './views/clinician.js';
 import { COMPLIANCE_TABS, renderCompliance } from './views/compliance.js';
 import { renderPatientHome } from './views/patient.js';
@@ -110,5 +110,6 @@ byId('skip').addEventListener('click', (e) => {
   e.preventDefault();
   byId('main').focus();
 });
+labelCellsAlways(byId('main'));
 window.addEventListener('hashchange', route);
 route();

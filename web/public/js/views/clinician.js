@@ -78,6 +78,9 @@ export async function renderPatientList(main) {
           ),
         );
       });
+      if (!body.children.length) {
+        body.append(h('tr', {}, h('td', { colspan: 4, class: 'empty' }, 'No patients you may see: none at your institution, and none has consented to you. Open a patient by id if they gave you access, or break the glass from their record in an emergency.')));
+      }
       more.hidden = !conn.pageInfo.hasNextPage;
       more.onclick = () => busy(more, () => load(conn.pageInfo.endCursor));
     } catch (err) {

@@ -5,7 +5,9 @@
  * out. Used by the patient's own page and by clinicians and researchers.
  */
 import { forbiddenAt, graphql, readable } from '../api.js';
-import { busy, h, hiddenBadge, notice, replace } from '../dom.js';
+import { timeSeries } from '../chart.js';
+import { busy, field, h, hiddenBadge, notice, replace, select } from '../dom.js';
+import { collectReadings } from '../readings.js';
 import { categoryLabel, day, num, when } from '../format.js';
 
 /**
@@ -16,7 +18,7 @@ import { categoryLabel, day, num, when } from '../format.js';
 export const RECORD_QUERY = `query Record($id: ID!) {
   demographics: patient(id: $id) { id name { text } birthDate sex institution { id name } identifiers { system value } }
   labs: patient(id: $id) {
-    labResults(first: 20) {
+    labResults(first: 100) {
       totalCount
       nodes { id code { code display } value unit interpretation status effectiveAt referenceRange { low high } }
     }
@@ -122,41 +124,53 @@ export async function renderRecord(target, patientId, options = {}) {
         (p.identifiers ?? []).map((/** @type {any} */ i) => [h('dt', {}, 'Record number'), h('dd', {}, i.value)]),
       ), ctx),
     section('LABS', forbiddenAt(errors, ['labs']), () => labs(data.labs?.labResults), ctx),
-    section('DEVICES', forbiddenAt(errors, ['devices']), () => devices(data.devices?.devices), ctx),
+    section('DEVICES', forbiddenAt(errors, ['devices']), () => devices(data.devices?.devices, ctx), ctx),
     section('RESEARCH', forbiddenAt(errors, ['research']), () => research(data.research?.researchProjects), ctx),
   );
   return p;
 }
 
-/** @param {any} conn */
+/** The portal's name for a metric, and how many decimals it deserves. */
+const METRIC = /** @type {Record<string, { label: string, digits: number }>} */ ({
+  HEART_RATE: { label: 'Heart rate', digits: 0 },
+  SPO2: { label: 'SpO2 (oxygen saturation)', digits: 0 },
+  GLUCOSE: { label: 'Glucose', digits: 0 },
+});
+
+/**
+ * Lab results as one trend chart per LOINC code (the reference range as a band, abnormal
+ * results marked), each with the table of its results.
+ * @param {any} conn
+ */
 function labs(conn) {
-  if (!conn || conn.totalCount === 0) return h('p', {}, 'No lab results.');
+  if (!conn) return h('p', {}, 'The lab results could not be loaded.');
+  if (conn.totalCount === 0) return h('p', { class: 'empty' }, 'No lab results yet: nothing has been reported by a laboratory for this patient, or consent leaves every result out.');
+  /** @type {Map<string, any[]>} */
+  const byCode = new Map();
+  for (const r of conn.nodes) byCode.set(r.code.code, [...(byCode.get(r.code.code) ?? []), r]);
   return [
-    h('p', { class: 'hint' }, `The latest ${conn.nodes.length} of ${conn.totalCount} results.`),
-    h(
-      'div',
-      { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Lab results' },
-      h(
-        'table',
-        {},
-        h('thead', {}, h('tr', {}, ['Test', 'Value', 'Reference', 'Flag', 'Taken'].map((c) => h('th', { scope: 'col' }, c)))),
-        h(
-          'tbody',
-          {},
-          conn.nodes.map((/** @type {any} */ r) =>
-            h(
-              'tr',
-              {},
-              h('td', {}, r.code.display),
-              h('td', { class: 'num' }, `${num(r.value)} ${r.unit}`),
-              h('td', { class: 'num' }, range(r.referenceRange)),
-              h('td', {}, h('span', { class: `flag flag-${String(r.interpretation).toLowerCase()}` }, String(r.interpretation).toLowerCase().replace('_', ' '))),
-              h('td', {}, day(r.effectiveAt)),
-            ),
-          ),
-        ),
-      ),
-    ),
+    h('p', { class: 'hint' }, conn.nodes.length < conn.totalCount ? `The latest ${conn.nodes.length} of ${conn.totalCount} results, by test.` : `All ${conn.totalCount} results, by test.`),
+    h('div', { class: 'chart-grid' }, [...byCode.values()].map((results) => {
+      const first = results[0];
+      const ref = results.find((r) => r.referenceRange)?.referenceRange ?? null;
+      return timeSeries({
+        title: `${first.code.display} (LOINC ${first.code.code})`,
+        unit: first.unit,
+        band: ref,
+        columns: ['Taken', 'Value', 'Reference', 'Flag'],
+        points: results.map((r) => ({
+          t: Date.parse(r.effectiveAt),
+          v: r.value,
+          abnormal: r.interpretation !== 'NORMAL',
+          row: [
+            day(r.effectiveAt),
+            `${num(r.value)} ${r.unit}`,
+            range(r.referenceRange),
+            h('span', { class: `flag flag-${String(r.interpretation).toLowerCase()}` }, String(r.interpretation).toLowerCase().replace('_', ' ')),
+          ],
+        })),
+      });
+    })),
   ];
 }
 
@@ -168,29 +182,120 @@ function range(r) {
   return `${num(r.low)}–${num(r.high)}`;
 }
 
-/** @param {any[] | null} list */
-function devices(list) {
-  if (!list || list.length === 0) return h('p', {}, 'No devices.');
+/**
+ * @param {any[] | null} list
+ * @param {{ purpose?: string }} ctx
+ */
+function devices(list, ctx) {
+  if (!list || list.length === 0) return h('p', { class: 'empty' }, 'No devices: no wearable, pulse oximeter or glucose monitor is registered for this patient.');
   return h(
     'ul',
     { class: 'plain' },
     list.map((d) =>
       h(
         'li',
-        {},
-        h('strong', {}, `${d.model} `), `(${d.kind.toLowerCase().replace('_', ' ')}, ${d.serial})`,
-        h('br'),
-        d.readings.nodes.length
-          ? d.readings.nodes.map((/** @type {any} */ r, /** @type {number} */ i) => `${i ? ' · ' : 'Latest: '}${r.metric.toLowerCase().replace('_', ' ')} ${num(r.value, 0)} ${r.unit} (${when(r.recordedAt)})`)
-          : 'No readings yet.',
+        { class: 'device', 'data-device-id': d.id },
+        h('h4', {}, `${d.model} `, h('span', { class: 'hint' }, `(${d.kind.toLowerCase().replace('_', ' ')}, ${d.serial})`)),
+        // readings is nullable (a refusal costs only that field): say so rather than fail.
+        !d.readings
+          ? h('p', {}, 'Readings could not be shown.')
+          : d.readings.nodes.length
+          ? [
+              h('p', {}, d.readings.nodes.map((/** @type {any} */ r, /** @type {number} */ i) => `${i ? ' · ' : 'Latest: '}${r.metric.toLowerCase().replace('_', ' ')} ${num(r.value, 0)} ${r.unit} (${when(r.recordedAt)})`)),
+              readingsPanel(d, ctx),
+            ]
+          : h('p', { class: 'empty' }, 'No readings yet: this device has not sent any.'),
       ),
     ),
   );
 }
 
+const PERIODS = /** @type {Array<[string, string, number]>} */ ([
+  ['24h', '24 hours', 24 * 3600_000],
+  ['7d', '7 days', 7 * 24 * 3600_000],
+  ['30d', '30 days', 30 * 24 * 3600_000],
+  ['custom', 'Custom…', 0],
+]);
+
+/** @param {Date} d a datetime-local value in local time */
+const localInput = (d) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+
+/**
+ * Heart rate, SpO2 and glucose over a chosen period, as time series. A period ends at the
+ * device's latest reading (said on the page), so an idle device still shows its last data.
+ * @param {any} d
+ * @param {{ purpose?: string }} ctx
+ */
+function readingsPanel(d, ctx) {
+  const latest = new Date(d.readings.nodes[0].recordedAt);
+  const end = new Date(latest.getTime() + 1); // `until` is exclusive
+  const period = select({ name: 'period' }, PERIODS.map(([v, l]) => [v, l]));
+  period.value = '7d';
+  const from = h('input', { type: 'datetime-local', name: 'from', value: localInput(new Date(end.getTime() - 7 * 24 * 3600_000)) });
+  const to = h('input', { type: 'datetime-local', name: 'to', value: localInput(end) });
+  const custom = h('div', { class: 'row', hidden: true }, field('From', from), field('To', to));
+  const out = h('div', { class: 'readings-charts', 'aria-live': 'polite' });
+  const show = h('button', { type: 'submit' }, 'Show readings');
+  period.addEventListener('change', () => {
+    custom.hidden = period.value !== 'custom';
+  });
+  const load = () =>
+    busy(show, async () => {
+      let since;
+      let until = end;
+      if (period.value === 'custom') {
+        since = new Date(from.value);
+        until = new Date(to.value);
+        if (Number.isNaN(since.getTime()) || Number.isNaN(until.getTime()) || since >= until) {
+          replace(out, notice('error', 'Choose a start before the end.'));
+          return;
+        }
+      } else {
+        since = new Date(end.getTime() - (PERIODS.find(([v]) => v === period.value)?.[2] ?? 0));
+      }
+      replace(out, h('p', { class: 'loading' }, 'Loading readings…'));
+      const got = await collectReadings(d.id, since, until, { purpose: ctx.purpose });
+      const span = `${when(since.toISOString())} – ${when(until.toISOString())}`;
+      const metrics = ['HEART_RATE', 'SPO2', 'GLUCOSE'].filter((m) => got.readings.some((r) => r.metric === m));
+      replace(
+        out,
+        got.error ? notice('error', got.error) : null,
+        got.capped ? notice('info', `Showing the first ${got.readings.length} of ${got.total} readings in this period (the limit for one chart). Choose a shorter period to see the rest.`) : null,
+        !got.error && got.readings.length === 0 ? h('p', { class: 'empty' }, `No readings from ${span}. The latest reading is from ${when(latest.toISOString())}.`) : null,
+        metrics.map((m) => {
+          const rows = got.readings.filter((r) => r.metric === m);
+          const unit = rows[0]?.unit ?? '';
+          return timeSeries({
+            title: `${METRIC[m]?.label ?? m}, ${span}`,
+            unit,
+            points: rows.map((r) => ({ t: Date.parse(r.recordedAt), v: r.value, row: [when(r.recordedAt), `${num(r.value, METRIC[m]?.digits ?? 1)} ${r.unit}`] })),
+            columns: ['Recorded', 'Value'],
+            timeLabel: (t) => when(new Date(t).toISOString()),
+            tableOpen: false,
+          });
+        }),
+      );
+    });
+  const form = h(
+    'form',
+    {
+      class: 'inline-form period',
+      onsubmit: (/** @type {SubmitEvent} */ e) => {
+        e.preventDefault();
+        load();
+      },
+    },
+    field('Period', period, `Ending at the latest reading, ${when(latest.toISOString())}.`),
+    custom,
+    show,
+  );
+  queueMicrotask(load);
+  return h('div', { class: 'readings' }, form, out);
+}
+
 /** @param {any[] | null} list */
 function research(list) {
-  if (!list || list.length === 0) return h('p', {}, 'Not enrolled in any research project.');
+  if (!list || list.length === 0) return h('p', { class: 'empty' }, 'Not enrolled in any research project.');
   return h(
     'ul',
     { class: 'plain' },

@@ -5,7 +5,7 @@
  * code across projects.
  */
 import { forbiddenAt, graphql, readable } from '../api.js';
-import { rangeChart } from '../chart.js';
+import { histogram, rangeChart } from '../chart.js';
 import { busy, field, h, hiddenBadge, notice, replace, select } from '../dom.js';
 import { LAB_CODES, num } from '../format.js';
 
@@ -108,9 +108,12 @@ function cohortTable(p, i, errors) {
  * @param {string} loinc
  */
 async function cohortChart(target, projects, loinc) {
-  if (!projects.length) return;
+  if (!projects.length) {
+    replace(target, h('p', { class: 'empty' }, 'No cohorts to chart: you are not a member of any research project. A project’s members see its cohort.'));
+    return;
+  }
   replace(target, h('p', { class: 'loading' }, 'Computing…'));
-  const aliases = projects.map((p, i) => `p${i}: cohortSummary(projectId: ${JSON.stringify(p.id)}, loinc: $loinc) { count mean min max unit suppressed suppressedReason }`);
+  const aliases = projects.map((p, i) => `p${i}: cohortSummary(projectId: ${JSON.stringify(p.id)}, loinc: $loinc) { count mean min max unit suppressed suppressedReason distribution { low high count suppressed } }`);
   try {
     // A few projects per request: the gateway refuses operations with more than
     // MAX_QUERY_ALIASES (15 by default) aliases or root fields.
@@ -122,14 +125,21 @@ async function cohortChart(target, projects, loinc) {
     const rows = projects.map((p, i) => {
       const s = data?.[`p${i}`];
       const err = forbiddenAt(errors, [`p${i}`]) ?? (s ? undefined : errors?.find((e) => e.path?.[0] === `p${i}`));
-      if (s?.suppressed) return { label: p.title, count: 0, mean: null, min: null, max: null, unit: s.unit, hidden: s.suppressedReason ?? 'suppressed: too few patients' };
+      if (s?.suppressed) return { label: p.title, count: 0, mean: null, min: null, max: null, unit: s.unit, hidden: s.suppressedReason ?? 'suppressed: too few patients', distribution: null };
       return s
-        ? { label: p.title, count: s.count, mean: s.mean, min: s.min, max: s.max, unit: s.unit }
-        : { label: p.title, count: 0, mean: null, min: null, max: null, unit: null, hidden: readable(err) };
+        ? { label: p.title, count: s.count, mean: s.mean, min: s.min, max: s.max, unit: s.unit, distribution: s.distribution }
+        : { label: p.title, count: 0, mean: null, min: null, max: null, unit: null, hidden: readable(err), distribution: null };
     });
     const label = LAB_CODES.find(([c]) => c === loinc)?.[1] ?? loinc;
+    const shown = rows.filter((r) => !r.hidden && r.count > 0);
+    const allSuppressed = rows.length > 0 && rows.every((r) => r.hidden);
     replace(
       target,
+      allSuppressed
+        ? notice('info', `Every cohort’s ${label} summary is withheld or hidden: each has too few patients with a result (fewer than the minimum, COHORT_MIN_SIZE) or is not open to you. Nothing about individuals is shown; try another lab test.`)
+        : shown.length === 0
+        ? h('p', { class: 'empty' }, `No patient in your cohorts has a final ${label} result.`)
+        : null,
       rangeChart(rows, `${label} by cohort`),
       h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': `${label} by cohort, as a table` },
         h('table', { class: 'cohort-table' },
@@ -141,6 +151,12 @@ async function cohortChart(target, projects, loinc) {
           ))),
         ),
       ),
+      shown.length ? h('h3', {}, 'Distribution of the latest values') : null,
+      h('div', { class: 'chart-grid' }, shown.map((r) =>
+        r.distribution?.length
+          ? histogram({ title: `${label} in ${r.label}: patients by latest value`, unit: r.unit ?? '', buckets: r.distribution })
+          : null,
+      )),
     );
   } catch (err) {
     replace(target, notice('error', readable(err)));
