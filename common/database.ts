@@ -105,6 +105,26 @@ export function sqlQuery<T = Record<string, unknown>>(db: DataSource, sql: strin
 
 const chains = new WeakMap<DataSource, Promise<unknown>>();
 
+/** Runs before giving up on SQLITE_BUSY_SNAPSHOT (each is a rolled-back transaction, started again). */
+const SNAPSHOT_ATTEMPTS = 5;
+
+function isStaleSnapshot(err: unknown): boolean {
+  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
+  return (e?.driverError?.code ?? e?.code) === 'SQLITE_BUSY_SNAPSHOT';
+}
+
+/** `task` again, after a short random pause, while it fails on a stale snapshot (https://www.sqlite.org/rescode.html#busy_snapshot). */
+async function againOnStaleSnapshot<T>(task: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await task();
+    } catch (err) {
+      if (!isStaleSnapshot(err) || attempt >= SNAPSHOT_ATTEMPTS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, attempt * 5 + Math.random() * 10));
+    }
+  }
+}
+
 /**
  * Runs `task` after every earlier task on the same DataSource has settled — on SQLite.
  *
@@ -116,11 +136,18 @@ const chains = new WeakMap<DataSource, Promise<unknown>>();
  *
  * Not re-entrant: inside a task, use the EntityManager it opened, never something that
  * takes a turn on the same DataSource again.
+ *
+ * Other processes write to the same file (the outbox relay prunes every outbox; the
+ * audit and patients subgraphs share the consent database). A transaction that read and
+ * then writes after one of them committed fails at once with SQLITE_BUSY_SNAPSHOT —
+ * waiting cannot help, its snapshot is stale — so on SQLite a task is run again when
+ * that happens. A task is therefore database work only: a whole transaction, or one write.
  */
 export function serialized<T>(db: DataSource, task: () => Promise<T>): Promise<T> {
   if (db.options.type !== 'better-sqlite3') return task();
   const previous = chains.get(db) ?? Promise.resolve();
-  const run = previous.then(task, task);
+  const attempt = () => againOnStaleSnapshot(task);
+  const run = previous.then(attempt, attempt);
   chains.set(
     db,
     run.catch(() => undefined),

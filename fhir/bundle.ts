@@ -15,6 +15,9 @@ export function searchset(base: string, type: string, given: URLSearchParams, pa
     type: 'searchset',
     ...(page.total === undefined ? {} : { total: page.total }),
     link: links,
-    entry: page.resources.map((resource) => ({ fullUrl: `${base}/${resource.resourceType}/${resource.id}`, resource, search: { mode: 'match' } })),
+    // FHIR JSON has no empty arrays: a searchset that matched nothing has no `entry`.
+    ...(page.resources.length
+      ? { entry: page.resources.map((resource) => ({ fullUrl: `${base}/${resource.resourceType}/${resource.id}`, resource, search: { mode: 'match' } })) }
+      : {}),
   };
 }

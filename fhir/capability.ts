@@ -1,7 +1,7 @@
 /**
  * GET /metadata: the CapabilityStatement, built from the resource modules' declarations
  * (resources/index.ts), so it lists exactly what is served: the types, their
- * interactions (read where a module reads, search-type always) and search parameters.
+ * interactions (read and search-type) and search parameters.
  */
 import type { Resource, ResourceModule } from './resource';
 import { COMMON_PARAMS } from './search';
@@ -28,9 +28,9 @@ export function capabilityStatement(base: string, modules: readonly ResourceModu
         resource: modules.map((m) => ({
           type: m.type,
           documentation: m.documentation,
-          interaction: [...(m.read ? [{ code: 'read' }] : []), { code: 'search-type' }],
+          interaction: [{ code: 'read' }, { code: 'search-type' }],
           searchParam: [
-            ...(m.read ? [{ name: '_id', type: 'token', documentation: 'The logical id: the same as a read, as a searchset.' }] : []),
+            { name: '_id', type: 'token', documentation: 'The logical id: the same as a read, as a searchset.' },
             ...COMMON_PARAMS,
             ...(m.sortsByDate ? [{ name: '_sort', type: 'string', documentation: 'date (oldest first) or -date (newest first, the default).' }] : []),
             ...m.params,

@@ -34,7 +34,7 @@ export interface ResourceModule {
   documentation: string;
   params: readonly SearchParamDef[];
   sortsByDate: boolean;
-  /** `hubId` is the hub's id of the resource (ids.ts); absent where a resource has no read. */
-  read?(ctx: FhirContext, fhirId: string): Promise<Resource>;
+  /** One resource by its FHIR id (ids.ts); unknown and hidden are the same 404 (outcome.ts notFound). */
+  read(ctx: FhirContext, fhirId: string): Promise<Resource>;
   search(ctx: FhirContext, query: SearchQuery): Promise<SearchPage>;
 }

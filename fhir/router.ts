@@ -108,14 +108,14 @@ export function fhirRoutes({ identify, execute, log }: FhirDeps): express.Router
     wrap(async (req, res) => {
       const m = moduleOf(String(req.params.type));
       const given = new URL(req.originalUrl, 'http://x').searchParams;
-      const idParam = m.read ? [{ name: '_id', type: 'token' as const, documentation: '' }] : [];
+      const idParam = [{ name: '_id', type: 'token' as const, documentation: '' }];
       const ctx = await contextOf(req, res);
       const query = parseSearch(given, { params: [...idParam, ...m.params], sortsByDate: m.sortsByDate });
       const only = query.get('_id');
       if (only !== undefined) {
         if ([...given.keys()].some((k) => !['_id', '_count', '_format'].includes(k))) throw new FhirError(400, 'not-supported', '_id cannot be combined with other parameters');
         // A search by id is a read; unknown and hidden are an empty searchset alike.
-        const found = await m.read!(ctx, only).catch((err: unknown) => {
+        const found = await m.read(ctx, only).catch((err: unknown) => {
           if (err instanceof FhirError && err.status === 404) return null;
           throw err;
         });
@@ -129,7 +129,6 @@ export function fhirRoutes({ identify, execute, log }: FhirDeps): express.Router
     '/:type/:id',
     wrap(async (req, res) => {
       const m = moduleOf(String(req.params.type));
-      if (!m.read) throw new FhirError(405, 'not-supported', `${m.type} supports search only`);
       const id = String(req.params.id);
       if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) throw new FhirError(404, 'not-found', `${m.type}/${id.slice(0, 64)} is not known, or not yours to see`);
       const ctx = await contextOf(req, res);

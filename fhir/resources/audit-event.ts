@@ -4,7 +4,8 @@
  * for anyone else — which the audit subgraph serves to the patient themself (AUDIT of
  * their own data) and to compliance, and refuses to everybody else, so a clinician
  * asking for another patient's events gets the same 403 as for an unknown patient.
- * Newest first, paged by the leaf index (the GraphQL cursor).
+ * Newest first (or oldest first, `_sort=date`), paged by the leaf index (the GraphQL cursor). A read by id (`auditEvent`)
+ * answers whoever could find the event by searching, and 404 to anyone else, as unknown.
  *
  * Shaped after the IHE Basic Audit Log Patterns (BALP) read event: type `rest`, subtype
  * the FHIR interaction, action R (U for a write), the user as the requestor agent and the
@@ -22,8 +23,8 @@
  * compliance role's whole trail, which GraphQL does not count (any patient's events might
  * be withheld there by the AUDIT policy, and a total must not count them).
  */
-import { referencedHubId, toFhirId } from '../ids';
-import { forbiddenSearch, invalid } from '../outcome';
+import { referencedHubId, toFhirId, toHubId } from '../ids';
+import { forbiddenSearch, invalid, notFound } from '../outcome';
 import type { FhirContext, Resource, ResourceModule, SearchPage } from '../resource';
 import type { SearchQuery } from '../search';
 import { fetchData } from '../supergraph';
@@ -32,7 +33,7 @@ import { PATIENT_PREFIXES } from './patient';
 
 const FIELDS =
   'id kind at patientId category action purpose decision decidedBy service actor { userId role practitionerId } ledger { index leafHash inclusion { treeSize } }';
-const PAGE = `totalCount pageInfo { hasNextPage endCursor } nodes { ${FIELDS} }`;
+const PAGE = `totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } nodes { ${FIELDS} }`;
 
 interface AuditNode {
   id: string;
@@ -50,7 +51,7 @@ interface AuditNode {
 }
 interface Connection {
   totalCount: number | null;
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
   nodes: AuditNode[];
 }
 
@@ -129,21 +130,41 @@ export function toAuditEvent(e: AuditNode, origin: string): Resource {
   };
 }
 
+/** One event by id (`auditEvent`): to those who could find it by searching; 404 to anyone else, as unknown. */
+async function read(ctx: FhirContext, fhirId: string): Promise<Resource> {
+  const id = toHubId(fhirId, ['evt']);
+  const denied = () => notFound('AuditEvent', fhirId);
+  if (!id) throw denied();
+  const data = await fetchData<{ auditEvent: AuditNode | null }>(ctx.run, `query FhirAuditEvent($id: ID!) { auditEvent(id: $id) { ${FIELDS} } }`, { id }, { denied });
+  if (!data.auditEvent) throw denied();
+  return toAuditEvent(data.auditEvent, ctx.origin);
+}
+
 async function search(ctx: FhirContext, q: SearchQuery): Promise<SearchPage> {
   const given = q.get('patient');
   const compliance = ctx.principal.user.role === 'compliance';
   const own = ctx.principal.user.role === 'patient' ? ctx.principal.user.patientId : null;
   const patientId = given !== undefined ? referencedHubId(given, 'Patient', PATIENT_PREFIXES) : own;
   if (!patientId && !compliance) throw invalid('AuditEvent searches need patient (Patient/pat-…), except for the compliance role');
-  const after = typeof q.cursor?.after === 'string' ? q.cursor.after : null;
-  const vars = { patient: patientId, from: q.dates.since?.toISOString() ?? null, to: q.dates.until?.toISOString() ?? null, first: q.count, after };
+  // Newest first pages forward (`first`/`after`); oldest first (`_sort=date`) pages from the
+  // other end of the same newest-first list (`last`/`before`), each page flipped.
+  const oldestFirst = q.sort === 'date';
+  const cursor = (key: 'after' | 'before') => (typeof q.cursor?.[key] === 'string' ? (q.cursor[key] as string) : null);
+  const vars = {
+    patient: patientId,
+    from: q.dates.since?.toISOString() ?? null,
+    to: q.dates.until?.toISOString() ?? null,
+    ...(oldestFirst ? { last: q.count, before: cursor('before') } : { first: q.count, after: cursor('after') }),
+  };
   if (vars.from && vars.to && vars.from >= vars.to) return { resources: [], total: 0 };
   const denied = () => forbiddenSearch('these audit events');
+  const args = '$from: DateTime, $to: DateTime, $first: Int, $after: String, $last: Int, $before: String';
+  const page = 'from: $from, to: $to, first: $first, after: $after, last: $last, before: $before';
   let c: Connection | null | undefined;
   if (compliance) {
     const data = await fetchData<{ auditTrail: Connection | null }>(
       ctx.run,
-      `query FhirAuditTrail($patient: ID, $from: DateTime, $to: DateTime, $first: Int, $after: String) { auditTrail(patientId: $patient, from: $from, to: $to, first: $first, after: $after) { ${PAGE} } }`,
+      `query FhirAuditTrail($patient: ID, ${args}) { auditTrail(patientId: $patient, ${page}) { ${PAGE} } }`,
       vars,
       { denied },
     );
@@ -151,24 +172,30 @@ async function search(ctx: FhirContext, q: SearchQuery): Promise<SearchPage> {
   } else {
     const data = await fetchData<{ patient: { accessLog: Connection | null } | null }>(
       ctx.run,
-      `query FhirAccessLog($patient: ID!, $from: DateTime, $to: DateTime, $first: Int, $after: String) { patient(id: $patient) { accessLog(from: $from, to: $to, first: $first, after: $after) { ${PAGE} } } }`,
+      `query FhirAccessLog($patient: ID!, ${args}) { patient(id: $patient) { accessLog(${page}) { ${PAGE} } } }`,
       vars,
       { denied },
     );
     c = data.patient?.accessLog;
   }
   if (!c) throw denied();
-  return { resources: c.nodes.map((e) => toAuditEvent(e, ctx.origin)), ...(c.totalCount === null ? {} : { total: c.totalCount }), next: c.pageInfo.hasNextPage && c.pageInfo.endCursor ? { after: c.pageInfo.endCursor } : undefined };
+  const { pageInfo } = c;
+  const nodes = oldestFirst ? [...c.nodes].reverse() : c.nodes;
+  const next = oldestFirst
+    ? pageInfo.hasPreviousPage && pageInfo.startCursor && { before: pageInfo.startCursor }
+    : pageInfo.hasNextPage && pageInfo.endCursor && { after: pageInfo.endCursor };
+  return { resources: nodes.map((e) => toAuditEvent(e, ctx.origin)), ...(c.totalCount === null ? {} : { total: c.totalCount }), next: next || undefined };
 }
 
 export const auditEvent: ResourceModule = {
   type: 'AuditEvent',
   documentation:
-    "The ledger, shaped after IHE BALP read events: each with its leaf index, leaf hash and the URL of its inclusion proof. The compliance role (X-Purpose-Of-Use: OPERATIONS) sees every event; a patient sees who accessed their data (without their own reads); nobody else sees any. Newest first; total for one patient's events, none for the whole trail.",
+    "The ledger, shaped after IHE BALP read events: each with its leaf index, leaf hash and the URL of its inclusion proof. The compliance role (X-Purpose-Of-Use: OPERATIONS) sees every event; a patient searches who accessed their data (without their own reads) and reads any access decision about it by id; nobody else sees any (a read answers 404, as for an unknown id). Newest first, or oldest first with _sort=date; total for one patient's events, none for the whole trail.",
   params: [
     { name: 'patient', type: 'reference', documentation: "The patient whose data was accessed (Patient/pat-…); required except for compliance; a patient's own by default." },
     { name: 'date', type: 'date', documentation: 'recorded, with eq, ge, gt, le, lt; may repeat.' },
   ],
-  sortsByDate: false,
+  sortsByDate: true,
+  read,
   search,
 };

@@ -50,6 +50,8 @@ export function entry(db: DataSource, index: number): Promise<StoredLeaf | null>
 
 /** What the leaf search (ledger_leaf_index) can filter on; every field optional. */
 export interface LeafFilter {
+  /** The one event with this id (the outbox id; unique in the ledger). */
+  eventId?: string | null;
   patientId?: string | null;
   subject?: string | null;
   /** Leave out this actor's events (a patient's own reads of their record). */
@@ -74,6 +76,7 @@ const likeEscaped = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 /** The leaves matching `filter`, as a query to select from (i: the search columns, l: the leaf). */
 function matching(db: DataSource, filter: LeafFilter) {
   const qb = db.createQueryBuilder().from(LedgerLeafIndex, 'i').innerJoin(LedgerLeaf, 'l', 'l.leafIndex = i.leafIndex').where('1 = 1');
+  if (filter.eventId) qb.andWhere('l.eventId = :eventId', { eventId: filter.eventId });
   if (filter.patientId) qb.andWhere('i.patientId = :patientId', { patientId: filter.patientId });
   if (filter.subject) qb.andWhere('i.subject = :subject', { subject: filter.subject });
   if (filter.practitionerId) {
@@ -91,7 +94,6 @@ function matching(db: DataSource, filter: LeafFilter) {
   return qb;
 }
 
-/** Leaves matching `filter`, newest first, below `beforeIndex`; at most `limit`. */
 /**
  * Leaves matching `filter`, newest first: `limit` of them below `beforeIndex` (when given).
  * `more.aboveIndex` keeps only leaves above an index, and `more.oldestFirst` fetches from the

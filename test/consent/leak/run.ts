@@ -118,6 +118,8 @@ export interface Samples {
   BreakGlassAccess: string[];
   /** Research pseudonyms: of subjects the viewer may see in a project, of hidden ones, and one unknown. */
   Pseudonym: string[];
+  /** Ledger events (as far as Oracle.loadEvents has read): about patients whose AUDIT the viewer may read, others, and one unknown. */
+  AuditEvent: string[];
 }
 
 /** Ids to ask for, per viewer: visible ones, hidden ones (near misses first), and one unknown. */
@@ -139,6 +141,7 @@ export function samplesFor(v: Viewer, oracle: Oracle, rng: Prng, cohortProject: 
   const hiddenDevices = devices.filter((d) => !oracle.deviceVisible(v, d));
   const readingsOf = (ds: typeof devices) => ds.flatMap((d) => oracle.readingsByDevice.get(d.id) ?? []);
   const glass = [...oracle.breakGlass.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  const events = [...oracle.events.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
   // Projects: the viewer's own, the one with the large cohort, one more, and an unknown one.
   const projects = [...oracle.projects.keys()].sort();
   const mine = projects.filter((p) => v.projects.has(p));
@@ -158,6 +161,10 @@ export function samplesFor(v: Viewer, oracle: Oracle, rng: Prng, cohortProject: 
       ...rng.sample(glass.filter((g) => !oracle.breakGlassVisible(v, g)), 2),
     ].map((g) => g.id).concat(unknown('btg')),
     Pseudonym: pseudonymSamples(v, oracle, rng, [...mine, cohortProject]).concat(`psn_${rng.hex(22)}`),
+    AuditEvent: [
+      ...rng.sample(events.filter(([, patientId]) => oracle.auditEventVisible(v, patientId)), 2),
+      ...rng.sample(events.filter(([, patientId]) => !oracle.auditEventVisible(v, patientId)), 2),
+    ].map(([id]) => id).concat(unknown('evt')),
   };
 }
 
