@@ -23,6 +23,7 @@
  * compliance role's whole trail, which GraphQL does not count (any patient's events might
  * be withheld there by the AUDIT policy, and a total must not count them).
  */
+import { EVENT_ID } from '../../ledger/core/leaf';
 import { referencedHubId, toFhirId, toHubId } from '../ids';
 import { forbiddenSearch, invalid, notFound } from '../outcome';
 import type { FhirContext, Resource, ResourceModule, SearchPage } from '../resource';
@@ -53,6 +54,24 @@ interface Connection {
   totalCount: number | null;
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
   nodes: AuditNode[];
+}
+
+/**
+ * An event id as a FHIR id, reversibly. Ids newId made (`evt_<hex>`) read as every hub id
+ * does (`evt-<hex>`, ids.ts). The ledger holds others too — a rejected outbox row's
+ * stand-in is `evt_rej_<hex>` (ledger/pipeline/relay.ts), and leaf.ts accepts any
+ * [A-Za-z][A-Za-z0-9_-]* — which FHIR's alphabet ([A-Za-z0-9-.]) cannot hold as they are:
+ * those are written `x.` and the id with `.` for `_`. No event id has a `.`, and no hub
+ * id's FHIR form starts with `x.`, so every one reads back.
+ */
+export function auditEventId(eventId: string): string {
+  return /^evt_[0-9a-f]{1,56}$/.test(eventId) ? toFhirId(eventId) : `x.${eventId.replaceAll('_', '.')}`;
+}
+
+/** The event id of an AuditEvent's FHIR id, or null when it names none (only the one form auditEventId writes reads back). */
+export function eventIdOf(fhirId: string): string | null {
+  const id = fhirId.startsWith('x.') ? fhirId.slice(2).replaceAll('.', '_') : toHubId(fhirId, ['evt']);
+  return id !== null && EVENT_ID.test(id) && auditEventId(id) === fhirId ? id : null;
 }
 
 const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
@@ -88,7 +107,7 @@ export function toAuditEvent(e: AuditNode, origin: string): Resource {
   const proof = e.ledger.inclusion ? `${origin}/ledger/proof/inclusion?index=${e.ledger.index}&treeSize=${e.ledger.inclusion.treeSize}` : null;
   return {
     resourceType: 'AuditEvent',
-    id: toFhirId(e.id),
+    id: auditEventId(e.id),
     type: access
       ? { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' }
       : { system: 'urn:custodian:ledger-event-kind', code: e.kind },
@@ -132,7 +151,7 @@ export function toAuditEvent(e: AuditNode, origin: string): Resource {
 
 /** One event by id (`auditEvent`): to those who could find it by searching; 404 to anyone else, as unknown. */
 async function read(ctx: FhirContext, fhirId: string): Promise<Resource> {
-  const id = toHubId(fhirId, ['evt']);
+  const id = eventIdOf(fhirId);
   const denied = () => notFound('AuditEvent', fhirId);
   if (!id) throw denied();
   const data = await fetchData<{ auditEvent: AuditNode | null }>(ctx.run, `query FhirAuditEvent($id: ID!) { auditEvent(id: $id) { ${FIELDS} } }`, { id }, { denied });

@@ -80,7 +80,7 @@ const SHORT_TEXT = /^[^\u0000-\u001f]{0,100}$/;
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
 const RESERVED = new Set(['id', 'kind', 'payloadDigest', 'v']);
 /** Event ids: what newId makes; they also serve as BullMQ job ids (no ":", not all digits) and fit varchar(40). */
-const EVENT_ID = /^[A-Za-z][A-Za-z0-9_-]{0,39}$/;
+export const EVENT_ID = /^[A-Za-z][A-Za-z0-9_-]{0,39}$/;
 
 export class LedgerEventError extends Error {
   override readonly name = 'LedgerEventError';

@@ -8,6 +8,7 @@ import type { BreakGlass } from '../../consent/entities';
 import { accessesUnder, byId, review, reviewQueue, startedEvent } from './break-glass';
 import { disclosures, disclosuresCsv, type Recipient } from './disclosures';
 import type { EventKind } from '../../ledger/core/events';
+import { EVENT_ID } from '../../ledger/core/leaf';
 import { countLeaves, findLeaves, type LeafFilter, type StoredLeaf } from '../../ledger/store/read-model';
 import { checkpointFor, inclusionOf, ledgerOf } from './ledger-reader';
 
@@ -109,7 +110,7 @@ export const resolvers: ResolverMap<Ctx> = {
      * for one patient's event is an AUDIT access to that patient, recorded like any other.
      */
     async auditEvent(_: unknown, args: { id: string }, ctx: Ctx) {
-      if (!/^[a-z]{2,8}_[0-9a-f]{1,56}$/.test(args.id)) return null;
+      if (!EVENT_ID.test(args.id)) return null;
       const [leaf] = await findLeaves(ledgerOf(ctx), { eventId: args.id }, 1);
       if (!leaf) return null;
       const patientId = text(leaf.event.patientId);

@@ -17,6 +17,7 @@ import { ledgerEventFromOutbox } from '../../ledger/core/leaf';
 import { loadLedgerNoteKey } from '../../ledger/core/note-key';
 import { publishCheckpoint } from '../../ledger/pipeline/checkpoint-publisher';
 import { OutboxEvent } from '../../ledger/pipeline/outbox';
+import { rejectedRowEvent } from '../../ledger/pipeline/relay';
 import { appendEvents } from '../../ledger/store/append';
 import { openLedgerDatabase } from '../../ledger/store/database';
 import { startGatewayHub, type GatewayHub } from '../support/gateway-hub';
@@ -267,6 +268,8 @@ describe('AuditEvent from the ledger', () => {
       const rows = await db.getRepository(OutboxEvent).find({ order: { createdAt: 'ASC', id: 'ASC' } });
       events.push(...rows.map((r) => ledgerEventFromOutbox(r)));
     }
+    // An outbox row that was not a valid event, as the relay ledgers it: its stand-in's id (evt_rej_…) is not a FHIR id as it is.
+    events.push(rejectedRowEvent('labs', { id: 'row-7', kind: 'Not A Kind', payload: '{', created_at: new Date().toISOString() }, new Date()));
     await appendEvents(ledger, events);
     await publishCheckpoint(ledger, loadLedgerNoteKey({ dataDir: hub.database.env.DATA_DIR, name: 'custodian.test/fhir' }), 'custodian.test/fhir');
     compliance = (await hub.token({ role: 'compliance' })).token;
@@ -398,6 +401,11 @@ describe('AuditEvent from the ledger', () => {
     expect(refused.body).toEqual((await read('evt-00000000000000000000', compliance, { 'x-purpose-of-use': 'TREATMENT' })).body);
     expectOutcome(await read('evt-00000000000000000000', compliance, OPERATIONS), 404, 'not-found');
     expectOutcome(await read('pat-00000000000000000000', compliance, OPERATIONS), 404, 'not-found');
+    // An event whose id FHIR cannot hold as it is (a rejected outbox row's stand-in): in the trail, and read by its FHIR id.
+    const rejected = others.find((a) => a.type.code === 'outbox.rejected');
+    expect(rejected?.id).toMatch(/^x\.evt\.rej\.[0-9a-f]{24}$/);
+    expect((await read(rejected.id, compliance, OPERATIONS)).body).toEqual(rejected);
+    expectOutcome(await read(rejected.id, patient.token), 404, 'not-found');
     // _id is the same read, as a searchset: hidden and unknown are empty alike.
     const byId = await bundle(`${base}/AuditEvent?_id=${byOthers.id}`, patient.token);
     expect([byId.total, byId.entry[0].resource]).toEqual([1, byOthers]);
