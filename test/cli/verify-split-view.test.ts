@@ -11,7 +11,9 @@
  *   - a smaller tree the hub's latest does not extend: exit 1, split view;
  *   - once the log has grown past a fork, the hub's stored checkpoint of the fork's size
  *     is the other half of the evidence;
- *   - a checkpoint not signed by the log's key proves nothing: exit 2, never "tampered".
+ *   - a checkpoint not signed by the log's key proves nothing: exit 2, never "tampered";
+ *   - after a key rotation, a checkpoint signed by the old key still verifies, and a fork of
+ *     a size from before the rotation is a split view whichever of the two keys signed it.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,7 +23,7 @@ import type { RunningGateway } from '../../gateway/server';
 import { signCheckpoint } from '../../ledger/core/checkpoint';
 import { addSignatureLines, cosignaturesOnNote } from '../../ledger/core/cosignature';
 import { generateNoteKey, parseSignerKey } from '../../ledger/core/note';
-import type { LedgerNoteKey } from '../../ledger/core/note-key';
+import { fromSignerKey, type LedgerNoteKey } from '../../ledger/core/note-key';
 import { publishCheckpoint } from '../../ledger/pipeline/checkpoint-publisher';
 import { WitnessPool } from '../../ledger/pipeline/witnesses';
 import { appendEvents } from '../../ledger/store/append';
@@ -169,6 +171,33 @@ test('after the log grew past the fork: the hub\'s own stored checkpoint of that
   expect(line).toMatch(/^TAMPERED: split view: the log signed two different trees of size 150: /);
   expect(line).toMatch(new RegExp(`root ${escape(rootOf(latest))} in the hub's checkpoint of size 150 \\(signed by \\S+; cosigned by alpha\\.test/w at \\S+Z, beta\\.test/w at \\S+Z\\)`));
   expect(lines.join('\n')).toMatch(/ok: cosigned by 2 of 2 witnesses/); // the latest (160) itself is fine
+});
+
+test('after a key rotation: a checkpoint from before it verifies with the key the rotation leads from; a fork from before it is still a split view, by either key', async () => {
+  const next = fromSignerKey(generateNoteKey(ORIGIN).signerKey);
+  const publish = async (keys: Parameters<typeof publishCheckpoint>[1]) => {
+    await appendEvents(ledger, Array.from({ length: 5 }, (_, k) => testEvent(appended + k, 'access.decision')));
+    appended += 5;
+    expect((await publishCheckpoint(ledger, keys, ORIGIN))?.size).toBe(appended);
+  };
+  // What the publisher does after a rotation: the announcement signed by both keys, then the new key alone.
+  await publish({ current: next, previous: key });
+  const announcedAt = appended;
+  await publish(next);
+
+  const before = await custodian('--checkpoint', save('before-rotation.note', older));
+  const out = before.lines.join('\n');
+  expect(before.code).toBe(0);
+  expect(out).toContain(`followed a key rotation at size ${announcedAt}`);
+  expect(out).toContain(`ok: the checkpoint in ${path.join(dir, 'before-rotation.note')} (size 100) is consistent with the hub's log (size ${appended})`);
+  expect(out).not.toMatch(/TAMPERED/);
+
+  for (const [name, signer] of [['old', key.signer], ['new', next.signer]] as const) {
+    const fork = save(`fork-before-rotation-${name}-key.note`, signCheckpoint({ origin: ORIGIN, size: 100, rootHash: Buffer.alloc(32, 0x77) }, signer));
+    const { code, lines } = await custodian('--checkpoint', fork);
+    expect([name, code]).toEqual([name, 1]);
+    expect(lines.find((l) => l.startsWith('TAMPERED: '))).toMatch(/^TAMPERED: split view: the log signed two different trees of size 100: /);
+  }
 });
 
 function escape(text: string): string {
